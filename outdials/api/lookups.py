@@ -1,0 +1,51 @@
+"""Finding a caller's resources by id: another customer's is a 404."""
+
+import uuid
+
+from ..models import AccessKey, Outdial, OutdialTarget
+from .errors import APIError, not_found
+
+
+def parse_id(value: str, name: str = "id") -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        raise APIError(400, "INVALID_ID", f"{name} must be a UUID.") from None
+
+
+def outdial_of(request, pk: str, *, live: bool = False) -> Outdial:
+    """The caller's outdial ``pk``; ``live`` for changes (a deleted one is 404)."""
+    queryset = Outdial.objects.filter(customer=request.user.customer)
+    if live:
+        queryset = queryset.live()
+    found = queryset.filter(pk=parse_id(pk)).first()
+    if found is None:
+        raise not_found("outdial")
+    return found
+
+
+def target_of(
+    request, outdial_pk: str, pk: str, *, live: bool = False
+) -> OutdialTarget:
+    """The target ``pk`` in the caller's outdial ``outdial_pk``, in one query."""
+    outdial_id = parse_id(outdial_pk)
+    target_id = parse_id(pk, "target_id")
+    queryset = OutdialTarget.objects.filter(
+        outdial_id=outdial_id, outdial__customer=request.user.customer
+    )
+    if live:
+        queryset = queryset.live().filter(outdial__tm_delete__isnull=True)
+    found = queryset.with_destinations().filter(pk=target_id).first()
+    if found is None:
+        raise not_found("target")
+    return found
+
+
+def access_key_of(request, pk: str, *, live: bool = False) -> AccessKey:
+    queryset = AccessKey.objects.filter(customer=request.user.customer)
+    if live:
+        queryset = queryset.live()
+    found = queryset.filter(pk=parse_id(pk)).first()
+    if found is None:
+        raise not_found("access_key")
+    return found

@@ -1,0 +1,70 @@
+"""Keyset pagination, newest first (SPEC §4).
+
+The seed's token is the ``tm_create`` of the page's last item. When the row
+after that item shares its ``tm_create`` (bulk writes do that), a plain time
+would skip or repeat rows, so the token then also carries the item's id:
+``<tm_create>,<id>``. Both forms are accepted back. Rows are ordered by
+``(tm_create, id)`` descending, served by the partial indexes on each list.
+"""
+
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from ..timestamps import format_ts, parse_ts
+from .errors import APIError
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    next_page_token: str
+
+
+def page_size_of(request) -> int:
+    """``page_size`` from the query; anything not in 1..max becomes the max."""
+    maximum = settings.OUTDIALS["MAX_PAGE_SIZE"]
+    raw = request.query_params.get("page_size", "")
+    if not raw.isdigit() or len(raw) > 6:
+        return settings.OUTDIALS["PAGE_SIZE"]
+    size = int(raw)
+    return size if 1 <= size <= maximum else maximum
+
+
+def after_token(queryset: QuerySet, token: str) -> QuerySet:
+    """The rows that come after ``token`` in newest-first order."""
+    if not token:
+        return queryset
+    stamp, _, last_id = token.partition(",")
+    try:
+        tm_create = parse_ts(stamp)
+        pk = uuid.UUID(last_id) if last_id else None
+    except ValueError:
+        raise APIError(
+            400,
+            "INVALID_PAGE_TOKEN",
+            "page_token is not one this API gave out; pass next_page_token back "
+            "unchanged, or leave it out for the first page.",
+        ) from None
+    if pk is None:
+        return queryset.filter(tm_create__lt=tm_create)
+    return queryset.filter(
+        Q(tm_create__lt=tm_create) | Q(tm_create=tm_create, pk__lt=pk)
+    )
+
+
+def paginate(request, queryset: QuerySet) -> Page:
+    """One page of ``queryset`` and the token for the next one."""
+    size = page_size_of(request)
+    token = request.query_params.get("page_token", "")
+    rows = list(after_token(queryset, token).order_by("-tm_create", "-pk")[: size + 1])
+    if not rows:
+        return Page([], "")
+    items = rows[:size]
+    last = items[-1]
+    next_token = format_ts(last.tm_create)
+    if len(rows) > size and rows[size].tm_create == last.tm_create:
+        next_token = f"{next_token},{last.pk}"
+    return Page(items, next_token)

@@ -1,0 +1,150 @@
+"""What the API accepts. Output is built in ``wire.py``; rules come from
+``validators.py``. Fields are strict about JSON types: ``"name": 5`` is an
+error, not the string ``"5"``. Unknown and server-managed keys are ignored.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from .. import validators
+from ..targets import Address
+
+
+def _rule(check):
+    """A shared validator as a DRF field validator."""
+
+    def run(value):
+        try:
+            check(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+    return run
+
+
+class StrictCharField(serializers.CharField):
+    default_error_messages = {"invalid": "must be a string."}
+
+    def __init__(self, rule=None, **kwargs):
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("trim_whitespace", False)
+        if rule is not None:
+            kwargs["validators"] = [_rule(rule)]
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    default_error_messages = {"invalid": "must be a whole number."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictUUIDField(serializers.UUIDField):
+    default_error_messages = {"invalid": "must be a UUID string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def name_field(**kwargs):
+    return StrictCharField(rule=validators.validate_name, **kwargs)
+
+
+def detail_field(**kwargs):
+    return StrictCharField(rule=validators.validate_detail, **kwargs)
+
+
+def data_field(**kwargs):
+    return StrictCharField(rule=validators.validate_data, **kwargs)
+
+
+class AddressSerializer(serializers.Serializer):
+    type = StrictCharField(rule=validators.validate_address_type, allow_blank=False)
+    target = StrictCharField(allow_blank=False)
+    target_name = name_field(required=False, default="")
+    name = name_field(required=False, default="")
+    detail = detail_field(required=False, default="")
+
+    def validate(self, attrs):
+        try:
+            validators.validate_address(attrs["type"], attrs["target"])
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"target": error.messages}) from None
+        return attrs
+
+
+class OutdialCreateSerializer(serializers.Serializer):
+    name = name_field(required=False, default="")
+    detail = detail_field(required=False, default="")
+    data = data_field(required=False, default="")
+    campaign_id = StrictUUIDField(required=False)
+
+
+class OutdialUpdateSerializer(serializers.Serializer):
+    name = name_field(required=False)
+    detail = detail_field(required=False)
+
+
+class CampaignSerializer(serializers.Serializer):
+    campaign_id = StrictUUIDField()
+
+
+class DataSerializer(serializers.Serializer):
+    data = data_field()
+
+
+class TargetCreateSerializer(serializers.Serializer):
+    name = name_field(required=False, default="")
+    detail = detail_field(required=False, default="")
+    data = data_field(required=False, default="")
+    destination_0 = AddressSerializer()
+    destination_1 = AddressSerializer(required=False, allow_null=True)
+    destination_2 = AddressSerializer(required=False, allow_null=True)
+    destination_3 = AddressSerializer(required=False, allow_null=True)
+    destination_4 = AddressSerializer(required=False, allow_null=True)
+
+    def slots(self) -> list[Address | None]:
+        data = self.validated_data
+        return [
+            Address(**data[f"destination_{i}"])
+            if data.get(f"destination_{i}")
+            else None
+            for i in range(5)
+        ]
+
+    def texts(self) -> dict:
+        return {key: self.validated_data[key] for key in ("name", "detail", "data")}
+
+
+MAX_ACCESS_KEY_SECONDS = 10 * 365 * 24 * 3600
+
+
+class AccessKeyCreateSerializer(serializers.Serializer):
+    name = name_field(required=False, default="")
+    detail = detail_field(required=False, default="")
+    expire = StrictIntegerField(
+        required=False,
+        default=365 * 24 * 3600,
+        min_value=60,
+        max_value=MAX_ACCESS_KEY_SECONDS,
+    )
+
+
+class AccessKeyUpdateSerializer(serializers.Serializer):
+    name = name_field(required=False)
+    detail = detail_field(required=False)
+
+
+class LoginSerializer(serializers.Serializer):
+    username = StrictCharField(allow_blank=False, max_length=150)
+    password = StrictCharField(allow_blank=False, max_length=1024)

@@ -1,0 +1,36 @@
+"""API routes: ``/v1.0/...`` and ``/auth/...``; anything else there is a 404
+in the envelope. A trailing slash is accepted everywhere."""
+
+from django.urls import include, path, re_path
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.trailing_slash = "/?"  # the constructor only knows "/" or ""
+router.register("outdials", views.OutdialViewSet, basename="outdial")
+router.register("accesskeys", views.AccessKeyViewSet, basename="accesskey")
+
+OUTDIAL = r"^outdials/(?P<outdial_pk>[^/]+)"
+TARGET = OUTDIAL + r"/targets/(?P<pk>[^/]+)"
+
+v1_patterns = [
+    re_path(
+        OUTDIAL + r"/targets/?$",
+        views.TargetViewSet.as_view({"get": "list", "post": "create"}),
+        name="target-list",
+    ),
+    re_path(
+        TARGET + r"/?$",
+        views.TargetViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
+        name="target-detail",
+    ),
+    path("", include(router.urls)),
+    re_path(r"^(?P<path>.*)$", views.unknown),
+]
+
+urlpatterns = [
+    path("v1.0/", include(v1_patterns)),
+    re_path(r"^auth/login/?$", views.login, name="login"),
+    re_path(r"^(?P<path>(?:v1\.0|auth)(?:/.*)?)$", views.unknown),
+]

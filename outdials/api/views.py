@@ -1,0 +1,182 @@
+"""The REST API of SPEC §2: thin views that parse, call the domain, answer."""
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from rest_framework import serializers as drf_serializers
+from rest_framework import viewsets
+from rest_framework.decorators import action, api_view, authentication_classes
+from rest_framework.decorators import permission_classes as permissions
+from rest_framework.response import Response
+
+from .. import credentials, targets
+from ..models import AccessKey, Outdial, OutdialTarget
+from . import wire
+from .errors import APIError
+from .filters import TargetFilter
+from .lookups import access_key_of, outdial_of, target_of
+from .pagination import paginate
+from .serializers import (
+    AccessKeyCreateSerializer,
+    AccessKeyUpdateSerializer,
+    CampaignSerializer,
+    DataSerializer,
+    LoginSerializer,
+    OutdialCreateSerializer,
+    OutdialUpdateSerializer,
+    TargetCreateSerializer,
+)
+
+
+def valid(serializer_class, request):
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer
+
+
+def page_response(request, queryset, present) -> Response:
+    page = paginate(request, queryset)
+    return Response(
+        {
+            "result": [present(item) for item in page.items],
+            "next_page_token": page.next_page_token,
+        }
+    )
+
+
+class OutdialViewSet(viewsets.ViewSet):
+    lookup_value_regex = "[^/]+"
+
+    def list(self, request):
+        queryset = Outdial.objects.live().filter(customer=request.user.customer)
+        return page_response(request, queryset, wire.outdial)
+
+    def create(self, request):
+        fields = valid(OutdialCreateSerializer, request).validated_data
+        outdial = Outdial.objects.create(customer=request.user.customer, **fields)
+        return Response(wire.outdial(outdial))
+
+    def retrieve(self, request, pk=None):
+        return Response(wire.outdial(outdial_of(request, pk)))
+
+    def update(self, request, pk=None):
+        outdial = outdial_of(request, pk, live=True)
+        changes = valid(OutdialUpdateSerializer, request).validated_data
+        return Response(wire.outdial(targets.update_outdial(outdial, **changes)))
+
+    def destroy(self, request, pk=None):
+        outdial = outdial_of(request, pk, live=True)
+        return Response(wire.outdial(targets.soft_delete(outdial)))
+
+    @action(detail=True, methods=["put"], url_path="campaign_id")
+    def campaign_id(self, request, pk=None):
+        outdial = outdial_of(request, pk, live=True)
+        changes = valid(CampaignSerializer, request).validated_data
+        return Response(wire.outdial(targets.update_outdial(outdial, **changes)))
+
+    @action(detail=True, methods=["put"], url_path="data")
+    def data(self, request, pk=None):
+        outdial = outdial_of(request, pk, live=True)
+        changes = valid(DataSerializer, request).validated_data
+        return Response(wire.outdial(targets.update_outdial(outdial, **changes)))
+
+
+class TargetViewSet(viewsets.ViewSet):
+    """Targets of one outdial: ``/outdials/{outdial_pk}/targets``."""
+
+    def list(self, request, outdial_pk=None):
+        outdial = outdial_of(request, outdial_pk, live=True)
+        filtered = TargetFilter(
+            request.query_params,
+            queryset=OutdialTarget.objects.live().filter(outdial=outdial),
+        )
+        if not filtered.is_valid():
+            raise drf_serializers.ValidationError(filtered.errors)
+        return page_response(request, filtered.qs.with_destinations(), wire.target)
+
+    def create(self, request, outdial_pk=None):
+        outdial = outdial_of(request, outdial_pk, live=True)
+        params = valid(TargetCreateSerializer, request)
+        target = targets.create_target(outdial, slots=params.slots(), **params.texts())
+        return Response(wire.target(target))
+
+    def retrieve(self, request, outdial_pk=None, pk=None):
+        return Response(wire.target(target_of(request, outdial_pk, pk)))
+
+    def destroy(self, request, outdial_pk=None, pk=None):
+        target = target_of(request, outdial_pk, pk, live=True)
+        if target.status == "progressing":
+            raise APIError(
+                409,
+                "TARGET_IN_PROGRESS",
+                "The target is being dialed; delete it after its attempt ends.",
+            )
+        return Response(wire.target(targets.soft_delete(target)))
+
+
+class AccessKeyViewSet(viewsets.ViewSet):
+    lookup_value_regex = "[^/]+"
+
+    def list(self, request):
+        queryset = AccessKey.objects.live().filter(customer=request.user.customer)
+        return page_response(request, queryset, wire.access_key)
+
+    def create(self, request):
+        fields = valid(AccessKeyCreateSerializer, request).validated_data
+        access_key, token = credentials.new_access_key(
+            request.user.customer, fields["name"], fields["detail"], fields["expire"]
+        )
+        return Response(wire.access_key(access_key, token=token))
+
+    def retrieve(self, request, pk=None):
+        return Response(wire.access_key(access_key_of(request, pk)))
+
+    def update(self, request, pk=None):
+        access_key = access_key_of(request, pk, live=True)
+        changes = valid(AccessKeyUpdateSerializer, request).validated_data
+        for name, value in changes.items():
+            setattr(access_key, name, value)
+        targets.touch(access_key, *changes)
+        return Response(wire.access_key(access_key))
+
+    def destroy(self, request, pk=None):
+        access_key = access_key_of(request, pk, live=True)
+        return Response(wire.access_key(targets.soft_delete(access_key)))
+
+
+@api_view(["POST"])
+@authentication_classes([])
+@permissions([])
+def login(request):
+    """``POST /auth/login``: a 7-day token in the body and an HttpOnly cookie."""
+    fields = valid(LoginSerializer, request).validated_data
+    user = authenticate(
+        request._request, username=fields["username"], password=fields["password"]
+    )
+    if user is None:
+        raise APIError(
+            401, "INVALID_CREDENTIALS", "The username or password is not right."
+        )
+    if user.customer_id is None:
+        raise APIError(
+            403, "NO_CUSTOMER", "This account belongs to no customer; use the admin."
+        )
+    token = credentials.issue_token(user)
+    response = Response({"username": user.get_username(), "token": token})
+    lifetime = settings.OUTDIALS["TOKEN_LIFETIME"]
+    response.set_cookie(
+        "token",
+        token,
+        max_age=int(lifetime.total_seconds()),
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
+
+
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+@authentication_classes([])
+@permissions([])
+def unknown(request, path=""):
+    """Any other URL under the API: a 404 in the envelope, never an HTML page."""
+    raise APIError(404, "NOT_FOUND", f"There is no API endpoint at {request.path}.")

@@ -1,0 +1,71 @@
+"""Resources as the API writes them (SPEC §1, §3): plain dicts, built by hand.
+
+Serializing a page of 100 targets this way costs a fraction of a DRF
+``ModelSerializer`` (see PERF notes); input is still checked by serializers.
+"""
+
+from ..models import AccessKey, Destination, Outdial, OutdialTarget
+from ..timestamps import format_ts
+
+
+def outdial(o: Outdial) -> dict:
+    return {
+        "id": str(o.id),
+        "customer_id": str(o.customer_id),
+        "campaign_id": str(o.campaign_id),
+        "name": o.name,
+        "detail": o.detail,
+        "data": o.data,
+        "tm_create": format_ts(o.tm_create),
+        "tm_update": format_ts(o.tm_update),
+        "tm_delete": format_ts(o.tm_delete),
+    }
+
+
+def address(d: Destination | None) -> dict | None:
+    if d is None:
+        return None
+    return {
+        "type": d.type,
+        "target": d.target,
+        "target_name": d.target_name,
+        "name": d.name,
+        "detail": d.detail,
+    }
+
+
+def target(t: OutdialTarget) -> dict:
+    slots = t.slots()
+    body = {
+        "id": str(t.id),
+        "outdial_id": str(t.outdial_id),
+        "name": t.name,
+        "detail": t.detail,
+        "data": t.data,
+        "status": t.status,
+    }
+    for index, slot in enumerate(slots):
+        body[f"destination_{index}"] = address(slot)
+    for index, slot in enumerate(slots):
+        body[f"try_count_{index}"] = slot.try_count if slot is not None else 0
+    body["tm_create"] = format_ts(t.tm_create)
+    body["tm_update"] = format_ts(t.tm_update)
+    body["tm_delete"] = format_ts(t.tm_delete)
+    return body
+
+
+def access_key(k: AccessKey, token: str | None = None) -> dict:
+    body = {
+        "id": str(k.id),
+        "customer_id": str(k.customer_id),
+        "name": k.name,
+        "detail": k.detail,
+        "token_prefix": k.token_prefix,
+        "tm_expire": format_ts(k.tm_expire),
+        "tm_create": format_ts(k.tm_create),
+        "tm_update": format_ts(k.tm_update),
+        "tm_delete": format_ts(k.tm_delete),
+    }
+    if token is not None:
+        body["token"] = token
+    return body

@@ -1,0 +1,24 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from outdials.models import Customer, User
+
+
+class Command(BaseCommand):
+    help = "Create a customer and its first user; prints the customer id."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name", help="the customer's name")
+        parser.add_argument("--username", required=True)
+        parser.add_argument("--password", required=True)
+        parser.add_argument("--staff", action="store_true", help="may use the admin")
+
+    def handle(self, name, username, password, staff, **options):
+        if User.objects.filter(username=username).exists():
+            raise CommandError(f"The username {username!r} is taken; choose another.")
+        with transaction.atomic():
+            customer = Customer.objects.create(name=name)
+            user = User(username=username, customer=customer, is_staff=staff)
+            user.set_password(password)
+            user.save()
+        self.stdout.write(str(customer.id))

@@ -1,0 +1,321 @@
+"""Customers, their users and access keys, outdials, targets and destinations.
+
+Per-row rules live on the models, per-set rules on their QuerySets; the dialing
+and import workflows live in ``dialing.py`` and ``importing.py``.
+"""
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+NIL_UUID = uuid.UUID(int=0)
+DESTINATION_SLOTS = range(5)
+
+
+class Customer(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=255)
+    tm_create = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person or script that signs in; staff users belong to one customer.
+
+    Operators (superusers) may have no customer: they work in the admin only.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
+
+
+class LiveQuerySet(models.QuerySet):
+    """Soft deletion: a row with ``tm_delete`` set is kept but left out of lists."""
+
+    def live(self):
+        return self.filter(tm_delete__isnull=True)
+
+    def deleted(self):
+        return self.filter(tm_delete__isnull=False)
+
+
+class AccessKeyQuerySet(LiveQuerySet):
+    def usable(self, now=None):
+        return self.live().filter(tm_expire__gt=now or timezone.now())
+
+
+class AccessKey(models.Model):
+    """A long-lived API credential; only a hash of the key is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="access_keys"
+    )
+    name = models.CharField(max_length=255, blank=True, default="")
+    detail = models.TextField(blank=True, default="")
+    token_prefix = models.CharField(max_length=16, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    tm_expire = models.DateTimeField()
+    tm_create = models.DateTimeField(default=timezone.now, editable=False)
+    tm_update = models.DateTimeField(null=True, blank=True, editable=False)
+    tm_delete = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = AccessKeyQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["customer", "-tm_create", "-id"],
+                name="accesskey_page",
+                condition=Q(tm_delete__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name or 'access key'} ({self.token_prefix}…)"
+
+
+class Outdial(models.Model):
+    """A named list of dial targets owned by one customer."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="outdials"
+    )
+    campaign_id = models.UUIDField(default=NIL_UUID)
+    name = models.CharField(max_length=255, blank=True, default="")
+    detail = models.TextField(blank=True, default="")
+    data = models.TextField(blank=True, default="")
+    tm_create = models.DateTimeField(default=timezone.now, editable=False)
+    tm_update = models.DateTimeField(null=True, blank=True, editable=False)
+    tm_delete = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = LiveQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["customer", "-tm_create", "-id"],
+                name="outdial_page",
+                condition=Q(tm_delete__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or str(self.id)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.tm_delete is not None
+
+
+class TargetStatus(models.TextChoices):
+    IDLE = "idle"
+    PROGRESSING = "progressing"
+    DONE = "done"
+
+
+class ImportBatch(models.Model):
+    """One CSV import into an outdial; undoing it removes its untouched targets."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    outdial = models.ForeignKey(
+        Outdial, on_delete=models.CASCADE, related_name="imports"
+    )
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Who imported: a username or an access key's prefix, kept if the user goes.
+    created_by_name = models.CharField(max_length=255, blank=True, default="")
+    file_name = models.CharField(max_length=255, blank=True, default="")
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    invalid = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=dict, blank=True)
+    tm_create = models.DateTimeField(default=timezone.now, editable=False)
+    tm_undo = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["outdial", "-tm_create"], name="import_page")]
+
+    def __str__(self) -> str:
+        return f"{self.file_name or 'import'} ({self.created} created)"
+
+
+class OutdialTargetQuerySet(LiveQuerySet):
+    def with_destinations(self):
+        return self.prefetch_related(
+            models.Prefetch(
+                "destinations", queryset=Destination.objects.order_by("index")
+            )
+        )
+
+    def in_outdial(self, outdial):
+        return self.filter(outdial=outdial)
+
+
+class OutdialTarget(models.Model):
+    """One person or thing to reach, with up to five destinations."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    outdial = models.ForeignKey(
+        Outdial, on_delete=models.CASCADE, related_name="targets"
+    )
+    import_batch = models.ForeignKey(
+        ImportBatch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="targets",
+    )
+    name = models.CharField(max_length=255, blank=True, default="")
+    detail = models.TextField(blank=True, default="")
+    data = models.TextField(blank=True, default="")
+    status = models.CharField(
+        max_length=16, choices=TargetStatus.choices, default=TargetStatus.IDLE
+    )
+    # When the last attempt started: claims take the least recently tried first
+    # and honour the retry interval from it.
+    tm_last_attempt = models.DateTimeField(null=True, blank=True, editable=False)
+    tm_create = models.DateTimeField(default=timezone.now, editable=False)
+    tm_update = models.DateTimeField(null=True, blank=True, editable=False)
+    tm_delete = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = OutdialTargetQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # Keyset pagination: newest first, id breaks ties.
+            models.Index(
+                fields=["outdial", "-tm_create", "-id"],
+                name="target_page",
+                condition=Q(tm_delete__isnull=True),
+            ),
+            models.Index(
+                fields=["outdial", "status", "-tm_create", "-id"],
+                name="target_status_page",
+                condition=Q(tm_delete__isnull=True),
+            ),
+            # Claims: idle targets, least recently attempted, then oldest.
+            models.Index(
+                fields=["outdial", "tm_last_attempt", "tm_create"],
+                name="target_claim",
+                condition=Q(tm_delete__isnull=True, status="idle"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or str(self.id)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.tm_delete is not None
+
+    def slots(self) -> list["Destination | None"]:
+        """Destinations by slot 0–4, ``None`` for an empty slot.
+
+        Uses the prefetched rows when there are any (see ``with_destinations``).
+        """
+        slots: list[Destination | None] = [None] * len(DESTINATION_SLOTS)
+        for destination in self.destinations.all():
+            slots[destination.index] = destination
+        return slots
+
+
+class DestinationType(models.TextChoices):
+    TEL = "tel"
+    SIP = "sip"
+    EMAIL = "email"
+
+
+class Destination(models.Model):
+    """One filled destination slot (0–4) of a target, with its try count.
+
+    An internal row (never addressed by id on the wire), so a compact integer key.
+    """
+
+    outdial_target = models.ForeignKey(
+        OutdialTarget, on_delete=models.CASCADE, related_name="destinations"
+    )
+    index = models.PositiveSmallIntegerField()
+    type = models.CharField(max_length=8, choices=DestinationType.choices)
+    target = models.CharField(max_length=2000)
+    target_name = models.CharField(max_length=255, blank=True, default="")
+    name = models.CharField(max_length=255, blank=True, default="")
+    detail = models.TextField(blank=True, default="")
+    try_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["outdial_target", "index"], name="destination_slot_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(index__gte=0, index__lte=4), name="destination_slot_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["target"], name="destination_address")]
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.target}" if self.type != "sip" else self.target
+
+
+class AttemptOutcome(models.TextChoices):
+    PENDING = "", "pending"
+    ANSWERED = "answered"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+class Attempt(models.Model):
+    """One dialing attempt: made by a claim, settled by a result or lease expiry.
+
+    The attempt's id is the ``claim_id`` a dialer holds while the lease runs.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    outdial = models.ForeignKey(
+        Outdial, on_delete=models.CASCADE, related_name="attempts"
+    )
+    outdial_target = models.ForeignKey(
+        OutdialTarget, on_delete=models.CASCADE, related_name="attempts"
+    )
+    destination_index = models.PositiveSmallIntegerField()
+    address = models.CharField(max_length=2000)
+    try_count = models.PositiveIntegerField()
+    # The per-destination maxima the dialer claimed with: a result is judged by them.
+    max_try_counts = models.JSONField(default=list)
+    outcome = models.CharField(
+        max_length=16, choices=AttemptOutcome.choices, default="", blank=True
+    )
+    lease_expires = models.DateTimeField()
+    tm_start = models.DateTimeField(default=timezone.now)
+    tm_end = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["outdial_target", "-tm_start", "-id"], name="attempt_log"
+            ),
+            models.Index(
+                fields=["outdial", "lease_expires"],
+                name="attempt_open_lease",
+                condition=Q(outcome=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} #{self.try_count} {self.outcome or 'pending'}"

@@ -1,0 +1,9 @@
+"""Staff pages (server-rendered)."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+
+
+@login_required
+def home(request):
+    return HttpResponse("Outdials")

@@ -1,0 +1,7 @@
+"""Loaded before Django starts (``-p tests.environment``): the test settings."""
+
+import os
+
+os.environ.setdefault(
+    "DJANGO_SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef"
+)
