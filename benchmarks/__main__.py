@@ -1,0 +1,44 @@
+"""``python -m benchmarks [--quick] [NAME ...]``: run benchmarks, print one table."""
+
+import argparse
+import importlib
+import pkgutil
+import sys
+import time
+from pathlib import Path
+
+from .harness import save, table
+
+SKIP = {"harness", "__main__"}
+
+
+def discover() -> list[str]:
+    here = Path(__file__).resolve().parent
+    return sorted(
+        m.name
+        for m in pkgutil.iter_modules([str(here)])
+        if m.name not in SKIP and not m.name.startswith("_")
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--quick", action="store_true", help="reduced sizes")
+    parser.add_argument("names", nargs="*", help=f"some of: {', '.join(discover())}")
+    args = parser.parse_args(argv)
+    figures = []
+    for name in args.names or discover():
+        module = importlib.import_module(f"benchmarks.{name}")
+        started = time.perf_counter()
+        print(f"== {name} ...", file=sys.stderr, flush=True)
+        found = module.run(quick=args.quick)
+        print(f"   {name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        figures.extend(found)
+    print(table(figures))
+    path = save(figures, "quick" if args.quick else "full")
+    print(f"\nSaved to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

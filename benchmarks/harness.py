@@ -1,0 +1,138 @@
+"""What every benchmark reports: figures beside a floor measured in the same run.
+
+The machines are noisy, so a verdict rests on the ratio to the floor, never on
+an absolute time. A benchmark module exposes ``run(quick: bool) -> list[Figure]``.
+"""
+
+import json
+import os
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+RESULTS_DIR = Path(__file__).resolve().parent.parent / "artifacts" / "bench"
+
+
+@dataclass
+class Figure:
+    """One measured figure and how it stands against its floor.
+
+    ``ratio`` is value/floor. ``target`` is a readable rule (``"≥ 0.60"``) and
+    ``ok`` whether the ratio meets it (``None`` when there is no target).
+    """
+
+    name: str
+    value: float
+    unit: str
+    floor: float | None = None
+    ratio: float | None = None
+    target: str = ""
+    ok: bool | None = None
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        return {True: "ok", False: "MISS", None: "-"}[self.ok]
+
+
+def at_least(name, value, unit, floor, minimum: float, note: str = "") -> Figure:
+    """A figure that should reach ``minimum`` × its floor (higher is better)."""
+    ratio = value / floor if floor else None
+    return Figure(
+        name,
+        value,
+        unit,
+        floor,
+        ratio,
+        f"≥ {minimum:.2f}×",
+        None if ratio is None else ratio >= minimum,
+        note,
+    )
+
+
+def at_most(name, value, unit, floor, maximum: float, note: str = "") -> Figure:
+    """A figure that should stay within ``maximum`` × its floor (lower is better)."""
+    ratio = value / floor if floor else None
+    return Figure(
+        name,
+        value,
+        unit,
+        floor,
+        ratio,
+        f"≤ {maximum:.2f}×",
+        None if ratio is None else ratio <= maximum,
+        note,
+    )
+
+
+def plain(name, value, unit, note: str = "") -> Figure:
+    return Figure(name, value, unit, note=note)
+
+
+def timed(fn, repeat: int = 1) -> float:
+    """Median wall time of ``fn()`` in seconds over ``repeat`` runs."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def table(figures: list[Figure]) -> str:
+    rows = [("figure", "value", "floor", "ratio", "target", "verdict")]
+    for f in figures:
+        rows.append(
+            (
+                f.name,
+                f"{_fmt(f.value)} {f.unit}",
+                f"{_fmt(f.floor)} {f.unit}" if f.floor is not None else "-",
+                f"{f.ratio:.2f}×" if f.ratio is not None else "-",
+                f.target or "-",
+                f.verdict,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, row in enumerate(rows):
+        lines.append(
+            "| "
+            + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
+            + " |"
+        )
+        if n == 0:
+            lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def save(figures: list[Figure], label: str) -> Path:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{label}.json"
+    payload = [asdict(f) | {"verdict": f.verdict} for f in figures]
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+    return path
+
+
+def databases() -> list[tuple[str, str]]:
+    """The databases to measure: SQLite always, PostgreSQL when reachable."""
+    found = [("sqlite", "sqlite")]
+    url = os.environ.get(
+        "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+    )
+    try:
+        import psycopg
+
+        psycopg.connect(url, connect_timeout=3).close()
+        found.append(("postgresql", url))
+    except Exception:
+        pass
+    return found
