@@ -43,11 +43,18 @@ def _phone_verdict(number: str, region: str | None, strict: bool) -> str:
     """
     try:
         parsed = phonenumbers.parse(number, region)
-    except phonenumbers.NumberParseException:
+    except phonenumbers.NumberParseException as error:
+        if error.error_type == error.INVALID_COUNTRY_CODE:
+            return "!has an unknown country code"
         return "!is not a phone number"
-    if not phonenumbers.is_possible_number(parsed):
-        reason = phonenumbers.is_possible_number_with_reason(parsed)
-        if reason == phonenumbers.ValidationResult.TOO_SHORT:
+    reason = phonenumbers.is_possible_number_with_reason(parsed)
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
+        # IS_POSSIBLE_LOCAL_ONLY (a number without its area code) cannot be
+        # dialled from elsewhere, so E.164 has no room for it either.
+        if reason in (
+            phonenumbers.ValidationResult.TOO_SHORT,
+            phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
+        ):
             return "!is too short for its country code"
         if reason == phonenumbers.ValidationResult.TOO_LONG:
             return "!is too long for its country code"
@@ -165,6 +172,11 @@ def validate_text(value: str, limit_name: str) -> str:
     stores them faithfully)."""
     if "\x00" in value:
         raise ValidationError("must not contain NUL characters.")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates, e.g. JSON "\ud800"
+            raise ValidationError("must be valid Unicode text.") from None
     maximum = limit(limit_name)
     if limit_name == "DATA_MAX_BYTES":
         if len(value) > maximum // 4 and len(value.encode("utf-8")) > maximum:
