@@ -77,3 +77,22 @@ def target(outdial):
     return targets.create_target(
         outdial, name="test destination 0", slots=[tel("+15559876543")]
     )
+
+
+STATUS_OF_HTTP = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 404: "NOT_FOUND"}
+
+
+def assert_error(response, http_status: int, reason: str, status: str = "") -> dict:
+    """``response`` is the SPEC §5 envelope with this code and reason; returns
+    its ``error`` object (for checking message and details)."""
+    assert response.status_code == http_status, response.content
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert list(body) == ["error"]
+    error = body["error"]
+    assert error["status"] == (status or STATUS_OF_HTTP[http_status])
+    assert error["reason"] == reason
+    assert isinstance(error["message"], str) and error["message"]
+    assert error["request_id"] == response["X-Request-ID"]
+    assert set(error) <= {"status", "reason", "message", "request_id", "details"}
+    return error
