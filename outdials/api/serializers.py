@@ -4,7 +4,9 @@ error, not the string ``"5"``. Unknown and server-managed keys are ignored.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from .. import validators
 from ..targets import Address
@@ -31,6 +33,18 @@ class StrictCharField(serializers.CharField):
         if rule is not None:
             kwargs["validators"] = [_rule(rule)]
         super().__init__(**kwargs)
+        if rule is not None:
+            # The shared rule already refuses NUL and surrogate characters;
+            # DRF's own checks would only repeat the message.
+            self.validators = [
+                check
+                for check in self.validators
+                if not isinstance(
+                    check,
+                    ProhibitNullCharactersValidator
+                    | ProhibitSurrogateCharactersValidator,
+                )
+            ]
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
