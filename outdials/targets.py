@@ -47,6 +47,27 @@ def soft_delete(obj):
     return obj
 
 
+def restore(obj):
+    """Undo :func:`soft_delete`: ``obj`` returns to its lists; a change, so
+    ``tm_update`` moves on."""
+    if obj.tm_delete is not None:
+        obj.tm_delete = None
+        touch(obj, "tm_delete")
+    return obj
+
+
+def soft_delete_targets(queryset) -> tuple[int, int]:
+    """Soft-delete the live targets of ``queryset`` that no dialer holds, in one
+    statement. Answers ``(deleted, skipped)``: a ``progressing`` target is left
+    alone, as a single delete refuses it."""
+    now = timezone.now()
+    live = queryset.filter(tm_delete__isnull=True)
+    deleted = live.exclude(status=TargetStatus.PROGRESSING).update(
+        tm_delete=now, tm_update=now
+    )
+    return deleted, live.filter(status=TargetStatus.PROGRESSING).count()
+
+
 def _destination_rows(target: OutdialTarget, slots: Sequence[Address | None]):
     return [
         Destination(

@@ -1,0 +1,7 @@
+"""The Django admin, for operators and for what the staff pages don't cover.
+
+Every model is registered in the module for its area; importing them here
+registers them. Shared behaviour (tenancy, filters, paging) is in ``base``.
+"""
+
+from . import accounts, outdial, records, target  # noqa: F401

@@ -1,0 +1,138 @@
+"""What the system writes: destinations (edited through their target),
+dialing attempts and CSV imports. Read-only here."""
+
+import json
+
+from django.contrib import admin
+from django.utils.html import format_html
+
+from ..models import Attempt, Destination, ImportBatch
+from .base import OutdialFilter, ReadOnlyAdmin, as_uuid
+
+
+class TargetsOutdialFilter(OutdialFilter):
+    lookup = "outdial_target__outdial_id"
+
+
+@admin.register(Destination)
+class DestinationAdmin(ReadOnlyAdmin):
+    """Every filled slot, to find who holds an address. Change a destination
+    on its target's page, where the slot rules and try counts are kept."""
+
+    list_display = ("__str__", "type", "index", "try_count", "outdial_target")
+    list_filter = (TargetsOutdialFilter, "type", "index")
+    list_select_related = ("outdial_target",)
+    search_fields = ("target",)  # see get_search_results
+    search_help_text = "An exact address, or a target id."
+    # The order of the (outdial_target, index) unique index.
+    ordering = ("outdial_target_id", "index")
+    sortable_by = ()
+    fields = (
+        "outdial_target",
+        "index",
+        "type",
+        "target",
+        "target_name",
+        "name",
+        "detail",
+        "try_count",
+    )
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        target_id = as_uuid(term)
+        if target_id is not None:
+            return queryset.filter(outdial_target_id=target_id), False
+        return queryset.filter(target=term), False  # the indexed column, exactly
+
+
+@admin.register(Attempt)
+class AttemptAdmin(ReadOnlyAdmin):
+    """The dialing log: one row per attempt, its id is the dialer's claim id."""
+
+    list_display = (
+        "address",
+        "outdial_target",
+        "destination_index",
+        "try_count",
+        "outcome_label",
+        "tm_start",
+        "lease_expires",
+        "tm_end",
+    )
+    list_filter = ("outcome", OutdialFilter, "destination_index")
+    list_select_related = ("outdial_target",)
+    search_fields = ("address",)  # see get_search_results
+    search_help_text = "An exact address, a claim id or a target id."
+    # The order of the attempt log index: one target's attempts, newest first.
+    ordering = ("outdial_target_id", "-tm_start", "-id")
+    sortable_by = ()
+    fields = (
+        "id",
+        "outdial",
+        "outdial_target",
+        "destination_index",
+        "address",
+        "try_count",
+        "max_try_counts",
+        "outcome_label",
+        "lease_expires",
+        "tm_start",
+        "tm_end",
+    )
+    readonly_fields = ("outcome_label",)
+
+    @admin.display(description="outcome", ordering="outcome")
+    def outcome_label(self, obj: Attempt) -> str:
+        return obj.get_outcome_display()
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        pk = as_uuid(term)
+        if pk is not None:
+            return queryset.filter(pk=pk) | queryset.filter(outdial_target_id=pk), False
+        return queryset.filter(address=term), False
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ReadOnlyAdmin):
+    list_display = (
+        "__str__",
+        "outdial",
+        "created_by_name",
+        "rows",
+        "created",
+        "duplicates",
+        "invalid",
+        "tm_create",
+        "tm_undo",
+    )
+    list_filter = (OutdialFilter,)
+    list_select_related = ("outdial",)
+    search_fields = ("file_name", "created_by_name")
+    date_hierarchy = "tm_create"
+    ordering = ("-tm_create", "-id")
+    fields = (
+        "id",
+        "outdial",
+        "file_name",
+        "created_by_name",
+        "rows",
+        "created",
+        "duplicates",
+        "invalid",
+        "report_json",
+        "tm_create",
+        "tm_undo",
+    )
+    readonly_fields = ("report_json",)
+
+    @admin.display(description="report")
+    def report_json(self, obj: ImportBatch) -> str:
+        return format_html(
+            "<pre>{}</pre>", json.dumps(obj.report, indent=2, ensure_ascii=False)
+        )

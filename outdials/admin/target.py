@@ -1,0 +1,310 @@
+"""Targets, with their five destination slots inline.
+
+Writes go through ``outdials.targets`` (timestamps, try counts kept or reset),
+status changes through ``outdials.dialing`` and the CSV through
+``outdials.exporting``: the admin holds none of their rules.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q
+from django.forms.models import BaseInlineFormSet
+from django.utils.html import format_html
+
+from .. import targets, validators
+from ..models import (
+    DESTINATION_SLOTS,
+    Attempt,
+    Destination,
+    OutdialTarget,
+    TargetStatus,
+)
+from ..targets import Address
+from .base import (
+    DeletedFilter,
+    DestinationTypeFilter,
+    OutdialFilter,
+    RulesForm,
+    TenantAdmin,
+    as_uuid,
+    scoped,
+)
+from .outdial import changelist_url
+
+# Soft delete and restore save row by row (each through ``targets``); past this
+# many selected rows the action asks for a narrower selection instead.
+ROW_ACTION_LIMIT = 1000
+
+
+class DestinationForm(RulesForm):
+    # A blank first choice, so that an untouched extra row stays unchanged.
+    index = forms.TypedChoiceField(
+        label="slot",
+        coerce=int,
+        empty_value=None,
+        choices=[("", "---------")]
+        + [(i, f"destination_{i}") for i in DESTINATION_SLOTS],
+    )
+
+    class Meta:
+        model = Destination
+        fields = ("index", "type", "target", "target_name", "name", "detail")
+
+    def clean(self):
+        cleaned = super().clean()
+        type_, address = cleaned.get("type"), cleaned.get("target")
+        if type_ and self.check("type", validators.validate_address_type, type_):
+            if address is not None:
+                self.check("target", validators.validate_address, type_, address)
+        return cleaned
+
+    def address(self) -> Address:
+        data = self.cleaned_data
+        return Address(
+            type=data["type"],
+            target=data["target"],
+            target_name=data["target_name"],
+            name=data["name"],
+            detail=data["detail"],
+        )
+
+
+class DestinationFormSet(BaseInlineFormSet):
+    """The slots as a whole: destination 0 is required, as on every other path."""
+
+    def kept_forms(self):
+        for form in self.forms:
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            if form.instance.pk is None and not form.has_changed():
+                continue  # an empty extra row
+            yield form
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        if not any(form.cleaned_data.get("index") == 0 for form in self.kept_forms()):
+            raise ValidationError("Destination 0 needs an address.")
+
+    def slots(self) -> list[Address | None]:
+        slots: list[Address | None] = [None] * len(DESTINATION_SLOTS)
+        for form in self.kept_forms():
+            slots[form.cleaned_data["index"]] = form.address()
+        return slots
+
+
+class DestinationInline(admin.TabularInline):
+    model = Destination
+    form = DestinationForm
+    formset = DestinationFormSet
+    max_num = len(DESTINATION_SLOTS)
+    extra = 1
+    ordering = ("index",)
+    fields = ("index", "type", "target", "target_name", "name", "detail", "try_count")
+    readonly_fields = ("try_count",)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not editable(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        if obj is not None and not editable(obj):
+            return False
+        return super().has_add_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not editable(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+def editable(target: OutdialTarget) -> bool:
+    """A deleted target, or one in a deleted outdial, is read-only until
+    restored (the API answers 404 to changes)."""
+    return not target.is_deleted and not target.outdial.is_deleted
+
+
+class TargetForm(RulesForm):
+    class Meta:
+        model = OutdialTarget
+        fields = ("outdial", "name", "detail", "data")
+
+
+@admin.register(OutdialTarget)
+class OutdialTargetAdmin(TenantAdmin):
+    form = TargetForm
+    inlines = (DestinationInline,)
+    list_display = (
+        "__str__",
+        "outdial",
+        "status",
+        "destinations",
+        "tm_last_attempt",
+        "tm_create",
+        "tm_update",
+    )
+    list_filter = (OutdialFilter, "status", DestinationTypeFilter, DeletedFilter)
+    list_select_related = ("outdial",)
+    # Newest first within an outdial: the order of the (outdial, -tm_create,
+    # -id) index, so a page is an index range scan, never a sort of the list.
+    ordering = ("outdial_id", "-tm_create", "-id")
+    sortable_by = ()
+    search_fields = ("name",)  # see get_search_results
+    search_help_text = "Part of a name, an exact destination address, or a target id."
+    autocomplete_fields = ("outdial",)
+    fields = (
+        "outdial",
+        "name",
+        "detail",
+        "data",
+        "status",
+        "id",
+        "import_batch",
+        "attempt_log",
+        "tm_last_attempt",
+        "tm_create",
+        "tm_update",
+        "tm_delete",
+    )
+    readonly_fields = (
+        "status",
+        "id",
+        "import_batch",
+        "attempt_log",
+        "tm_last_attempt",
+        "tm_create",
+        "tm_update",
+        "tm_delete",
+    )
+    actions = ("soft_delete_selected", "restore_selected")
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).select_related("outdial").with_destinations()
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "outdial":
+            kwargs["queryset"] = scoped(
+                db_field.related_model.objects.live(), request.user
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None:
+            return [name for name in fields if name not in self.readonly_fields]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, "outdial") if obj is not None else fields
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not editable(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # soft delete instead: the row stays for the record
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        pk = as_uuid(term)
+        if pk is not None:
+            return queryset.filter(pk=pk), False
+        # EXISTS keeps one row per target: no DISTINCT over the whole list.
+        address = Destination.objects.filter(outdial_target=OuterRef("pk"), target=term)
+        return queryset.filter(Q(name__icontains=term) | Exists(address)), False
+
+    @admin.display(description="destinations")
+    def destinations(self, obj: OutdialTarget) -> str:
+        return ", ".join(str(slot) for slot in obj.slots() if slot is not None)
+
+    @admin.display(description="attempts")
+    def attempt_log(self, obj: OutdialTarget) -> str:
+        return format_html(
+            '<a href="{}">attempt log</a>',
+            changelist_url(Attempt, outdial_target=obj.pk),
+        )
+
+    # Saving: the inline formset is the form for the slots; the domain writes.
+
+    def save_model(self, request, obj, form, change):
+        pass  # written in save_related, once the slots are known
+
+    def save_related(self, request, form, formsets, change):
+        slots_formset = formsets[0]
+        if not change:
+            created = targets.create_target(
+                form.cleaned_data["outdial"],
+                name=form.cleaned_data["name"],
+                detail=form.cleaned_data["detail"],
+                data=form.cleaned_data["data"],
+                slots=slots_formset.slots(),
+            )
+            # The admin goes on with the object it built (log, redirect).
+            form.instance.__dict__.update(created.__dict__)
+            return
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        slots = slots_formset.slots() if slots_formset.has_changed() else None
+        if changes or slots is not None:
+            targets.update_target(form.instance, slots=slots, **changes)
+
+    def construct_change_message(self, request, form, formsets, add):
+        message = super().construct_change_message(request, form, [], add)
+        if not add and any(formset.has_changed() for formset in formsets):
+            message.append({"changed": {"fields": ["destinations"]}})
+        return message
+
+    # Actions.
+
+    def _within_limit(self, request, queryset) -> bool:
+        if queryset[: ROW_ACTION_LIMIT + 1].count() > ROW_ACTION_LIMIT:
+            messages.error(
+                request,
+                f"Select at most {ROW_ACTION_LIMIT} targets for this action; "
+                "narrow the list with its filters first.",
+            )
+            return False
+        return True
+
+    @admin.action(description="Soft delete selected targets", permissions=["change"])
+    def soft_delete_selected(self, request, queryset):
+        if not self._within_limit(request, queryset):
+            return
+        deleted = busy = 0
+        live = queryset.prefetch_related(None).filter(tm_delete__isnull=True)
+        for target in live.iterator():
+            # A target a dialer holds is deleted after its attempt, as in the API.
+            if target.status == TargetStatus.PROGRESSING:
+                busy += 1
+                continue
+            targets.soft_delete(target)
+            deleted += 1
+        messages.success(request, f"Deleted {deleted} target(s).")
+        if busy:
+            messages.warning(
+                request, f"Skipped {busy} target(s) being dialed; try after the call."
+            )
+
+    @admin.action(description="Restore selected targets", permissions=["change"])
+    def restore_selected(self, request, queryset):
+        if not self._within_limit(request, queryset):
+            return
+        restored = 0
+        deleted = queryset.prefetch_related(None).filter(tm_delete__isnull=False)
+        for target in deleted.iterator():
+            targets.restore(target)
+            restored += 1
+        messages.success(request, f"Restored {restored} target(s).")
