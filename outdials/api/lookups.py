@@ -13,9 +13,16 @@ def parse_id(value: str, name: str = "id") -> uuid.UUID:
         raise APIError(400, "INVALID_ID", f"{name} must be a UUID.") from None
 
 
-def outdial_of(request, pk: str, *, live: bool = False) -> Outdial:
-    """The caller's outdial ``pk``; ``live`` for changes (a deleted one is 404)."""
+def outdial_of(
+    request, pk: str, *, live: bool = False, annotations: dict | None = None
+) -> Outdial:
+    """The caller's outdial ``pk``; ``live`` for changes (a deleted one is 404).
+
+    ``annotations`` ride along in the same query (e.g. ``leases_overdue``).
+    """
     queryset = Outdial.objects.filter(customer=request.user.customer)
+    if annotations:
+        queryset = queryset.annotate(**annotations)
     if live:
         queryset = queryset.live()
     found = queryset.filter(pk=parse_id(pk)).first()

@@ -4,7 +4,7 @@ in the envelope. A trailing slash is accepted everywhere."""
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import dialing_views, views
 
 router = SimpleRouter()
 router.trailing_slash = "/?"  # the constructor only knows "/" or ""
@@ -15,6 +15,19 @@ OUTDIAL = r"^outdials/(?P<outdial_pk>[^/]+)"
 TARGET = OUTDIAL + r"/targets/(?P<pk>[^/]+)"
 
 v1_patterns = [
+    re_path(OUTDIAL + r"/claim/?$", dialing_views.claim, name="outdial-claim"),
+    re_path(
+        OUTDIAL + r"/available/?$", dialing_views.available, name="outdial-available"
+    ),
+    re_path(OUTDIAL + r"/summary/?$", dialing_views.summary, name="outdial-summary"),
+    re_path(TARGET + r"/result/?$", dialing_views.result, name="target-result"),
+    re_path(
+        TARGET + r"/eligibility/?$",
+        dialing_views.eligibility,
+        name="target-eligibility",
+    ),
+    re_path(TARGET + r"/attempts/?$", dialing_views.attempts, name="target-attempts"),
+    re_path(TARGET + r"/status/?$", dialing_views.status, name="target-status"),
     re_path(
         OUTDIAL + r"/targets/?$",
         views.TargetViewSet.as_view({"get": "list", "post": "create"}),

@@ -8,7 +8,7 @@ from rest_framework.decorators import action, api_view, authentication_classes
 from rest_framework.decorators import permission_classes as permissions
 from rest_framework.response import Response
 
-from .. import credentials, targets
+from .. import credentials, dialing, targets
 from ..models import AccessKey, Outdial, OutdialTarget
 from . import wire
 from .errors import APIError
@@ -84,7 +84,10 @@ class TargetViewSet(viewsets.ViewSet):
     """Targets of one outdial: ``/outdials/{outdial_pk}/targets``."""
 
     def list(self, request, outdial_pk=None):
-        outdial = outdial_of(request, outdial_pk, live=True)
+        # Listing settles expired claims, checked in the outdial's own query.
+        overdue = {"leases_overdue": dialing.leases_overdue()}
+        outdial = outdial_of(request, outdial_pk, live=True, annotations=overdue)
+        dialing.settle_if_overdue(outdial)
         filtered = TargetFilter(
             request.query_params,
             queryset=OutdialTarget.objects.live().filter(outdial=outdial),

@@ -4,7 +4,8 @@ Serializing a page of 100 targets this way costs a fraction of a DRF
 ``ModelSerializer`` (see PERF notes); input is still checked by serializers.
 """
 
-from ..models import AccessKey, Destination, Outdial, OutdialTarget
+from ..dialing import Claim
+from ..models import AccessKey, Attempt, Destination, Outdial, OutdialTarget
 from ..timestamps import format_ts
 
 
@@ -69,3 +70,30 @@ def access_key(k: AccessKey, token: str | None = None) -> dict:
     if token is not None:
         body["token"] = token
     return body
+
+
+def attempt(a: Attempt) -> dict:
+    """One entry of a target's attempt log; ``outcome`` is ``pending`` while
+    the claim is open."""
+    return {
+        "claim_id": str(a.id),
+        "target_id": str(a.outdial_target_id),
+        "destination_index": a.destination_index,
+        "address": a.address,
+        "try_count": a.try_count,
+        "outcome": a.outcome or "pending",
+        "lease_expires": format_ts(a.lease_expires),
+        "tm_start": format_ts(a.tm_start),
+        "tm_end": format_ts(a.tm_end),
+    }
+
+
+def claim(c: Claim) -> dict:
+    return {
+        "claim_id": str(c.claim_id),
+        "lease_expires": format_ts(c.lease_expires),
+        "destination_index": c.destination_index,
+        "destination": address(c.destination),
+        "try_count": c.try_count,
+        "target": target(c.target),
+    }

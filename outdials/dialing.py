@@ -1,0 +1,599 @@
+"""Dialing: leased claims, results, retries across destinations, the attempt log.
+
+The one home of the dialing rules (SPEC §7), used by the API, the staff pages,
+the admin and the commands:
+
+- A target is *eligible* when it is live, ``idle``, some filled destination has
+  a try count below its maximum, and ``try_interval`` has passed since its last
+  attempt. Claims take the least recently attempted first (never attempted
+  before all others), then the oldest.
+- A claim marks the target ``progressing``, adds one to the try count of the
+  first destination (in slot order) with attempts left, and records an
+  :class:`~outdials.models.Attempt` whose id is the ``claim_id``. Try counts
+  therefore always equal the attempts logged.
+- A result settles the attempt: ``answered`` makes the target ``done``; any
+  other outcome makes it ``idle`` when a destination still has attempts left
+  under the maxima the claim was made with, else ``done``.
+- A lease that passes without a result settles as ``expired`` (judged like a
+  failed attempt) the next time the outdial is claimed, summarised or listed,
+  and by ``manage.py release_expired_claims``.
+
+Two dialers never hold the same target. PostgreSQL picks rows with
+``SELECT … FOR UPDATE SKIP LOCKED``, so concurrent claims pass over each
+other's rows instead of waiting. SQLite ignores ``select_for_update``; there
+every write transaction is ``BEGIN IMMEDIATE`` (see settings), which holds the
+single write lock from the first read, and every state change is a conditional
+``UPDATE … WHERE status = …`` whose row count is checked, so a claim that loses
+a race rolls back instead of handing a target out twice.
+"""
+
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from .models import (
+    DESTINATION_SLOTS,
+    Attempt,
+    AttemptOutcome,
+    Destination,
+    Outdial,
+    OutdialTarget,
+    TargetStatus,
+)
+
+# Input ranges (the API's serializers read them from here).
+MAX_TRY_COUNT_RANGE = (0, 100)
+DEFAULT_MAX_TRY_COUNT = 1
+LIMIT_RANGE = (1, 100)
+LEASE_SECONDS_RANGE = (10, 86_400)
+DEFAULT_LEASE_SECONDS = 600
+MAX_TRY_INTERVAL_MS = 30 * 24 * 3600 * 1000
+
+# What a dialer may report; ``expired`` is written by the lease sweep only.
+RESULT_OUTCOMES = (
+    AttemptOutcome.ANSWERED,
+    AttemptOutcome.NO_ANSWER,
+    AttemptOutcome.BUSY,
+    AttemptOutcome.FAILED,
+)
+OVERRIDE_STATUSES = (TargetStatus.IDLE, TargetStatus.DONE)
+
+_SWEEP_BATCH = 500
+_CLAIM_TRIES = 3
+
+
+class DialingError(Exception):
+    """A request the dialing rules refuse; ``reason`` is a stable code."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+class ClaimNotActive(DialingError):
+    """The claim is unknown, expired or already settled another way."""
+
+
+class TargetInProgress(DialingError):
+    """A dialer holds the target; people may not change its status now."""
+
+
+class TargetNotFound(DialingError):
+    """No such target in the outdial."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One target handed to a dialer until ``lease_expires``."""
+
+    claim_id: uuid.UUID
+    lease_expires: datetime
+    destination_index: int
+    destination: Destination
+    try_count: int
+    target: OutdialTarget
+
+
+class _Contended(Exception):
+    """A conditional update matched fewer rows than were picked."""
+
+
+def _maxima(max_try_counts: Sequence[int]) -> list[int]:
+    maxima = [int(n) for n in max_try_counts]
+    if len(maxima) != len(DESTINATION_SLOTS) or min(maxima) < 0:
+        raise ValueError("max_try_counts needs five whole numbers ≥ 0")
+    return maxima
+
+
+def next_destination(
+    target: OutdialTarget, max_try_counts: Sequence[int]
+) -> Destination | None:
+    """The destination the next attempt dials: the first, in slot order, whose
+    try count is below its maximum; ``None`` when every one is used up."""
+    for slot in target.slots():
+        if slot is not None and slot.try_count < max_try_counts[slot.index]:
+            return slot
+    return None
+
+
+def _has_room(try_counts: dict[int, int], max_try_counts: Sequence[int]) -> bool:
+    """``try_counts`` maps filled slot → try count."""
+    return any(count < max_try_counts[i] for i, count in try_counts.items())
+
+
+def _room(max_try_counts: Sequence[int]) -> Q:
+    """Destination rows that still have attempts left under the maxima."""
+    q = Q()
+    for index, maximum in enumerate(max_try_counts):
+        if maximum > 0:
+            q |= Q(index=index, try_count__lt=maximum)
+    return q
+
+
+def _eligible(
+    outdial: Outdial, max_try_counts: Sequence[int], cutoff: datetime
+) -> list[QuerySet]:
+    """Eligible targets in claim order, as two querysets to read one after the
+    other: never attempted (oldest first), then attempted before ``cutoff``
+    (least recently first). Each follows the ``target_claim`` index's order;
+    one query ordering NULLs first would make PostgreSQL sort every idle row.
+    """
+    rooms = Destination.objects.filter(outdial_target=OuterRef("pk")).filter(
+        _room(max_try_counts)
+    )
+    base = (
+        OutdialTarget.objects.live()
+        .filter(outdial=outdial, status=TargetStatus.IDLE)
+        .filter(Exists(rooms))
+    )
+    return [
+        base.filter(tm_last_attempt__isnull=True).order_by("tm_create"),
+        base.filter(tm_last_attempt__lte=cutoff).order_by(
+            "tm_last_attempt", "tm_create"
+        ),
+    ]
+
+
+def available(
+    outdial: Outdial,
+    *,
+    max_try_counts: Sequence[int],
+    limit: int = 1,
+    try_interval_ms: int = 0,
+) -> list[OutdialTarget]:
+    """The targets a claim with these arguments would take now, without
+    claiming them (VoIPbin's read-only query), in claim order."""
+    maxima = _maxima(max_try_counts)
+    settle_if_overdue(outdial)
+    if not any(maxima):
+        return []
+    cutoff = timezone.now() - timedelta(milliseconds=try_interval_ms)
+    found: list[OutdialTarget] = []
+    for queryset in _eligible(outdial, maxima, cutoff):
+        if len(found) < limit:
+            found += list(queryset.with_destinations()[: limit - len(found)])
+    return found
+
+
+def claim(
+    outdial: Outdial,
+    *,
+    max_try_counts: Sequence[int],
+    limit: int = 1,
+    lease_seconds: int = DEFAULT_LEASE_SECONDS,
+    try_interval_ms: int = 0,
+) -> list[Claim]:
+    """Atomically take up to ``limit`` eligible targets for a dialer.
+
+    Each becomes ``progressing``; the chosen destination's try count goes up by
+    one and an attempt is logged whose id is the claim id. Empty when nothing
+    is eligible. Expired leases of the outdial are settled first.
+    """
+    maxima = _maxima(max_try_counts)
+    settle_if_overdue(outdial)
+    if not any(maxima):
+        return []
+    for _ in range(_CLAIM_TRIES):
+        try:
+            return _claim_once(outdial, maxima, limit, lease_seconds, try_interval_ms)
+        except _Contended:
+            continue  # the transaction rolled back; pick again
+    return []
+
+
+def _claim_once(outdial, maxima, limit, lease_seconds, try_interval_ms):
+    with transaction.atomic():
+        now = timezone.now()
+        cutoff = now - timedelta(milliseconds=try_interval_ms)
+        picked: list[OutdialTarget] = []
+        for queryset in _eligible(outdial, maxima, cutoff):
+            if len(picked) < limit:
+                locked = queryset.select_for_update(skip_locked=True)
+                picked += list(locked.with_destinations()[: limit - len(picked)])
+        chosen = [
+            (target, destination)
+            for target in picked
+            if (destination := next_destination(target, maxima)) is not None
+        ]
+        if not chosen:
+            return []
+        target_ids = [target.pk for target, _ in chosen]
+        updated = OutdialTarget.objects.filter(
+            pk__in=target_ids, status=TargetStatus.IDLE
+        ).update(status=TargetStatus.PROGRESSING, tm_last_attempt=now, tm_update=now)
+        if updated != len(target_ids):
+            raise _Contended
+        Destination.objects.filter(pk__in=[d.pk for _, d in chosen]).update(
+            try_count=F("try_count") + 1
+        )
+        lease_expires = now + timedelta(seconds=lease_seconds)
+        attempts = Attempt.objects.bulk_create(
+            Attempt(
+                outdial=outdial,
+                outdial_target=target,
+                destination_index=destination.index,
+                address=destination.target,
+                try_count=destination.try_count + 1,
+                max_try_counts=maxima,
+                lease_expires=lease_expires,
+                tm_start=now,
+            )
+            for target, destination in chosen
+        )
+    claims = []
+    for (target, destination), attempt in zip(chosen, attempts, strict=True):
+        target.status = TargetStatus.PROGRESSING
+        target.tm_last_attempt = target.tm_update = now
+        destination.try_count += 1
+        claims.append(
+            Claim(
+                claim_id=attempt.id,
+                lease_expires=lease_expires,
+                destination_index=destination.index,
+                destination=destination,
+                try_count=destination.try_count,
+                target=target,
+            )
+        )
+    return claims
+
+
+def report_result(
+    outdial: Outdial, target_id: uuid.UUID, claim_id: uuid.UUID, outcome: str
+) -> OutdialTarget:
+    """Settle the claim ``claim_id`` on ``target_id`` with ``outcome``.
+
+    Repeating the outcome a claim was settled with answers the target again and
+    counts nothing twice. Raises :class:`TargetNotFound`, or
+    :class:`ClaimNotActive` (changing nothing) for a claim that is unknown,
+    belongs to another target, expired, or was settled with another outcome.
+    """
+    if outcome not in RESULT_OUTCOMES:
+        raise ValueError(f"not an outcome a dialer reports: {outcome!r}")
+    target = (
+        OutdialTarget.objects.filter(outdial=outdial, pk=target_id)
+        .with_destinations()
+        .first()
+    )
+    if target is None:
+        raise TargetNotFound("TARGET_NOT_FOUND", "The target was not found.")
+    # Twice at most: a settle that loses a race judges again what the winner wrote.
+    for _ in range(2):
+        attempt = Attempt.objects.filter(pk=claim_id, outdial_target=target).first()
+        if attempt is None:
+            raise ClaimNotActive(
+                "CLAIM_NOT_ACTIVE",
+                "This target has no claim with that claim_id; claim the target "
+                "again and report with the claim_id you receive.",
+            )
+        if attempt.outcome == outcome:
+            return target
+        _refuse_settled(attempt)
+        now = timezone.now()
+        if attempt.lease_expires <= now:
+            settle_expired(outdial, now=now)
+            raise _expired(attempt)
+        with transaction.atomic():
+            settled = Attempt.objects.filter(pk=attempt.pk, outcome="").update(
+                outcome=outcome, tm_end=now
+            )
+            if settled:
+                status = _status_after(
+                    outcome,
+                    {d.index: d.try_count for d in target.destinations.all()},
+                    attempt.max_try_counts,
+                )
+                OutdialTarget.objects.filter(
+                    pk=target.pk, status=TargetStatus.PROGRESSING
+                ).update(status=status, tm_update=now)
+                target.status, target.tm_update = status, now
+                return target
+    raise ClaimNotActive(
+        "CLAIM_NOT_ACTIVE", "This claim was settled at the same moment; try again."
+    )
+
+
+def _refuse_settled(attempt: Attempt) -> None:
+    if attempt.outcome == AttemptOutcome.EXPIRED:
+        raise _expired(attempt)
+    if attempt.outcome:
+        raise ClaimNotActive(
+            "CLAIM_NOT_ACTIVE",
+            f"This claim was already settled as {attempt.outcome}; "
+            "a claim takes one result.",
+        )
+
+
+def _expired(attempt: Attempt) -> ClaimNotActive:
+    return ClaimNotActive(
+        "CLAIM_EXPIRED",
+        f"The lease of this claim ended at {attempt.lease_expires:%Y-%m-%d %H:%M:%S} "
+        "UTC and it was settled as expired; claim the target again.",
+    )
+
+
+def _status_after(
+    outcome: str, try_counts: dict[int, int], max_try_counts: Sequence[int]
+) -> str:
+    if outcome != AttemptOutcome.ANSWERED and _has_room(try_counts, max_try_counts):
+        return TargetStatus.IDLE
+    return TargetStatus.DONE
+
+
+def leases_overdue(now: datetime | None = None) -> Exists:
+    """For annotating an outdial lookup: does it hold an expired open claim?
+
+    Lets list views skip the sweep (and its query) in the common case.
+    """
+    return Exists(
+        Attempt.objects.filter(
+            outdial=OuterRef("pk"),
+            outcome=AttemptOutcome.PENDING,
+            lease_expires__lte=now or timezone.now(),
+        )
+    )
+
+
+def settle_if_overdue(outdial: Outdial) -> int:
+    """Sweep ``outdial``'s expired leases, if it has any.
+
+    Uses the ``leases_overdue`` annotation when the outdial was looked up with
+    it, else asks the database.
+    """
+    overdue = getattr(outdial, "leases_overdue", None)
+    if overdue is None:
+        overdue = Attempt.objects.filter(
+            outdial=outdial,
+            outcome=AttemptOutcome.PENDING,
+            lease_expires__lte=timezone.now(),
+        ).exists()
+    if not overdue:
+        return 0
+    settled = settle_expired(outdial)
+    outdial.leases_overdue = False
+    return settled
+
+
+def settle_expired(outdial: Outdial | None = None, now: datetime | None = None) -> int:
+    """Settle claims whose lease passed without a result as ``expired``.
+
+    Their targets go back to ``idle`` when a destination has attempts left
+    under the claim's maxima, else to ``done``. All outdials unless one is
+    given. Answers how many claims were settled.
+    """
+    now = now or timezone.now()
+    total = contended = 0
+    while True:
+        try:
+            settled = _settle_batch(outdial, now)
+        except _Contended:
+            contended += 1
+            if contended < _CLAIM_TRIES:
+                continue
+            raise
+        total += settled
+        if settled < _SWEEP_BATCH:
+            return total
+
+
+def _settle_batch(outdial: Outdial | None, now: datetime) -> int:
+    with transaction.atomic():
+        overdue = Attempt.objects.filter(
+            outcome=AttemptOutcome.PENDING, lease_expires__lte=now
+        )
+        if outdial is not None:
+            overdue = overdue.filter(outdial=outdial)
+        # SKIP LOCKED: an attempt a result is settling right now is left to it.
+        rows = list(
+            overdue.select_for_update(skip_locked=True)
+            .order_by("lease_expires")
+            .values_list("pk", "outdial_target_id", "max_try_counts")[:_SWEEP_BATCH]
+        )
+        if not rows:
+            return 0
+        settled = Attempt.objects.filter(
+            pk__in=[pk for pk, _, _ in rows], outcome=AttemptOutcome.PENDING
+        ).update(outcome=AttemptOutcome.EXPIRED, tm_end=now)
+        if settled != len(rows):
+            raise _Contended  # rolls back; the rows were locked, so never expected
+        try_counts: dict[uuid.UUID, dict[int, int]] = {}
+        for target_id, index, count in Destination.objects.filter(
+            outdial_target_id__in=[target_id for _, target_id, _ in rows]
+        ).values_list("outdial_target_id", "index", "try_count"):
+            try_counts.setdefault(target_id, {})[index] = count
+        becomes: dict[str, list[uuid.UUID]] = {}
+        for _, target_id, maxima in rows:
+            status = _status_after(
+                AttemptOutcome.EXPIRED, try_counts.get(target_id, {}), maxima
+            )
+            becomes.setdefault(status, []).append(target_id)
+        for status, target_ids in becomes.items():
+            OutdialTarget.objects.filter(
+                pk__in=target_ids, status=TargetStatus.PROGRESSING
+            ).update(status=status, tm_update=now)
+        return len(rows)
+
+
+def eligibility(
+    target: OutdialTarget,
+    *,
+    max_try_counts: Sequence[int],
+    try_interval_ms: int = 0,
+    now: datetime | None = None,
+) -> dict:
+    """Why a claim with these arguments would or would not take ``target`` now.
+
+    ``{"eligible", "next_destination_index", "reasons": [{"code", "message",
+    "until"}]}``; ``until`` is when the reason ends, where that is known.
+    """
+    maxima = _maxima(max_try_counts)
+    now = now or timezone.now()
+    reasons = []
+
+    def reason(code: str, message: str, until: datetime | None = None) -> None:
+        reasons.append({"code": code, "message": message, "until": until})
+
+    if target.is_deleted or target.outdial.is_deleted:
+        reason("DELETED", "The target or its outdial is deleted.")
+    if target.status == TargetStatus.DONE:
+        reason(
+            "DONE",
+            "The target is done (answered, out of attempts, or closed by a "
+            "person); set its status to idle to dial it again.",
+        )
+    elif target.status == TargetStatus.PROGRESSING:
+        lease = (
+            Attempt.objects.filter(outdial_target=target, outcome="")
+            .order_by("-lease_expires")
+            .values_list("lease_expires", flat=True)
+            .first()
+        )
+        reason(
+            "IN_PROGRESS",
+            "A dialer holds the target until it reports a result or its lease ends.",
+            lease,
+        )
+    following = next_destination(target, maxima)
+    if following is None:
+        reason(
+            "EXHAUSTED",
+            "Every destination has used the attempts these maxima allow "
+            "(max_try_count_0..4).",
+        )
+    if target.tm_last_attempt is not None:
+        ready = target.tm_last_attempt + timedelta(milliseconds=try_interval_ms)
+        if ready > now:
+            reason(
+                "WAITING_RETRY_INTERVAL",
+                "The last attempt was too recent for try_interval; the target "
+                "may be dialed again from the given time.",
+                ready,
+            )
+    return {
+        "eligible": not reasons,
+        "next_destination_index": following.index if following else None,
+        "reasons": reasons,
+    }
+
+
+def attempts(target: OutdialTarget) -> QuerySet:
+    """The attempt log of ``target``, newest first."""
+    return Attempt.objects.filter(outdial_target=target).order_by("-tm_start", "-id")
+
+
+def summary(outdial: Outdial) -> dict:
+    """Counts over the outdial's live targets.
+
+    ``status``: targets by status; ``attempts_by_destination``: attempts per
+    slot 0–4; ``outcomes``: attempts by outcome (``pending`` while a claim is
+    open); ``exhausted``: targets done without an answer, because their last
+    attempt failed with no attempts left; ``total``: live targets.
+    """
+    settle_if_overdue(outdial)
+    live = OutdialTarget.objects.live().filter(outdial=outdial)
+    last_outcome = Subquery(
+        Attempt.objects.filter(outdial_target=OuterRef("pk"))
+        .order_by("-tm_start", "-id")
+        .values("outcome")[:1]
+    )
+    by_status = {
+        status: Count("pk", filter=Q(status=status)) for status in TargetStatus.values
+    }
+    counts = live.annotate(last_outcome=last_outcome).aggregate(
+        total=Count("pk"),
+        exhausted=Count(
+            "pk",
+            filter=Q(status=TargetStatus.DONE, last_outcome__isnull=False)
+            & ~Q(last_outcome=AttemptOutcome.ANSWERED),
+        ),
+        **by_status,
+    )
+    per_slot: Counter[int] = Counter()
+    per_outcome: Counter[str] = Counter()
+    for index, outcome, n in (
+        Attempt.objects.filter(outdial=outdial, outdial_target__tm_delete__isnull=True)
+        .values_list("destination_index", "outcome")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        per_slot[index] += n
+        per_outcome[outcome] += n
+    return {
+        "status": {status: counts[status] for status in TargetStatus.values},
+        "attempts_by_destination": [per_slot[i] for i in DESTINATION_SLOTS],
+        "outcomes": {
+            (value or "pending"): per_outcome[value] for value in AttemptOutcome.values
+        },
+        "exhausted": counts["exhausted"],
+        "total": counts["total"],
+    }
+
+
+def set_status(target: OutdialTarget, status: str) -> OutdialTarget:
+    """A person's override: ``idle`` (dial it again) or ``done`` (stop).
+
+    Raises :class:`TargetInProgress` while a dialer holds the target.
+    """
+    if status not in OVERRIDE_STATUSES:
+        raise ValueError(f"a person may set idle or done, not {status!r}")
+    now = timezone.now()
+    changed = (
+        OutdialTarget.objects.filter(pk=target.pk)
+        .exclude(status__in=[TargetStatus.PROGRESSING, status])
+        .update(status=status, tm_update=now)
+    )
+    if changed:
+        target.status, target.tm_update = status, now
+        return target
+    current = OutdialTarget.objects.filter(pk=target.pk).values_list(
+        "status", flat=True
+    )
+    if current.first() == TargetStatus.PROGRESSING:
+        raise TargetInProgress(
+            "TARGET_IN_PROGRESS",
+            "A dialer holds this target; change its status after the attempt ends.",
+        )
+    target.status = status  # already so: nothing to write
+    return target
+
+
+def override_status(queryset: QuerySet, status: str) -> tuple[int, int]:
+    """Set ``status`` on every target of ``queryset`` not held by a dialer.
+
+    Answers ``(changed, skipped)``: targets whose status changed, and targets
+    left alone because they are ``progressing``.
+    """
+    if status not in OVERRIDE_STATUSES:
+        raise ValueError(f"a person may set idle or done, not {status!r}")
+    changed = queryset.exclude(status__in=[TargetStatus.PROGRESSING, status]).update(
+        status=status, tm_update=timezone.now()
+    )
+    skipped = queryset.filter(status=TargetStatus.PROGRESSING).count()
+    return changed, skipped

@@ -1,0 +1,21 @@
+"""``manage.py release_expired_claims``: settle claims whose lease has passed.
+
+Run it from cron (say every minute) so that a crashed dialer's targets come
+back even when nobody claims, lists or summarises their outdial.
+"""
+
+from django.core.management.base import BaseCommand
+
+from ... import dialing
+
+
+class Command(BaseCommand):
+    help = (
+        "Settle claims whose lease passed without a result as 'expired'; their "
+        "targets go back to idle, or to done when no attempts are left."
+    )
+
+    def handle(self, *args, **options):
+        settled = dialing.settle_expired()
+        noun = "claim" if settled == 1 else "claims"
+        self.stdout.write(f"Settled {settled} expired {noun}.")
