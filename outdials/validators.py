@@ -36,17 +36,19 @@ def strict_by_default() -> bool:
 
 
 @lru_cache(maxsize=65536)
-def _phone_verdict(number: str, region: str | None, strict: bool) -> str:
-    """E.164 form of ``number`` or an error message starting with ``!``.
+def _phone_facts(number: str, region: str | None) -> tuple[str, bool]:
+    """E.164 form of ``number`` (or an error message starting with ``!``) and
+    whether phonenumbers knows it as assigned.
 
-    Cached: real lists repeat numbers, and parsing costs ~35 µs a number.
+    Cached: real lists repeat numbers, and parsing costs ~35 µs a number. Both
+    answers come from one parse, so the importer's warnings cost no second one.
     """
     try:
         parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException as error:
         if error.error_type == error.INVALID_COUNTRY_CODE:
-            return "!has an unknown country code"
-        return "!is not a phone number"
+            return "!has an unknown country code", False
+        return "!is not a phone number", False
     reason = phonenumbers.is_possible_number_with_reason(parsed)
     if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
         # IS_POSSIBLE_LOCAL_ONLY (a number without its area code) cannot be
@@ -55,15 +57,22 @@ def _phone_verdict(number: str, region: str | None, strict: bool) -> str:
             phonenumbers.ValidationResult.TOO_SHORT,
             phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
         ):
-            return "!is too short for its country code"
+            return "!is too short for its country code", False
         if reason == phonenumbers.ValidationResult.TOO_LONG:
-            return "!is too long for its country code"
+            return "!is too long for its country code", False
         if reason == phonenumbers.ValidationResult.INVALID_COUNTRY_CODE:
-            return "!has an unknown country code"
-        return "!is not a possible phone number"
-    if strict and not phonenumbers.is_valid_number(parsed):
+            return "!has an unknown country code", False
+        return "!is not a possible phone number", False
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return e164, phonenumbers.is_valid_number(parsed)
+
+
+def _phone_verdict(number: str, region: str | None, strict: bool) -> str:
+    """E.164 form of ``number`` or an error message starting with ``!``."""
+    verdict, assigned = _phone_facts(number, region)
+    if strict and not assigned and not verdict.startswith("!"):
         return "!is not an assigned phone number (strict mode)"
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return verdict
 
 
 def validate_tel(value: str, strict: bool | None = None) -> str:
@@ -95,22 +104,44 @@ def normalize_phone(
 ) -> str:
     """A phone number as people write it (``(202) 555-0143``, ``+44 20 7946 0958``,
     ``020 7946 0958`` with a default country) in E.164; raises on anything else."""
+    return classify_phone(text, region, strict)[0]
+
+
+def classify_phone(
+    text: str, region: str | None = None, strict: bool | None = None
+) -> tuple[str, bool]:
+    """What :func:`normalize_phone` answers, and whether phonenumbers knows the
+    number as assigned (the importer warns about unassigned ones outside strict
+    mode). Raises like :func:`normalize_phone`."""
     if strict is None:
         strict = strict_by_default()
     text = text.strip()
     if not text:
         raise ValidationError("is empty.")
     if E164.fullmatch(text):
-        return validate_tel(text, strict)
+        return validate_tel(text, strict), _phone_facts(text, None)[1]
     if region is None and not text.startswith("+"):
         raise ValidationError(
             f"{text} has no country code: write it as +<country><number>, "
             "or give a default country."
         )
-    verdict = _phone_verdict(text, region.upper() if region else None, strict)
+    region = region.upper() if region else None
+    verdict = _phone_verdict(text, region, strict)
     if verdict.startswith("!"):
         raise ValidationError(f"{text} {verdict[1:]}.")
-    return verdict
+    return verdict, _phone_facts(text, region)[1]
+
+
+def validate_region(value: str) -> str:
+    """An ISO 3166 alpha-2 country phonenumbers knows (``US``, ``gb``); returns
+    it upper-cased. The default country for numbers written without ``+``."""
+    code = value.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(
+            f"'{value}' is not a country phone numbers are known for; use an "
+            "ISO 3166 alpha-2 code such as US, GB or DE."
+        )
+    return code
 
 
 def validate_sip(value: str) -> str:
@@ -165,6 +196,26 @@ def infer_address_type(text: str) -> str:
     if "@" in lowered:
         return "email"
     return "tel"
+
+
+def address_key(type_: str, target: str) -> int | str:
+    """What makes two valid addresses the same destination, for duplicate
+    checks across slots and types: the digits of an E.164 number; an email
+    address case-folded; a SIP URI with its scheme and host case-folded (its
+    user part is case-sensitive)."""
+    if type_ == "tel":
+        return int(target[1:])
+    if type_ == "sip":
+        match = SIP_URI.fullmatch(target)
+        if match:
+            scheme, host = match.group("scheme", "host")
+            start, end = match.span("host")
+            return (
+                f"{scheme.lower()}:{target[len(scheme) + 1 : start]}"
+                f"{host.lower()}{target[end:]}"
+            )
+        return target
+    return target.casefold()
 
 
 def validate_text(value: str, limit_name: str) -> str:

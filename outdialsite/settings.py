@@ -207,6 +207,9 @@ OUTDIALS = {
     "DEFAULT_REGION": os.environ.get("OUTDIALS_DEFAULT_REGION", "US"),
     # CSV uploads (multipart or text/csv bodies) have their own, larger limit.
     "UPLOAD_MAX_BYTES": env_int("OUTDIALS_UPLOAD_MAX_BYTES", 50 * 1024 * 1024),
+    # CSV imports: rows per file and characters per cell, checked before writing.
+    "IMPORT_MAX_ROWS": env_int("OUTDIALS_IMPORT_MAX_ROWS", 1_000_000),
+    "IMPORT_MAX_CELL_CHARS": env_int("OUTDIALS_IMPORT_MAX_CELL_CHARS", 2000),
 }
 
 LOGGING = {

@@ -1,0 +1,177 @@
+"""Targets out as CSV: the columns the importer reads, then what the server keeps.
+
+The API's export, the ``export_targets`` command and the admin call this module.
+Rows are read in keyset chunks of :data:`CHUNK` targets with two queries a
+chunk (targets with their last attempt, then their destinations), so an export
+of a million targets holds one chunk in memory and makes no per-row query.
+"""
+
+import csv
+import re
+from collections.abc import Iterable, Iterator
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+
+from .models import DESTINATION_SLOTS, Attempt, AttemptOutcome, Destination
+from .timestamps import format_ts
+from .validators import E164
+
+CHUNK = 2000
+BOM = "\ufeff"  # Excel reads a CSV as UTF-8 only when it starts with one
+
+TEXT_COLUMNS = ("name", "detail", "data")
+DESTINATION_COLUMNS = tuple(f"destination_{n}" for n in DESTINATION_SLOTS)
+# A cell a spreadsheet would run as a formula (OWASP's list), behind any
+# number of quotes already: "'=1" must also gain one, or the importer, which
+# takes exactly one quote off, would turn it into "=1".
+_NEEDS_GUARD = re.compile(r"'*[=+\-@\t\r]")
+_GUARDED = re.compile(r"'+[=+\-@\t\r]")
+
+
+def import_columns() -> list[str]:
+    """The columns the importer reads, in the order the export writes them."""
+    columns = list(TEXT_COLUMNS)
+    for n in DESTINATION_SLOTS:
+        columns += [
+            f"destination_{n}",
+            f"destination_{n}_type",
+            f"destination_{n}_name",
+        ]
+    return columns
+
+
+def export_columns() -> list[str]:
+    """Every column of an export: the import columns, then the server's own."""
+    return (
+        import_columns()
+        + ["id", "status"]
+        + [f"try_count_{n}" for n in DESTINATION_SLOTS]
+        + ["tm_create", "tm_update", "last_attempt_outcome", "last_attempt_time"]
+    )
+
+
+def guard_cell(value: str, column: str) -> str:
+    """``value`` as a spreadsheet will show it rather than run it: a cell that
+    starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+    leading ``'``; an E.164 number in a destination column stays as it is."""
+    if value and _NEEDS_GUARD.match(value):
+        if column in DESTINATION_COLUMNS and E164.fullmatch(value):
+            return value
+        return "'" + value
+    return value
+
+
+def unguard_cell(value: str) -> str:
+    """The inverse of :func:`guard_cell`, which the importer applies to every
+    cell: exactly one leading ``'`` comes off a guarded cell."""
+    if value[:1] == "'" and _GUARDED.match(value):
+        return value[1:]
+    return value
+
+
+class _Echo:
+    """A file whose ``write`` hands the line back, so ``csv.writer.writerow``
+    returns the formatted line instead of buffering it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _last_attempt(field: str) -> Subquery:
+    newest = Attempt.objects.filter(outdial_target=OuterRef("pk")).order_by(
+        "-tm_start", "-id"
+    )
+    return Subquery(newest.values(field)[:1])
+
+
+def _destinations(target_ids: list) -> dict:
+    slots: dict = {}
+    rows = Destination.objects.filter(outdial_target_id__in=target_ids).values_list(
+        "outdial_target_id", "index", "type", "target", "target_name", "try_count"
+    )
+    for target_id, index, type_, address, target_name, try_count in rows:
+        slots.setdefault(target_id, {})[index] = (
+            type_,
+            address,
+            target_name,
+            try_count,
+        )
+    return slots
+
+
+def _line(writer, target, slots: dict) -> str:
+    (
+        target_id,
+        name,
+        detail,
+        data,
+        status,
+        tm_create,
+        tm_update,
+        outcome,
+        attempted,
+    ) = target
+    cells = [guard_cell(name, "name"), guard_cell(detail, "detail")]
+    cells.append(guard_cell(data, "data"))
+    try_counts = []
+    for n in DESTINATION_SLOTS:
+        slot = slots.get(n)
+        if slot is None:
+            cells += ["", "", ""]
+            try_counts.append("0")
+            continue
+        type_, address, target_name, try_count = slot
+        cells.append(guard_cell(address, DESTINATION_COLUMNS[n]))
+        cells.append(type_)
+        cells.append(guard_cell(target_name, f"destination_{n}_name"))
+        try_counts.append(str(try_count))
+    cells += [str(target_id), status, *try_counts]
+    cells += [format_ts(tm_create), format_ts(tm_update)]
+    if attempted is None:
+        cells += ["", ""]
+    else:
+        cells += [outcome or AttemptOutcome.PENDING.label, format_ts(attempted)]
+    return writer.writerow(cells)
+
+
+def iter_csv(queryset: QuerySet) -> Iterator[str]:
+    """The targets of ``queryset`` as CSV lines (``\\r\\n``-terminated), the
+    header first, oldest target first (so an imported file keeps its order)."""
+    writer = csv.writer(_Echo(), lineterminator="\r\n")
+    yield writer.writerow(export_columns())
+    ordered = queryset.order_by("tm_create", "pk").annotate(
+        last_outcome=_last_attempt("outcome"), last_time=_last_attempt("tm_start")
+    )
+    fields = ("id", "name", "detail", "data", "status", "tm_create", "tm_update")
+    after = None
+    while True:
+        page = ordered
+        if after is not None:
+            page = page.filter(
+                Q(tm_create__gt=after[0]) | Q(tm_create=after[0], pk__gt=after[1])
+            )
+        rows = list(page.values_list(*fields, "last_outcome", "last_time")[:CHUNK])
+        if not rows:
+            return
+        slots = _destinations([row[0] for row in rows])
+        for row in rows:
+            yield _line(writer, row, slots.get(row[0], {}))
+        after = (rows[-1][5], rows[-1][0])
+
+
+def iter_chunks(queryset: QuerySet, lines_per_chunk: int = 500) -> Iterator[str]:
+    """:func:`iter_csv` with a BOM in front, in chunks of lines: what a
+    streaming response or a file writer wants."""
+    yield BOM
+    yield from _batched(iter_csv(queryset), lines_per_chunk)
+
+
+def _batched(lines: Iterable[str], size: int) -> Iterator[str]:
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= size:
+            yield "".join(batch)
+            batch.clear()
+    if batch:
+        yield "".join(batch)
