@@ -4,6 +4,9 @@ import datetime
 import uuid
 
 import orjson
+from django.http import Http404
+from rest_framework.exceptions import NotAcceptable
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 
 from ..timestamps import format_ts
@@ -31,3 +34,15 @@ class FastJSONRenderer(BaseRenderer):
         if data is None:
             return b""
         return dumps(data)
+
+
+class JSONFallbackNegotiation(DefaultContentNegotiation):
+    """An API view answers in its first renderer when the client's ``Accept``
+    (or ``?format=``) names nothing it has, instead of a 406 or 404 that would
+    hide the real answer; views with several renderers still negotiate."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except (NotAcceptable, Http404):
+            return renderers[0], renderers[0].media_type

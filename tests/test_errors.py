@@ -1,0 +1,235 @@
+"""The error envelope (SPEC §5) on every kind of failure, and ``X-Request-ID``."""
+
+import logging
+import re
+import uuid
+
+import pytest
+from django.test import override_settings
+
+from outdials.api import views
+from outdials.models import Outdial
+from tests.conftest import assert_error
+
+UUID4 = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+)
+
+
+def post_raw(client, path, body: bytes, content_type="application/json", **extra):
+    return client.generic("POST", path, body, content_type=content_type, **extra)
+
+
+# --- request bodies ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"name": "x",',
+        b"{'name': 'x'}",
+        b'{"name": NaN}',
+        b'{"name": Infinity}',
+        b"\xff\xfe{}",
+        b"not json at all",
+        b'{"name": "x"} trailing',
+    ],
+)
+def test_malformed_json_is_a_400(api, body):
+    response = post_raw(api, "/v1.0/outdials", body)
+    error = assert_error(response, 400, "INVALID_JSON_BODY")
+    assert error["message"] == "The request body is not valid JSON."
+    assert not Outdial.objects.exists()
+
+
+def test_deeply_nested_json_is_a_400_not_a_crash(api):
+    body = b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    response = post_raw(api, "/v1.0/outdials", body)
+    assert_error(response, 400, "INVALID_JSON_BODY")
+
+
+@pytest.mark.parametrize(
+    "body,kind",
+    [(b"[]", "list"), (b'[{"name": "x"}]', "list"), (b'"x"', "str"), (b"5", "int")],
+)
+def test_a_body_that_is_not_an_object_is_a_400(api, body, kind):
+    response = post_raw(api, "/v1.0/outdials", body)
+    error = assert_error(response, 400, "INVALID_FIELD")
+    message = f"Invalid data. Expected a dictionary, but got {kind}."
+    assert error["details"] == {"body": [message]}
+    assert error["message"] == message
+    assert not Outdial.objects.exists()
+
+
+def test_a_null_body_is_a_400(api):
+    response = post_raw(api, "/v1.0/outdials", b"null")
+    error = assert_error(response, 400, "INVALID_FIELD")
+    assert error["details"] == {"body": ["No data provided"]}
+
+
+def test_an_unsupported_content_type_is_a_415(api):
+    response = post_raw(api, "/v1.0/outdials", b"name=x", content_type="text/plain")
+    error = assert_error(response, 415, "UNSUPPORTED_MEDIA_TYPE", "INVALID_ARGUMENT")
+    assert error["message"].endswith("Send JSON (Content-Type: application/json).")
+
+
+def test_an_oversize_body_is_a_413(api, settings):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    body = b'{"name": "' + b"x" * limit + b'"}'
+    response = post_raw(api, "/v1.0/outdials", body)
+    error = assert_error(response, 413, "REQUEST_TOO_LARGE", "INVALID_ARGUMENT")
+    assert error["message"] == (
+        f"The request body is {len(body)} bytes; the limit is {limit} bytes."
+    )
+    assert not Outdial.objects.exists()
+
+
+def test_a_body_at_the_limit_is_read(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 200
+    body = b'{"name": "' + b"x" * (200 - 12) + b'"}'
+    assert len(body) == 200
+    assert post_raw(api, "/v1.0/outdials", body).status_code == 200
+    response = post_raw(api, "/v1.0/outdials", body + b" ")
+    assert_error(response, 413, "REQUEST_TOO_LARGE", "INVALID_ARGUMENT")
+
+
+def test_oversize_bodies_are_refused_before_authentication(anon, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    response = post_raw(anon, "/auth/login", b"{" + b" " * 200 + b"}")
+    assert_error(response, 413, "REQUEST_TOO_LARGE", "INVALID_ARGUMENT")
+
+
+def test_a_bad_content_length_is_a_400(api):
+    response = post_raw(api, "/v1.0/outdials", b"{}", CONTENT_LENGTH="abc")
+    error = assert_error(response, 400, "INVALID_CONTENT_LENGTH")
+    assert error["message"] == "Content-Length is not a number."
+
+
+# --- routes and methods -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1.0",
+        "/v1.0/",
+        "/v1.0/nothing",
+        "/v1.0/outdials/x/y/z",
+        "/v1.0/outdials/40bea034-1d17-474d-a5de-da00d0861c69/unknown",
+        "/auth",
+        "/auth/",
+        "/auth/logout",
+    ],
+)
+@pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete"])
+def test_an_unknown_api_url_is_a_404_envelope(api, anon, path, method):
+    for client in (api, anon):
+        response = getattr(client, method)(path, HTTP_ACCEPT="text/html")
+        error = assert_error(response, 404, "NOT_FOUND")
+        assert error["message"] == f"There is no API endpoint at {path}."
+        assert b"<html" not in response.content.lower()
+
+
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("delete", "/v1.0/outdials"),
+        ("put", "/v1.0/outdials"),
+        ("patch", "/v1.0/outdials/{id}"),
+        ("post", "/v1.0/outdials/{id}"),
+        ("get", "/v1.0/outdials/{id}/campaign_id"),
+        ("post", "/v1.0/outdials/{id}/data"),
+        ("put", "/v1.0/outdials/{id}/targets"),
+        ("delete", "/v1.0/accesskeys"),
+    ],
+)
+def test_a_wrong_method_is_a_405_envelope(api, outdial, method, path):
+    response = getattr(api, method)(path.format(id=outdial.id), {}, format="json")
+    error = assert_error(response, 405, "METHOD_NOT_ALLOWED", "UNIMPLEMENTED")
+    assert error["message"] == f'Method "{method.upper()}" not allowed.'
+    assert method.upper() not in response["Allow"]
+
+
+def test_an_api_error_is_json_even_when_html_is_asked_for(api):
+    response = api.get(f"/v1.0/outdials/{uuid.uuid4()}", HTTP_ACCEPT="text/html")
+    assert_error(response, 404, "OUTDIAL_NOT_FOUND")
+
+
+# --- unhandled exceptions ---------------------------------------------------
+
+
+def explode(*args, **kwargs):
+    raise RuntimeError("database password is hunter2")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_unhandled_exception_is_a_500_envelope_without_a_traceback(
+    api, outdial, monkeypatch, caplog, debug
+):
+    monkeypatch.setattr(views.OutdialViewSet, "retrieve", explode)
+    with override_settings(DEBUG=debug), caplog.at_level(logging.ERROR):
+        response = api.get(f"/v1.0/outdials/{outdial.id}")
+    error = assert_error(response, 500, "INTERNAL_ERROR", "INTERNAL")
+    assert error["message"] == (
+        "Something went wrong on our side; quote the request id if you report it."
+    )
+    assert b"hunter2" not in response.content
+    assert b"Traceback" not in response.content
+    assert b"RuntimeError" not in response.content
+    # The details go to the log, with the request id to find them by.
+    logged = [r for r in caplog.records if r.name == "outdials.api"]
+    assert logged and error["request_id"] in logged[0].getMessage()
+    assert "hunter2" in str(logged[0].exc_info[1])
+
+
+def test_an_exception_while_building_a_list_is_a_500_envelope(
+    api, outdial, monkeypatch
+):
+    monkeypatch.setattr(views.wire, "outdial", explode)
+    response = api.get("/v1.0/outdials")
+    assert_error(response, 500, "INTERNAL_ERROR", "INTERNAL")
+
+
+# --- X-Request-ID -----------------------------------------------------------
+
+
+def test_every_response_carries_a_request_id(api, anon, outdial, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
+    responses = [
+        api.get("/v1.0/outdials"),
+        api.get(f"/v1.0/outdials/{outdial.id}"),
+        api.get("/v1.0/outdials/nope"),
+        api.get("/v1.0/nothing"),
+        api.delete("/v1.0/outdials"),
+        anon.get("/v1.0/outdials"),
+        post_raw(api, "/v1.0/outdials", b'{"name": "too long for ten bytes"}'),
+        anon.post("/auth/login", {"username": "a", "password": "b"}, format="json"),
+    ]
+    ids = [response["X-Request-ID"] for response in responses]
+    assert all(UUID4.fullmatch(value) for value in ids), ids
+    assert len(set(ids)) == len(ids)
+    for response in responses:
+        if response.status_code >= 400:
+            assert response.json()["error"]["request_id"] == response["X-Request-ID"]
+
+
+@pytest.mark.parametrize(
+    "incoming", ["abc-123_XYZ.456", "a" * 64, "0f8e5d3c-1b2a-4c5d-9e8f-7a6b5c4d3e2f"]
+)
+def test_a_sane_incoming_request_id_is_echoed(api, incoming):
+    response = api.get("/v1.0/nothing", HTTP_X_REQUEST_ID=incoming)
+    assert response["X-Request-ID"] == incoming
+    assert response.json()["error"]["request_id"] == incoming
+    assert api.get("/v1.0/outdials", HTTP_X_REQUEST_ID=incoming)["X-Request-ID"] == (
+        incoming
+    )
+
+
+@pytest.mark.parametrize(
+    "incoming",
+    ["short", "a" * 65, "has spaces in it", "<script>alert(1)</script>", "ünïcödé-id"],
+)
+def test_an_insane_incoming_request_id_is_replaced(api, incoming):
+    response = api.get("/v1.0/nothing", HTTP_X_REQUEST_ID=incoming)
+    assert UUID4.fullmatch(response["X-Request-ID"])
+    assert response.json()["error"]["request_id"] == response["X-Request-ID"]
