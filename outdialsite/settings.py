@@ -184,8 +184,11 @@ REST_FRAMEWORK = {
         "outdials.api.permissions.IsCustomerUser",
     ],
     "DEFAULT_RENDERER_CLASSES": ["outdials.api.renderers.FastJSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": (
+        "outdials.api.renderers.JSONFallbackNegotiation"
+    ),
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "outdials.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
