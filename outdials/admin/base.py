@@ -9,6 +9,7 @@ import uuid
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 
@@ -56,6 +57,15 @@ def as_uuid(text: str) -> uuid.UUID | None:
         return uuid.UUID(text.strip())
     except ValueError:
         return None
+
+
+def uuid_param(value: str):
+    """A list filter's id parameter; a malformed one sends the changelist back
+    to its unfiltered form with Django's "?e=1" notice, not a server error."""
+    parsed = as_uuid(value)
+    if parsed is None:
+        raise IncorrectLookupParameters(f"{value!r} is not an id")
+    return parsed
 
 
 def sentences(error: ValidationError) -> list[str]:
@@ -107,7 +117,7 @@ class CustomerFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
-        return queryset.filter(**{CUSTOMER_LOOKUP[queryset.model]: value})
+        return queryset.filter(**{CUSTOMER_LOOKUP[queryset.model]: uuid_param(value)})
 
 
 class DeletedFilter(admin.SimpleListFilter):
@@ -140,7 +150,9 @@ class DeletedFilter(admin.SimpleListFilter):
             return queryset.filter(tm_delete__isnull=True)
         if value == "yes":
             return queryset.filter(tm_delete__isnull=False)
-        return queryset
+        if value == "all":
+            return queryset
+        raise IncorrectLookupParameters(f"deleted={value!r}")
 
 
 class OutdialFilter(admin.SimpleListFilter):
@@ -165,7 +177,7 @@ class OutdialFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
-        return queryset.filter(**{self.lookup: value})
+        return queryset.filter(**{self.lookup: uuid_param(value)})
 
 
 class DestinationTypeFilter(admin.SimpleListFilter):
@@ -182,6 +194,8 @@ class DestinationTypeFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
+        if value not in validators.ADDRESS_TYPES:
+            raise IncorrectLookupParameters(f"destination_type={value!r}")
         return queryset.filter(
             Exists(
                 Destination.objects.filter(outdial_target=OuterRef("pk"), type=value)

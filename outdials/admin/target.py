@@ -13,13 +13,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html
 
 from .. import targets, validators
-from ..models import (
-    DESTINATION_SLOTS,
-    Attempt,
-    Destination,
-    OutdialTarget,
-    TargetStatus,
-)
+from ..models import DESTINATION_SLOTS, Attempt, Destination, OutdialTarget
 from ..targets import Address
 from .base import (
     DeletedFilter,
@@ -32,8 +26,8 @@ from .base import (
 )
 from .outdial import changelist_url
 
-# Soft delete and restore save row by row (each through ``targets``); past this
-# many selected rows the action asks for a narrower selection instead.
+# Restore saves row by row (through ``targets.restore``); past this many
+# selected rows the action asks for a narrower selection instead.
 ROW_ACTION_LIMIT = 1000
 
 
@@ -281,21 +275,13 @@ class OutdialTargetAdmin(TenantAdmin):
 
     @admin.action(description="Soft delete selected targets", permissions=["change"])
     def soft_delete_selected(self, request, queryset):
-        if not self._within_limit(request, queryset):
-            return
-        deleted = busy = 0
-        live = queryset.prefetch_related(None).filter(tm_delete__isnull=True)
-        for target in live.iterator():
-            # A target a dialer holds is deleted after its attempt, as in the API.
-            if target.status == TargetStatus.PROGRESSING:
-                busy += 1
-                continue
-            targets.soft_delete(target)
-            deleted += 1
+        deleted, busy = targets.soft_delete_targets(queryset)
         messages.success(request, f"Deleted {deleted} target(s).")
         if busy:
             messages.warning(
-                request, f"Skipped {busy} target(s) being dialed; try after the call."
+                request,
+                f"Skipped {busy} target(s) a dialer holds; delete them after "
+                "their attempt ends.",
             )
 
     @admin.action(description="Restore selected targets", permissions=["change"])
