@@ -27,7 +27,8 @@ def page_size_of(request) -> int:
     """``page_size`` from the query; anything not in 1..max becomes the max."""
     maximum = settings.OUTDIALS["MAX_PAGE_SIZE"]
     raw = request.query_params.get("page_size", "")
-    if not raw.isdigit() or len(raw) > 6:
+    # isdigit() alone admits "²" and other non-ASCII digits int() cannot take.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
         return settings.OUTDIALS["PAGE_SIZE"]
     size = int(raw)
     return size if 1 <= size <= maximum else maximum
