@@ -1,10 +1,17 @@
-"""``python -m benchmarks [--quick] [NAME ...]``: run benchmarks, print one table."""
+"""``python -m benchmarks [--quick] [NAME ...]``: run benchmarks, print one table.
+
+Every module of this package that is not a helper is a benchmark exposing
+``run(quick: bool) -> list[Figure]``; sub-packages (like ``floor``) are helpers.
+A benchmark that crashes is reported and the others still run; the exit code
+is non-zero only then, never because a figure missed its target.
+"""
 
 import argparse
 import importlib
 import pkgutil
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from .harness import save, table
@@ -17,7 +24,7 @@ def discover() -> list[str]:
     return sorted(
         m.name
         for m in pkgutil.iter_modules([str(here)])
-        if m.name not in SKIP and not m.name.startswith("_")
+        if m.name not in SKIP and not m.name.startswith("_") and not m.ispkg
     )
 
 
@@ -26,17 +33,25 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="reduced sizes")
     parser.add_argument("names", nargs="*", help=f"some of: {', '.join(discover())}")
     args = parser.parse_args(argv)
-    figures = []
+    figures, crashed = [], []
     for name in args.names or discover():
-        module = importlib.import_module(f"benchmarks.{name}")
         started = time.perf_counter()
         print(f"== {name} ...", file=sys.stderr, flush=True)
-        found = module.run(quick=args.quick)
+        try:
+            module = importlib.import_module(f"benchmarks.{name}")
+            found = module.run(quick=args.quick)
+        except Exception:
+            traceback.print_exc()
+            crashed.append(name)
+            continue
         print(f"   {name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
         figures.extend(found)
     print(table(figures))
     path = save(figures, "quick" if args.quick else "full")
     print(f"\nSaved to {path}")
+    if crashed:
+        print(f"Crashed: {', '.join(crashed)}", file=sys.stderr)
+        return 1
     return 0
 
 

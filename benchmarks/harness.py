@@ -8,7 +8,7 @@ import json
 import os
 import statistics
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "artifacts" / "bench"
@@ -30,13 +30,16 @@ class Figure:
     target: str = ""
     ok: bool | None = None
     note: str = ""
+    details: dict = field(default_factory=dict)
 
     @property
     def verdict(self) -> str:
         return {True: "ok", False: "MISS", None: "-"}[self.ok]
 
 
-def at_least(name, value, unit, floor, minimum: float, note: str = "") -> Figure:
+def at_least(
+    name, value, unit, floor, minimum: float, note: str = "", details=None
+) -> Figure:
     """A figure that should reach ``minimum`` × its floor (higher is better)."""
     ratio = value / floor if floor else None
     return Figure(
@@ -48,10 +51,13 @@ def at_least(name, value, unit, floor, minimum: float, note: str = "") -> Figure
         f"≥ {minimum:.2f}×",
         None if ratio is None else ratio >= minimum,
         note,
+        details or {},
     )
 
 
-def at_most(name, value, unit, floor, maximum: float, note: str = "") -> Figure:
+def at_most(
+    name, value, unit, floor, maximum: float, note: str = "", details=None
+) -> Figure:
     """A figure that should stay within ``maximum`` × its floor (lower is better)."""
     ratio = value / floor if floor else None
     return Figure(
@@ -63,11 +69,12 @@ def at_most(name, value, unit, floor, maximum: float, note: str = "") -> Figure:
         f"≤ {maximum:.2f}×",
         None if ratio is None else ratio <= maximum,
         note,
+        details or {},
     )
 
 
-def plain(name, value, unit, note: str = "") -> Figure:
-    return Figure(name, value, unit, note=note)
+def plain(name, value, unit, note: str = "", details=None) -> Figure:
+    return Figure(name, value, unit, note=note, details=details or {})
 
 
 def timed(fn, repeat: int = 1) -> float:
@@ -89,18 +96,20 @@ def _fmt(value: float | None) -> str:
 
 
 def table(figures: list[Figure]) -> str:
-    rows = [("figure", "value", "floor", "ratio", "target", "verdict")]
+    """A Markdown table; the ``note`` column appears when any figure has one."""
+    with_notes = any(f.note for f in figures)
+    header = ("figure", "value", "floor", "ratio", "target", "verdict")
+    rows = [header + (("note",) if with_notes else ())]
     for f in figures:
-        rows.append(
-            (
-                f.name,
-                f"{_fmt(f.value)} {f.unit}",
-                f"{_fmt(f.floor)} {f.unit}" if f.floor is not None else "-",
-                f"{f.ratio:.2f}×" if f.ratio is not None else "-",
-                f.target or "-",
-                f.verdict,
-            )
+        row = (
+            f.name,
+            f"{_fmt(f.value)} {f.unit}",
+            f"{_fmt(f.floor)} {f.unit}" if f.floor is not None else "-",
+            f"{f.ratio:.2f}×" if f.ratio is not None else "-",
+            f.target or "-",
+            f.verdict,
         )
+        rows.append(row + ((f.note,) if with_notes else ()))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for n, row in enumerate(rows):

@@ -215,6 +215,9 @@ OUTDIALS = {
     "IMPORT_MAX_CELL_CHARS": env_int("OUTDIALS_IMPORT_MAX_CELL_CHARS", 2000),
 }
 
+# `make bench` only: serves the read path's raw-SQL floor under /bench-floor/.
+OUTDIALS_BENCH_FLOOR = env_bool("OUTDIALS_BENCH_FLOOR", False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -6,3 +7,7 @@ urlpatterns = [
     path("", include("outdials.api.urls")),
     path("", include("outdials.urls")),
 ]
+
+if settings.OUTDIALS_BENCH_FLOOR:
+    # `make bench` compares the read endpoints with raw-SQL twins of them.
+    urlpatterns.insert(0, path("bench-floor/", include("benchmarks.floor.urls")))
