@@ -5,8 +5,24 @@ from django.urls import path
 
 from . import views
 
+OUTDIAL = "outdials/<uuid:pk>/"
+TARGET = OUTDIAL + "targets/<uuid:target_pk>/"
+
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login-page"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
+    path("outdials/", views.outdial_list, name="outdial-list"),
+    path("outdials/new/", views.outdial_new, name="outdial-new"),
+    path(OUTDIAL, views.outdial_detail, name="outdial"),
+    path(OUTDIAL + "targets/new/", views.target_new, name="target-new"),
+    path(OUTDIAL + "targets/bulk/", views.targets_bulk, name="targets-bulk"),
+    path(TARGET, views.target_detail, name="target"),
+    path(TARGET + "delete/", views.target_delete, name="target-delete"),
+    path(TARGET + "reopen/", views.target_reopen, name="target-reopen"),
+    path(OUTDIAL + "upload/", views.upload, name="upload"),
+    path(
+        OUTDIAL + "imports/<uuid:batch_pk>/undo/", views.import_undo, name="import-undo"
+    ),
+    path(OUTDIAL + "export.csv", views.export, name="export"),
 ]

@@ -1,9 +1,469 @@
-"""Staff pages (server-rendered)."""
+"""Staff pages: flat function views over the signed-in user's customer's data.
 
+Every lookup filters by ``request.user.customer_id``, so another customer's id
+is a 404 exactly like a missing one. Writes go through ``targets.py`` (and the
+dialing, import and export modules), never around them.
+"""
+
+import uuid
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.db.models import Count
+from django.http import QueryDict, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from . import dialing, exporting, importing, targets
+from .api.errors import APIError
+from .api.filters import TargetFilter
+from .api.pagination import window
+from .forms import OutdialForm, SearchForm, TargetFilterForm, TargetForm, UploadForm
+from .models import NIL_UUID, ImportBatch, Outdial, OutdialTarget, TargetStatus
+
+PAGE_SIZE = 50
+ATTEMPT_LOG_SIZE = 50
+IN_PROGRESS = "The target is being dialed; change it after its attempt ends."
+STATUSES = TargetStatus.values
 
 
-@login_required
+def customer_page(view):
+    """Signed in, and a member of a customer (operators use the admin). The
+    answer is one customer's data: no cache may keep it."""
+
+    @login_required
+    @never_cache
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.customer_id is None:
+            return render(request, "outdials/no_customer.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _outdial(request, pk) -> Outdial:
+    """The caller's live outdial ``pk``; knows in the same query whether it holds
+    expired leases, so the summary sweeps only when there is something to do."""
+    queryset = Outdial.objects.live().annotate(leases_overdue=dialing.leases_overdue())
+    return get_object_or_404(queryset, pk=pk, customer_id=request.user.customer_id)
+
+
+def _target(request, outdial_pk, pk) -> OutdialTarget:
+    """The live target ``pk`` of the caller's live outdial, with its outdial and
+    destinations, in two queries."""
+    queryset = (
+        OutdialTarget.objects.live()
+        .select_related("outdial")
+        .with_destinations()
+        .filter(
+            outdial_id=outdial_pk,
+            outdial__customer_id=request.user.customer_id,
+            outdial__tm_delete__isnull=True,
+        )
+    )
+    return get_object_or_404(queryset, pk=pk)
+
+
+def _window(request, queryset):
+    """A keyset page from ``?after=`` / ``?before=``; a link whose token was
+    tampered with shows the newest page rather than an error."""
+    after, before = request.GET.get("after", ""), request.GET.get("before", "")
+    try:
+        return window(queryset, after=after, before=before, size=PAGE_SIZE)
+    except APIError:
+        return window(queryset, size=PAGE_SIZE)
+
+
+def _query(request, **changes) -> str:
+    """The current filters with paging dropped and ``changes`` applied."""
+    params = {k: v for k, v in request.GET.items() if k not in ("after", "before")}
+    params.update(changes)
+    return urlencode({k: v for k, v in params.items() if v})
+
+
+def _status_bar(counts: dict) -> dict:
+    """Geometry and words of a stacked done/progressing/idle bar (inline SVG)."""
+    total = sum(counts.get(status, 0) for status in STATUSES)
+    parts, x = [], 0.0
+    for status in ("done", "progressing", "idle"):
+        width = 100.0 * counts.get(status, 0) / total if total else 0.0
+        if width:
+            parts.append({"status": status, "x": f"{x:.2f}", "width": f"{width:.2f}"})
+        x += width
+    words = ", ".join(
+        f"{counts.get(s, 0):,} {s}" for s in ("done", "progressing", "idle")
+    )
+    done = counts.get("done", 0)
+    return {
+        "parts": parts,
+        "text": f"{done:,} of {total:,} done" if total else "no targets",
+        "label": f"{words} of {total:,} targets" if total else "No targets",
+    }
+
+
+def _bars(values: list[int]) -> list[dict]:
+    """Bars of a small chart, each as a percentage of the largest value."""
+    top = max(values, default=0) or 1
+    return [
+        {"index": i, "value": v, "width": f"{100.0 * v / top:.2f}"}
+        for i, v in enumerate(values)
+    ]
+
+
+def _progress(outdial) -> dict:
+    """The progress panel's figures, all from ``dialing.summary``."""
+    summary = dialing.summary(outdial)
+    return {
+        "summary": summary,
+        "bar": _status_bar(summary["status"]),
+        "destination_bars": _bars(summary["attempts_by_destination"]),
+        "attempts_total": sum(summary["attempts_by_destination"]),
+        "outcomes": [
+            (key, key.replace("_", " ").capitalize(), n)
+            for key, n in summary["outcomes"].items()
+            if n
+        ],
+    }
+
+
+def _target_row(target) -> dict:
+    """What the targets table shows of one target, from prefetched slots."""
+    filled = [slot for slot in target.slots() if slot is not None]
+    return {
+        "target": target,
+        "first": filled[0].target if filled else "",
+        "more": len(filled) - 1 if filled else 0,
+        "tries": sum(slot.try_count for slot in filled),
+    }
+
+
+@customer_page
 def home(request):
-    return HttpResponse("Outdials")
+    return redirect("outdial-list")
+
+
+@customer_page
+def outdial_list(request):
+    search = SearchForm(request.GET)
+    queryset = Outdial.objects.live().filter(customer_id=request.user.customer_id)
+    if search.is_valid() and search.cleaned_data["q"]:
+        queryset = queryset.filter(name__icontains=search.cleaned_data["q"])
+    page = _window(request, queryset)
+    # One grouped count for the whole page: targets by outdial and status.
+    counts: dict = {outdial.pk: {} for outdial in page.items}
+    for outdial_id, status, n in (
+        OutdialTarget.objects.live()
+        .filter(outdial_id__in=list(counts))
+        .values_list("outdial_id", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        counts[outdial_id][status] = n
+    rows = [
+        {
+            "outdial": outdial,
+            "campaign": "" if outdial.campaign_id == NIL_UUID else outdial.campaign_id,
+            "bar": _status_bar(counts[outdial.pk]),
+        }
+        for outdial in page.items
+    ]
+    context = {"search": search, "page": page, "rows": rows, "query": _query(request)}
+    return render(request, "outdials/outdial_list.html", context)
+
+
+@customer_page
+def outdial_new(request):
+    form = OutdialForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        outdial = Outdial.objects.create(
+            customer_id=request.user.customer_id, **form.cleaned_data
+        )
+        messages.success(request, f"Created the outdial “{outdial}”.")
+        return redirect("outdial", outdial.pk)
+    return render(request, "outdials/outdial_new.html", {"form": form})
+
+
+def _targets_table(request, outdial) -> dict:
+    """The filter form, the filtered page of targets and the links around it."""
+    live = OutdialTarget.objects.live().filter(outdial=outdial)
+    filters = TargetFilter(request.GET, queryset=live)
+    queryset = filters.qs if filters.is_valid() else live.none()
+    page = _window(request, queryset.with_destinations())
+    return {
+        "filter_form": TargetFilterForm(request.GET),
+        "filter_errors": filters.errors,
+        "page": page,
+        "rows": [_target_row(target) for target in page.items],
+        "query": _query(request),
+        "filtered": bool(_query(request)),
+    }
+
+
+@customer_page
+def outdial_detail(request, pk):
+    outdial = _outdial(request, pk)
+    form = OutdialForm(request.POST or None, initial=OutdialForm.initial_for(outdial))
+    if request.method == "POST":
+        if form.is_valid():
+            targets.update_outdial(outdial, **form.cleaned_data)
+            messages.success(request, "Saved the outdial.")
+            return redirect("outdial", outdial.pk)
+        messages.error(request, "The outdial was not saved: fix the fields below.")
+    context = {
+        "outdial": outdial,
+        "form": form,
+        **_progress(outdial),
+        **_targets_table(request, outdial),
+    }
+    return render(request, "outdials/outdial_detail.html", context)
+
+
+@customer_page
+def target_new(request, pk):
+    outdial = _outdial(request, pk)
+    form = TargetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        target = targets.create_target(outdial, slots=form.slots(), **form.texts())
+        messages.success(request, f"Added the target “{target}”.")
+        return redirect("target", outdial.pk, target.pk)
+    context = {"outdial": outdial, "form": form}
+    return render(request, "outdials/target_new.html", context)
+
+
+@customer_page
+def target_detail(request, pk, target_pk):
+    target = _target(request, pk, target_pk)
+    form = TargetForm(request.POST or None, target=target)
+    if request.method == "POST":
+        if target.status == TargetStatus.PROGRESSING:
+            messages.error(request, IN_PROGRESS)
+        elif form.is_valid():
+            targets.update_target(target, slots=form.slots(), **form.texts())
+            messages.success(request, "Saved the target.")
+            return redirect("target", pk, target.pk)
+        else:
+            messages.error(request, "The target was not saved: fix the fields below.")
+    log = list(dialing.attempts(target)[: ATTEMPT_LOG_SIZE + 1])
+    context = {
+        "outdial": target.outdial,
+        "target": target,
+        "form": form,
+        "tries": sum(d.try_count for d in target.slots() if d is not None),
+        "can_reopen": target.status == TargetStatus.DONE,
+        "attempts": log[:ATTEMPT_LOG_SIZE],
+        "attempts_more": len(log) > ATTEMPT_LOG_SIZE,
+    }
+    return render(request, "outdials/target_detail.html", context)
+
+
+@customer_page
+@require_POST
+def target_reopen(request, pk, target_pk):
+    """Back to ``idle`` so the dialer may try it again (while attempts remain)."""
+    target = _target(request, pk, target_pk)
+    try:
+        dialing.set_status(target, TargetStatus.IDLE)
+    except dialing.TargetInProgress as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Re-opened the target: it is idle again.")
+    return redirect("target", pk, target.pk)
+
+
+@customer_page
+def target_delete(request, pk, target_pk):
+    target = _target(request, pk, target_pk)
+    if request.method == "POST":
+        if target.status == TargetStatus.PROGRESSING:
+            messages.error(request, IN_PROGRESS)
+            return redirect("target", pk, target.pk)
+        targets.soft_delete(target)
+        messages.success(request, f"Deleted the target “{target}”.")
+        return redirect("outdial", pk)
+    context = {"outdial": target.outdial, "target": target}
+    return render(request, "outdials/target_delete.html", context)
+
+
+BULK_ACTIONS = {
+    "idle": ("Reset to idle", "Reset {n} to idle"),
+    "done": ("Mark done", "Marked {n} done"),
+    "delete": ("Delete", "Deleted {n}"),
+}
+
+
+def _selected(outdial, ids: list[str]):
+    """The live targets of ``outdial`` among ``ids``; ids that are not UUIDs
+    or not in this outdial are left out."""
+    valid = []
+    for value in ids[: PAGE_SIZE * 2]:
+        try:
+            valid.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    return OutdialTarget.objects.live().filter(outdial=outdial, pk__in=valid)
+
+
+@customer_page
+@require_POST
+def targets_bulk(request, pk):
+    """Bulk actions on the selected rows: a confirmation page, then the change."""
+    outdial = _outdial(request, pk)
+    action = request.POST.get("action", "")
+    back = reverse("outdial", args=[outdial.pk])
+    if request.POST.get("back"):
+        back += "?" + urlencode(QueryDict(request.POST["back"]).dict())
+    selected = _selected(outdial, request.POST.getlist("ids"))
+    if action not in BULK_ACTIONS or not selected.exists():
+        messages.error(request, "Select one or more targets and an action first.")
+        return redirect(back)
+    if request.POST.get("confirm") != "yes":
+        context = {
+            "outdial": outdial,
+            "action": action,
+            "action_label": BULK_ACTIONS[action][0],
+            "selected": list(selected.order_by("-tm_create", "-pk")),
+            "back": back,
+            "back_query": request.POST.get("back", ""),
+        }
+        return render(request, "outdials/bulk_confirm.html", context)
+    count = selected.count()
+    if action == "delete":
+        changed, skipped = targets.soft_delete_targets(selected)
+    else:
+        changed, skipped = dialing.override_status(selected, action)
+    done = BULK_ACTIONS[action][1].format(n=_targets_word(changed))
+    if count - changed - skipped:
+        done += f"; {count - changed - skipped:,} already were"
+    if skipped:
+        done += f"; left {_targets_word(skipped)} alone while being dialed"
+    messages.success(request, done + ".")
+    return redirect(back)
+
+
+def _targets_word(n: int) -> str:
+    return f"{n:,} target" + ("" if n == 1 else "s")
+
+
+IMPORT_HISTORY_SIZE = 20
+
+
+def _import_options(request, form) -> dict:
+    data = form.cleaned_data
+    return {
+        "file_name": data["file"].name,
+        "region": data["region"],
+        "on_duplicate": data["on_duplicate"],
+        "on_error": data["on_error"],
+        "dry_run": data["dry_run"],
+        "created_by": request.user,
+        "created_by_name": request.user.get_username(),
+    }
+
+
+def _rejected(error) -> str:
+    """A rejected import in page words (the importer's message names API
+    parameters for invalid rows)."""
+    report = error.report
+    if error.reason == "INVALID_ROWS":
+        return (
+            f"{report.invalid:,} of {report.rows:,} rows are invalid, so nothing "
+            "was imported. Fix the rows listed below and upload the file again, "
+            "or choose to import the valid rows only."
+        )
+    return f"Nothing was imported: {error.message}"
+
+
+@customer_page
+def upload(request, pk):
+    """Upload a CSV (or check it); the report, then the import history."""
+    outdial = _outdial(request, pk)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        options = _import_options(request, form)
+        try:
+            result = importing.import_csv(outdial, form.cleaned_data["file"], **options)
+        except importing.ImportRejected as error:
+            messages.error(request, _rejected(error))
+            report = error.report.as_dict()
+        else:
+            if not options["dry_run"]:
+                messages.success(request, _imported(result))
+                return redirect(
+                    f"{reverse('upload', args=[pk])}?import={result.import_id}"
+                )
+            messages.info(request, "Checked the file; nothing was imported.")
+            report = result.as_dict()
+    shown = _shown_batch(outdial, request.GET.get("import", ""))
+    context = {
+        "outdial": outdial,
+        "form": form,
+        "report": report or (shown.report if shown else None),
+        "shown": shown,
+        "history": outdial.imports.order_by("-tm_create")[:IMPORT_HISTORY_SIZE],
+    }
+    return render(request, "outdials/upload.html", context)
+
+
+def _imported(report) -> str:
+    text = f"Imported {_targets_word(report.created)}"
+    if report.duplicates:
+        text += f"; skipped {report.duplicates:,} duplicate rows"
+    if report.invalid:
+        text += f"; left out {report.invalid:,} invalid rows (listed below)"
+    return text + "."
+
+
+def _shown_batch(outdial, value: str):
+    """The import ``?import=`` names, if it is one of this outdial's."""
+    try:
+        return outdial.imports.filter(pk=uuid.UUID(value)).first()
+    except ValueError:
+        return None
+
+
+@customer_page
+def import_undo(request, pk, batch_pk):
+    """Undo an import, after a confirmation page: its targets that were never
+    dialed leave the list; the others stay."""
+    outdial = _outdial(request, pk)
+    batch = get_object_or_404(ImportBatch, pk=batch_pk, outdial=outdial)
+    if request.method == "POST":
+        try:
+            result = importing.undo_import(batch)
+        except importing.ImportRejected as error:
+            messages.error(request, error.message)
+        else:
+            text = f"Undid the import: removed {_targets_word(result.deleted)}"
+            if result.kept:
+                text += f"; kept {result.kept:,} that were already dialed"
+            messages.success(request, text + ".")
+        return redirect("upload", pk)
+    context = {"outdial": outdial, "batch": batch}
+    return render(request, "outdials/import_undo.html", context)
+
+
+@customer_page
+def export(request, pk):
+    """The targets as CSV, honouring the table's filters, streamed."""
+    outdial = _outdial(request, pk)
+    live = OutdialTarget.objects.live().filter(outdial=outdial)
+    filters = TargetFilter(request.GET, queryset=live)
+    if not filters.is_valid():
+        messages.error(request, "Those filters are not valid; nothing was exported.")
+        return redirect("outdial", pk)
+    response = StreamingHttpResponse(
+        exporting.iter_chunks(filters.qs), content_type="text/csv; charset=utf-8"
+    )
+    name = slugify(outdial.name) or "outdial"
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{name}-targets.csv"
+    )
+    return response

@@ -33,6 +33,18 @@ def make_persona(username: str) -> Persona:
     return Persona(user=user, token=credentials.issue_token(user))
 
 
+@pytest.fixture(autouse=True)
+def _static_without_manifest(settings):
+    """Pages name their CSS and JS through ``{% static %}``; tests run without
+    ``collectstatic``, so they use the plain storage instead of the manifest."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
+    }
+
+
 @pytest.fixture
 def alice(db) -> Persona:
     return make_persona("alice")
@@ -54,6 +66,13 @@ def api(alice) -> APIClient:
 @pytest.fixture
 def anon() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def alice_page(client, alice):
+    """A test client signed in to the staff pages as alice (session login)."""
+    client.force_login(alice.user)
+    return client
 
 
 @pytest.fixture

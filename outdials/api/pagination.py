@@ -34,14 +34,10 @@ def page_size_of(request) -> int:
     return size if 1 <= size <= maximum else maximum
 
 
-def after_token(queryset: QuerySet, token: str) -> QuerySet:
-    """The rows that come after ``token`` in newest-first order."""
-    if not token:
-        return queryset
+def _parse_token(token: str) -> tuple:
     stamp, _, last_id = token.partition(",")
     try:
-        tm_create = parse_ts(stamp)
-        pk = uuid.UUID(last_id) if last_id else None
+        return parse_ts(stamp), (uuid.UUID(last_id) if last_id else None)
     except ValueError:
         raise APIError(
             400,
@@ -49,11 +45,33 @@ def after_token(queryset: QuerySet, token: str) -> QuerySet:
             "page_token is not one this API gave out; pass next_page_token back "
             "unchanged, or leave it out for the first page.",
         ) from None
+
+
+def after_token(queryset: QuerySet, token: str) -> QuerySet:
+    """The rows that come after ``token`` in newest-first order."""
+    if not token:
+        return queryset
+    tm_create, pk = _parse_token(token)
     if pk is None:
         return queryset.filter(tm_create__lt=tm_create)
     return queryset.filter(
         Q(tm_create__lt=tm_create) | Q(tm_create=tm_create, pk__lt=pk)
     )
+
+
+def before_token(queryset: QuerySet, token: str) -> QuerySet:
+    """The rows that come before ``token`` in newest-first order."""
+    tm_create, pk = _parse_token(token)
+    if pk is None:
+        return queryset.filter(tm_create__gt=tm_create)
+    return queryset.filter(
+        Q(tm_create__gt=tm_create) | Q(tm_create=tm_create, pk__gt=pk)
+    )
+
+
+def token_of(item) -> str:
+    """A token that points exactly at ``item`` (time and id)."""
+    return f"{format_ts(item.tm_create)},{item.pk}"
 
 
 def paginate(request, queryset: QuerySet) -> Page:
@@ -69,3 +87,38 @@ def paginate(request, queryset: QuerySet) -> Page:
     if len(rows) > size and rows[size].tm_create == last.tm_create:
         next_token = f"{next_token},{last.pk}"
     return Page(items, next_token)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A page for people: its items and links to the newer and older pages
+    (empty when there is none), both ways by keyset, never by OFFSET."""
+
+    items: list
+    newer: str
+    older: str
+
+
+def window(queryset: QuerySet, *, after: str = "", before: str = "", size: int):
+    """The ``size`` rows after ``after`` (or just before ``before``), newest first.
+
+    Fetches one row more than shown to know whether another page follows, so
+    no count is needed. Raises ``APIError`` on a token it did not give out.
+    """
+    if before:
+        rows = list(
+            before_token(queryset, before).order_by("tm_create", "pk")[: size + 1]
+        )
+        items = rows[:size][::-1]
+        more_newer, more_older = len(rows) > size, bool(items)
+    else:
+        rows = list(
+            after_token(queryset, after).order_by("-tm_create", "-pk")[: size + 1]
+        )
+        items = rows[:size]
+        more_newer, more_older = bool(after and items), len(rows) > size
+    return Window(
+        items,
+        token_of(items[0]) if more_newer else "",
+        token_of(items[-1]) if more_older else "",
+    )

@@ -1,0 +1,266 @@
+"""Forms of the staff pages. Every rule comes from ``validators.py``; a form
+only names the field a message belongs to."""
+
+import phonenumbers
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from . import validators
+from .models import DESTINATION_SLOTS, NIL_UUID, DestinationType, TargetStatus
+from .targets import Address
+
+ADDRESS_TYPE_CHOICES = [
+    (DestinationType.TEL, "Phone"),
+    (DestinationType.SIP, "SIP"),
+    (DestinationType.EMAIL, "Email"),
+]
+
+
+def _human(error: ValidationError) -> list[str]:
+    """The shared rules speak in fragments ("must be …") meant to follow a field
+    name; beside an input they read better as sentences."""
+    return [message[:1].upper() + message[1:] for message in error.messages]
+
+
+def _check(form: forms.Form, field: str, rule, *args) -> bool:
+    try:
+        rule(*args)
+    except ValidationError as error:
+        for message in _human(error):
+            form.add_error(field, message)
+        return False
+    return True
+
+
+class PageForm(forms.Form):
+    """Labels stand above their inputs, without a trailing colon."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class TextRules(PageForm):
+    """Name, detail and data with the product's limits and rules."""
+
+    TEXT_RULES = {
+        "name": validators.validate_name,
+        "detail": validators.validate_detail,
+        "data": validators.validate_data,
+    }
+
+    def clean(self):
+        cleaned = super().clean()
+        for field, rule in self.TEXT_RULES.items():
+            if field in self.fields and field in cleaned:
+                _check(self, field, rule, cleaned[field])
+        return cleaned
+
+
+def _text(label: str, limit_name: str, **kwargs) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=False,
+        max_length=settings.OUTDIALS[limit_name]
+        if limit_name != "DATA_MAX_BYTES"
+        else None,
+        **kwargs,
+    )
+
+
+def _textarea(rows: int) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows})
+
+
+class OutdialForm(TextRules):
+    name = _text("Name", "NAME_MAX_LENGTH")
+    detail = _text("Detail", "DETAIL_MAX_LENGTH", widget=_textarea(2))
+    data = _text(
+        "Data",
+        "DATA_MAX_BYTES",
+        widget=_textarea(3),
+        help_text="Free text kept for your dialer, often JSON.",
+    )
+    campaign_id = forms.UUIDField(
+        label="Campaign id",
+        required=False,
+        help_text="Leave empty when the list is not attached to a campaign.",
+        error_messages={"invalid": "Enter a campaign id like 3f2a…-…, a UUID."},
+    )
+
+    def clean_campaign_id(self):
+        return self.cleaned_data["campaign_id"] or NIL_UUID
+
+    @classmethod
+    def initial_for(cls, outdial) -> dict:
+        campaign = "" if outdial.campaign_id == NIL_UUID else outdial.campaign_id
+        return {
+            "name": outdial.name,
+            "detail": outdial.detail,
+            "data": outdial.data,
+            "campaign_id": campaign,
+        }
+
+
+class TargetForm(TextRules):
+    """A target's text fields and its five destination slots in one form.
+
+    Slot ``i`` is three inputs: ``type_i``, ``target_i`` (the address) and
+    ``name_i``. An empty address leaves the slot empty; slot 0 must be set.
+    """
+
+    name = _text("Name", "NAME_MAX_LENGTH")
+    detail = _text("Detail", "DETAIL_MAX_LENGTH", widget=_textarea(2))
+    data = _text("Data", "DATA_MAX_BYTES", widget=_textarea(2))
+
+    def __init__(self, *args, target=None, **kwargs):
+        self.target = target
+        if target is not None and "initial" not in kwargs:
+            kwargs["initial"] = self.initial_for(target)
+        super().__init__(*args, **kwargs)
+        for i in DESTINATION_SLOTS:
+            self.fields[f"type_{i}"] = forms.ChoiceField(
+                label=f"Destination {i} type",
+                choices=ADDRESS_TYPE_CHOICES,
+                initial=DestinationType.TEL,
+                required=False,
+            )
+            self.fields[f"target_{i}"] = forms.CharField(
+                label=f"Destination {i} address",
+                required=i == 0,
+                max_length=settings.OUTDIALS["ADDRESS_MAX_LENGTH"],
+                error_messages={"required": "Destination 0 needs an address."},
+            )
+            self.fields[f"name_{i}"] = _text(f"Destination {i} name", "NAME_MAX_LENGTH")
+
+    @staticmethod
+    def initial_for(target) -> dict:
+        initial = {"name": target.name, "detail": target.detail, "data": target.data}
+        for destination in target.slots():
+            if destination is not None:
+                i = destination.index
+                initial[f"type_{i}"] = destination.type
+                initial[f"target_{i}"] = destination.target
+                initial[f"name_{i}"] = destination.name
+        return initial
+
+    def slot_fields(self) -> list[tuple]:
+        """(index, type, address, name, try count or None), for the template."""
+        kept = self.target.slots() if self.target is not None else [None] * 5
+        return [
+            (
+                i,
+                self[f"type_{i}"],
+                self[f"target_{i}"],
+                self[f"name_{i}"],
+                kept[i].try_count if kept[i] is not None else None,
+            )
+            for i in DESTINATION_SLOTS
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        for i in DESTINATION_SLOTS:
+            address = cleaned.get(f"target_{i}", "")
+            if not address:
+                continue
+            # A form sent without a type (a script, an old page) gets the type
+            # the address most likely means, as in a CSV without a type column.
+            type_ = cleaned.get(f"type_{i}") or validators.infer_address_type(address)
+            cleaned[f"type_{i}"] = type_
+            _check(self, f"target_{i}", validators.validate_address, type_, address)
+        return cleaned
+
+    def slots(self) -> list[Address | None]:
+        """The five slots as ``targets.Address``; a slot's target name and
+        detail (set through the API or an import) are kept."""
+        kept = self.target.slots() if self.target is not None else [None] * 5
+        slots: list[Address | None] = []
+        for i in DESTINATION_SLOTS:
+            address = self.cleaned_data.get(f"target_{i}", "")
+            if not address:
+                slots.append(None)
+                continue
+            old = kept[i]
+            slots.append(
+                Address(
+                    type=self.cleaned_data[f"type_{i}"],
+                    target=address,
+                    name=self.cleaned_data[f"name_{i}"],
+                    target_name=old.target_name if old else "",
+                    detail=old.detail if old else "",
+                )
+            )
+        return slots
+
+    def texts(self) -> dict:
+        return {key: self.cleaned_data[key] for key in ("name", "detail", "data")}
+
+
+class SearchForm(PageForm):
+    q = forms.CharField(label="Search by name", required=False, max_length=200)
+
+
+class TargetFilterForm(PageForm):
+    """The filter inputs above the targets table (``TargetFilter`` applies them)."""
+
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "Any status"), *TargetStatus.choices],
+    )
+    q = forms.CharField(
+        label="Name or address contains",
+        required=False,
+        max_length=200,
+    )
+
+
+def _region_choices() -> list[tuple[str, str]]:
+    return [
+        (code, f"{code} (+{phonenumbers.country_code_for_region(code)})")
+        for code in sorted(phonenumbers.SUPPORTED_REGIONS)
+    ]
+
+
+class UploadForm(PageForm):
+    """The options of ``importing.import_csv`` a person chooses."""
+
+    file = forms.FileField(
+        label="CSV file",
+        help_text="One target per row; the first row names the columns "
+        "(name, detail, data, destination_0 … destination_4).",
+    )
+    region = forms.ChoiceField(
+        label="Default country for national numbers",
+        choices=_region_choices,
+        help_text="Numbers written without a +country code are read as this "
+        "country's, e.g. (202) 555-0143 with US.",
+    )
+    on_duplicate = forms.ChoiceField(
+        label="When a row repeats an address the list already has",
+        choices=[
+            ("skip", "Skip the row and warn me"),
+            ("error", "Count the row as invalid"),
+            ("allow", "Add it anyway"),
+        ],
+        initial="skip",
+    )
+    on_error = forms.ChoiceField(
+        label="When a row is invalid",
+        choices=[
+            ("abort", "Import nothing and list the errors"),
+            ("skip", "Import the valid rows and list the errors"),
+        ],
+        initial="abort",
+    )
+    dry_run = forms.BooleanField(
+        label="Check only: report what would happen, import nothing",
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].initial = settings.OUTDIALS["DEFAULT_REGION"]
