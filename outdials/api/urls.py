@@ -4,7 +4,7 @@ in the envelope. A trailing slash is accepted everywhere."""
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import dialing_views, views
+from . import dialing_views, import_views, views
 
 router = SimpleRouter()
 router.trailing_slash = "/?"  # the constructor only knows "/" or ""
@@ -32,6 +32,25 @@ v1_patterns = [
         OUTDIAL + r"/targets/?$",
         views.TargetViewSet.as_view({"get": "list", "post": "create"}),
         name="target-list",
+    ),
+    # Before target-detail, whose TARGET pattern would take "import"/"export".
+    re_path(
+        OUTDIAL + r"/targets/import/?$",
+        import_views.ImportView.as_view(),
+        name="target-import",
+    ),
+    re_path(
+        OUTDIAL + r"/targets/export/?$",
+        import_views.ExportView.as_view(),
+        name="target-export",
+    ),
+    re_path(
+        OUTDIAL + r"/imports/?$", import_views.ImportListView.as_view(), name="imports"
+    ),
+    re_path(
+        OUTDIAL + r"/imports/(?P<pk>[^/]+)/?$",
+        import_views.ImportDetailView.as_view(),
+        name="import-detail",
     ),
     re_path(
         TARGET + r"/?$",

@@ -5,7 +5,14 @@ Serializing a page of 100 targets this way costs a fraction of a DRF
 """
 
 from ..dialing import Claim
-from ..models import AccessKey, Attempt, Destination, Outdial, OutdialTarget
+from ..models import (
+    AccessKey,
+    Attempt,
+    Destination,
+    ImportBatch,
+    Outdial,
+    OutdialTarget,
+)
 from ..timestamps import format_ts
 
 
@@ -96,4 +103,20 @@ def claim(c: Claim) -> dict:
         "destination": address(c.destination),
         "try_count": c.try_count,
         "target": target(c.target),
+    }
+
+
+def import_batch(b: ImportBatch) -> dict:
+    """One CSV import as the imports list shows it (the report is left out)."""
+    return {
+        "id": str(b.id),
+        "outdial_id": str(b.outdial_id),
+        "file_name": b.file_name,
+        "created_by": b.created_by_name,
+        "rows": b.rows,
+        "created": b.created,
+        "duplicates": b.duplicates,
+        "invalid": b.invalid,
+        "tm_create": format_ts(b.tm_create),
+        "tm_undo": format_ts(b.tm_undo),
     }

@@ -1,0 +1,52 @@
+"""``manage.py export_targets OUTDIAL_ID [FILE]``: an outdial's targets as CSV."""
+
+import uuid
+
+from django.core.management.base import BaseCommand, CommandError
+
+from outdials import exporting
+from outdials.api.filters import TargetFilter
+from outdials.models import Outdial, OutdialTarget, TargetStatus
+
+
+class Command(BaseCommand):
+    help = (
+        "Write an outdial's live targets as CSV (UTF-8 with a BOM, the columns "
+        "import_targets reads plus the server's) to FILE or standard output."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("outdial_id")
+        parser.add_argument("file", nargs="?", help="where to write; default stdout")
+        parser.add_argument("--status", choices=TargetStatus.values)
+        parser.add_argument("--q", help="part of a name or destination address")
+
+    def handle(self, *args, **options):
+        try:
+            pk = uuid.UUID(options["outdial_id"])
+        except ValueError:
+            raise CommandError(
+                f"{options['outdial_id']!r} is not an outdial id (a UUID)."
+            ) from None
+        outdial = Outdial.objects.live().filter(pk=pk).first()
+        if outdial is None:
+            raise CommandError(f"There is no live outdial {pk}.")
+        filters = {k: options[k] for k in ("status", "q") if options[k]}
+        filtered = TargetFilter(
+            filters, queryset=OutdialTarget.objects.live().filter(outdial=outdial)
+        )
+        if not filtered.is_valid():
+            raise CommandError(f"Bad filter: {dict(filtered.errors)}")
+        chunks = exporting.iter_chunks(filtered.qs)
+        if not options["file"]:
+            for chunk in chunks:
+                self.stdout.write(chunk, ending="")
+            return
+        try:
+            with open(options["file"], "w", encoding="utf-8", newline="") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+        except OSError as error:
+            raise CommandError(
+                f"Cannot write {options['file']}: {error.strerror}."
+            ) from None
