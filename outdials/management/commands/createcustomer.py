@@ -1,5 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from outdials.models import Customer, User
 
@@ -14,11 +14,15 @@ class Command(BaseCommand):
         parser.add_argument("--staff", action="store_true", help="may use the admin")
 
     def handle(self, name, username, password, staff, **options):
+        taken = CommandError(f"The username {username!r} is taken; choose another.")
         if User.objects.filter(username=username).exists():
-            raise CommandError(f"The username {username!r} is taken; choose another.")
-        with transaction.atomic():
-            customer = Customer.objects.create(name=name)
-            user = User(username=username, customer=customer, is_staff=staff)
-            user.set_password(password)
-            user.save()
+            raise taken
+        try:
+            with transaction.atomic():
+                customer = Customer.objects.create(name=name)
+                user = User(username=username, customer=customer, is_staff=staff)
+                user.set_password(password)
+                user.save()
+        except IntegrityError:  # taken meanwhile by another process
+            raise taken from None
         self.stdout.write(str(customer.id))
