@@ -32,9 +32,20 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 
 from .models import (
@@ -210,13 +221,15 @@ def claim(
 
 def _claim_once(outdial, maxima, limit, lease_seconds, try_interval_ms):
     with transaction.atomic():
-        now = timezone.now()
-        cutoff = now - timedelta(milliseconds=try_interval_ms)
+        cutoff = timezone.now() - timedelta(milliseconds=try_interval_ms)
         picked: list[OutdialTarget] = []
         for queryset in _eligible(outdial, maxima, cutoff):
             if len(picked) < limit:
                 locked = queryset.select_for_update(skip_locked=True)
                 picked += list(locked.with_destinations()[: limit - len(picked)])
+        # Read the clock after the rows are ours: an attempt then never starts
+        # before the previous one on the same target ended.
+        now = timezone.now()
         chosen = [
             (target, destination)
             for target in picked
@@ -277,21 +290,21 @@ def report_result(
     """
     if outcome not in RESULT_OUTCOMES:
         raise ValueError(f"not an outcome a dialer reports: {outcome!r}")
-    target = (
-        OutdialTarget.objects.filter(outdial=outdial, pk=target_id)
-        .with_destinations()
-        .first()
-    )
-    if target is None:
-        raise TargetNotFound("TARGET_NOT_FOUND", "The target was not found.")
+    target = None
     # Twice at most: a settle that loses a race judges again what the winner wrote.
     for _ in range(2):
-        attempt = Attempt.objects.filter(pk=claim_id, outdial_target=target).first()
+        attempt = (
+            Attempt.objects.select_related("outdial_target")
+            .filter(pk=claim_id, outdial=outdial, outdial_target_id=target_id)
+            .first()
+        )
         if attempt is None:
-            raise ClaimNotActive(
-                "CLAIM_NOT_ACTIVE",
-                "This target has no claim with that claim_id; claim the target "
-                "again and report with the claim_id you receive.",
+            _refuse_unknown(outdial, target_id)
+        if target is None:
+            target = attempt.outdial_target
+            prefetch_related_objects(
+                [target],
+                Prefetch("destinations", Destination.objects.order_by("index")),
             )
         if attempt.outcome == outcome:
             return target
@@ -317,6 +330,16 @@ def report_result(
                 return target
     raise ClaimNotActive(
         "CLAIM_NOT_ACTIVE", "This claim was settled at the same moment; try again."
+    )
+
+
+def _refuse_unknown(outdial: Outdial, target_id: uuid.UUID) -> NoReturn:
+    if not OutdialTarget.objects.filter(outdial=outdial, pk=target_id).exists():
+        raise TargetNotFound("TARGET_NOT_FOUND", "The target was not found.")
+    raise ClaimNotActive(
+        "CLAIM_NOT_ACTIVE",
+        "This target has no claim with that claim_id; claim the target "
+        "again and report with the claim_id you receive.",
     )
 
 

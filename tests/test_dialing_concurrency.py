@@ -1,0 +1,243 @@
+"""Dialers racing each other on real, separate database connections.
+
+Each worker thread has its own Django connection (closed when it ends); they
+start together at a barrier. PostgreSQL: 16 workers drain 2,000 targets;
+SQLite (a file database, IMMEDIATE transactions): 8 workers drain 500.
+"""
+
+import random
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+
+from outdials import dialing
+from outdials.models import Attempt, Destination, Outdial, OutdialTarget
+
+MAXIMA = [2, 1, 0, 0, 0]
+OUTCOMES = ["answered", "no_answer", "busy", "failed"]
+DEADLINE_SECONDS = 90
+
+
+def scale() -> tuple[int, int]:
+    """(workers, targets) for the database under test."""
+    return (16, 2000) if connection.vendor == "postgresql" else (8, 500)
+
+
+def bulk_targets(outdial, count: int) -> list[uuid.UUID]:
+    """``count`` idle targets, each with two phone destinations, distinct ages."""
+    start = timezone.now()
+    rows = [
+        OutdialTarget(
+            outdial=outdial,
+            name=f"target {n}",
+            tm_create=start + timedelta(microseconds=n),
+            tm_update=start + timedelta(microseconds=n),
+        )
+        for n in range(count)
+    ]
+    OutdialTarget.objects.bulk_create(rows, batch_size=500)
+    Destination.objects.bulk_create(
+        [
+            Destination(
+                outdial_target=row,
+                index=index,
+                type="tel",
+                target=f"+1555{index}{n:06d}",
+            )
+            for n, row in enumerate(rows)
+            for index in (0, 1)
+        ],
+        batch_size=500,
+    )
+    return [row.pk for row in rows]
+
+
+class Ledger:
+    """What the workers saw, checked under one lock: a target handed to one
+    worker while another still held it is a double claim."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.held: set[uuid.UUID] = set()
+        self.doubles: list[uuid.UUID] = []
+        self.claims = 0
+        self.results = Counter()
+        self.errors: list[BaseException] = []
+
+    def took(self, claims) -> None:
+        with self.lock:
+            for c in claims:
+                if c.target.pk in self.held:
+                    self.doubles.append(c.target.pk)
+                self.held.add(c.target.pk)
+            self.claims += len(claims)
+
+    def letting_go(self, target_id) -> None:
+        # Before the result commits, so a fair re-claim is never counted double.
+        with self.lock:
+            self.held.discard(target_id)
+
+
+def dialer(number, outdial_id, barrier, ledger: Ledger) -> None:
+    rng = random.Random(number)
+    try:
+        outdial = Outdial.objects.get(pk=outdial_id)
+        barrier.wait()
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while time.monotonic() < deadline:
+            claims = dialing.claim(
+                outdial,
+                max_try_counts=MAXIMA,
+                limit=rng.choice([1, 2, 4]),
+                lease_seconds=600,
+            )
+            if not claims:
+                left = OutdialTarget.objects.filter(outdial_id=outdial_id).exclude(
+                    status="done"
+                )
+                if not left.exists():
+                    return
+                time.sleep(0.002)  # others hold the rest; they come back idle
+                continue
+            ledger.took(claims)
+            for c in claims:
+                outcome = rng.choice(OUTCOMES)
+                ledger.letting_go(c.target.pk)
+                dialing.report_result(outdial, c.target.pk, c.claim_id, outcome)
+                with ledger.lock:
+                    ledger.results[outcome] += 1
+    except BaseException as error:  # noqa: B036 - reported by the test
+        with ledger.lock:
+            ledger.errors.append(error)
+    finally:
+        connection.close()
+
+
+def run_threads(target, count, *args):
+    barrier = threading.Barrier(count)
+    threads = [
+        threading.Thread(target=target, args=(n, *args, barrier)) for n in range(count)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_dialers_drain_the_list_without_double_claims(outdial):
+    workers, count = scale()
+    target_ids = bulk_targets(outdial, count)
+    ledger = Ledger()
+
+    run_threads(
+        lambda n, outdial_id, ledger, barrier: dialer(n, outdial_id, barrier, ledger),
+        workers,
+        outdial.pk,
+        ledger,
+    )
+
+    assert ledger.errors == []
+    assert ledger.doubles == []
+    # Nothing left behind: every target done, no claim open.
+    assert Counter(
+        OutdialTarget.objects.filter(pk__in=target_ids).values_list("status", flat=True)
+    ) == {"done": count}
+    assert not Attempt.objects.filter(outcome="").exists()
+    assert Attempt.objects.count() == ledger.claims == sum(ledger.results.values())
+    # Try counts equal the attempts logged, destination by destination.
+    logged = {
+        (row["outdial_target_id"], row["destination_index"]): row["n"]
+        for row in Attempt.objects.values("outdial_target_id", "destination_index")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    counted = {
+        (target_id, index): try_count
+        for target_id, index, try_count in Destination.objects.filter(
+            outdial_target_id__in=target_ids, try_count__gt=0
+        ).values_list("outdial_target_id", "index", "try_count")
+    }
+    assert counted == logged
+    assert all(try_count <= MAXIMA[index] for (_, index), try_count in counted.items())
+    # Per target, attempts never overlap in time and follow the retry order.
+    history: dict[uuid.UUID, list] = {}
+    for row in Attempt.objects.order_by("tm_start").values_list(
+        "outdial_target_id",
+        "destination_index",
+        "try_count",
+        "outcome",
+        "tm_start",
+        "tm_end",
+    ):
+        history.setdefault(row[0], []).append(row[1:])
+    assert set(history) == set(target_ids)
+    for attempts in history.values():
+        for before, after in zip(attempts, attempts[1:], strict=False):
+            assert before[4] <= after[3]  # ended before the next started
+            assert before[2] != "answered"
+        assert [(index, n) for index, n, *_ in attempts] == [
+            (0, 1),
+            (0, 2),
+            (1, 1),
+        ][: len(attempts)]
+        # done because answered, or because every destination was used up
+        assert attempts[-1][2] == "answered" or len(attempts) == 3
+
+
+def settler(n, claims, outcome_of, ledger: Ledger, barrier) -> None:
+    outcome = outcome_of(n)
+    try:
+        outdial = Outdial.objects.get(pk=claims[0].target.outdial_id)
+        barrier.wait()
+        for c in claims:
+            try:
+                dialing.report_result(outdial, c.target.pk, c.claim_id, outcome)
+            except dialing.ClaimNotActive:
+                continue
+            with ledger.lock:
+                ledger.results[(c.claim_id, outcome)] += 1
+    except BaseException as error:  # noqa: B036 - reported by the test
+        with ledger.lock:
+            ledger.errors.append(error)
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_results_for_one_claim_settle_it_exactly_once(outdial):
+    """Four connections report on the same 60 claims at once, two with
+    ``answered`` and two with ``busy``: each claim takes one outcome, which
+    decides the target's status; the loser of each race changes nothing."""
+    bulk_targets(outdial, 60)
+    claims = dialing.claim(outdial, max_try_counts=MAXIMA, limit=60)
+    assert len(claims) == 60
+    ledger = Ledger()
+
+    run_threads(
+        settler,
+        4,
+        claims,
+        lambda n: "answered" if n % 2 else "busy",
+        ledger,
+    )
+
+    assert ledger.errors == []
+    outcomes = dict(Attempt.objects.values_list("pk", "outcome"))
+    statuses = dict(OutdialTarget.objects.values_list("pk", "status"))
+    for c in claims:
+        won = outcomes[c.claim_id]
+        assert won in ("answered", "busy")
+        # the winner and its idempotent twin succeeded; the other outcome never
+        assert ledger.results[(c.claim_id, won)] == 2
+        lost = "busy" if won == "answered" else "answered"
+        assert ledger.results[(c.claim_id, lost)] == 0
+        assert statuses[c.target.pk] == ("done" if won == "answered" else "idle")
+    assert Destination.objects.filter(try_count__gt=1).count() == 0
