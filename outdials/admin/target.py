@@ -99,6 +99,10 @@ class DestinationInline(admin.TabularInline):
     fields = ("index", "type", "target", "target_name", "name", "detail", "try_count")
     readonly_fields = ("try_count",)
 
+    def get_formset(self, request, obj=None, **kwargs):
+        # Refuse a sixth row on the server too, not only in the page's script.
+        return super().get_formset(request, obj, validate_max=True, **kwargs)
+
     def has_change_permission(self, request, obj=None):
         if obj is not None and not editable(obj):
             return False
