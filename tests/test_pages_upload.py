@@ -1,0 +1,223 @@
+"""Staff pages: CSV upload (report, dry run, history, undo) and CSV export."""
+
+import csv
+import io
+import re
+
+import pytest
+from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from outdials import dialing, importing, targets
+from outdials.models import ImportBatch, OutdialTarget
+from tests.conftest import tel
+
+BAD = "name,destination_0\nAnn,+15559876543\nBo,12345\nCy,(202) 555-0143\n"
+FIXED = "name,destination_0\nAnn,+15559876543\nBo,+15559876544\nCy,(202) 555-0143\n"
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def csv_file(text: str, name: str = "leads.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+
+
+def upload(client, outdial, text, name="leads.csv", **options):
+    data = {
+        "file": csv_file(text, name),
+        "region": "US",
+        "on_duplicate": "skip",
+        "on_error": "abort",
+        **options,
+    }
+    return client.post(f"/outdials/{outdial.pk}/upload/", data)
+
+
+def error_rows(html: str) -> list[tuple[str, str, str]]:
+    table = html[html.index("Rows to fix") :]
+    table = table[: table.index("</table>")]
+    return re.findall(
+        r'<tr><td>([^<]*)</td><td class="cell-mono">([^<]*)</td><td>([^<]*)</td></tr>',
+        table,
+    )
+
+
+def test_the_upload_page_has_labelled_options(alice_page, outdial):
+    html = alice_page.get(f"/outdials/{outdial.pk}/upload/").content.decode()
+    for field, label in [
+        ("file", "CSV file"),
+        ("region", "Default country for national numbers"),
+        ("on_duplicate", "When a row repeats an address the list already has"),
+        ("on_error", "When a row is invalid"),
+        ("dry_run", "Check only: report what would happen, import nothing"),
+    ]:
+        assert f'<label for="id_{field}">{label}</label>' in html
+    assert 'enctype="multipart/form-data"' in html
+    assert '<option value="US" selected>US (+1)</option>' in html
+    assert '<option value="GB">GB (+44)</option>' in html
+    assert "No imports into this outdial yet." in html
+
+
+def test_a_file_with_a_bad_row_imports_nothing_and_lists_the_row(alice_page, outdial):
+    response = upload(alice_page, outdial, BAD)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert messages_of(response) == [
+        "1 of 3 rows are invalid, so nothing was imported. Fix the rows listed "
+        "below and upload the file again, or choose to import the valid rows only."
+    ]
+    assert error_rows(html) == [
+        ("3", "destination_0", "12345 is too short for its country code.")
+    ]
+    assert "<dt>Invalid</dt><dd>1</dd>" in html
+    assert OutdialTarget.objects.count() == 0
+    assert ImportBatch.objects.count() == 0
+
+
+def test_the_fixed_file_imports_and_its_report_stays_on_the_page(
+    alice_page, alice, outdial
+):
+    upload(alice_page, outdial, BAD)
+    response = upload(alice_page, outdial, FIXED, name="leads-fixed.csv")
+    batch = ImportBatch.objects.get()
+    assert response["Location"] == f"/outdials/{outdial.pk}/upload/?import={batch.pk}"
+    assert messages_of(response)[-1] == "Imported 3 targets."
+    assert (batch.file_name, batch.created_by, batch.created) == (
+        "leads-fixed.csv",
+        alice.user,
+        3,
+    )
+    national = OutdialTarget.objects.get(name="Cy").slots()[0].target
+    assert national == "+12025550143"
+    html = alice_page.get(response["Location"]).content.decode()
+    assert "Import of leads-fixed.csv" in html
+    assert "<dt>Created</dt><dd>3</dd>" in html
+    assert f'href="/outdials/{outdial.pk}/imports/{batch.pk}/undo/"' in html
+    assert "<td>leads-fixed.csv</td>" in html and "<td>alice</td>" in html
+
+
+def test_check_only_reports_without_importing(alice_page, outdial):
+    response = upload(alice_page, outdial, FIXED, dry_run="on")
+    assert response.status_code == 200
+    assert messages_of(response) == ["Checked the file; nothing was imported."]
+    assert "<dt>Would create</dt><dd>3</dd>" in response.content.decode()
+    assert OutdialTarget.objects.count() == 0
+
+
+def test_skipping_bad_rows_imports_the_good_ones_and_lists_the_bad(alice_page, outdial):
+    response = upload(alice_page, outdial, BAD, on_error="skip")
+    assert messages_of(response) == [
+        "Imported 2 targets; left out 1 invalid rows (listed below)."
+    ]
+    html = alice_page.get(response["Location"]).content.decode()
+    assert error_rows(html) == [
+        ("3", "destination_0", "12345 is too short for its country code.")
+    ]
+    assert OutdialTarget.objects.count() == 2
+
+
+def test_duplicates_follow_the_chosen_policy(alice_page, outdial):
+    targets.create_target(outdial, name="Old", slots=[tel("+15559876543")])
+    response = upload(alice_page, outdial, FIXED)
+    assert messages_of(response) == ["Imported 2 targets; skipped 1 duplicate rows."]
+    response = upload(alice_page, outdial, FIXED, on_duplicate="allow")
+    assert messages_of(response)[-1] == "Imported 3 targets."
+
+
+def test_a_whole_file_problem_is_explained(alice_page, outdial):
+    response = upload(alice_page, outdial, "name,phone_number\nAnn,+15559876543\n")
+    [message] = messages_of(response)
+    assert message.startswith("Nothing was imported: ")
+    assert OutdialTarget.objects.count() == 0
+
+
+def test_an_upload_without_a_file_asks_for_one(alice_page, outdial):
+    response = alice_page.post(
+        f"/outdials/{outdial.pk}/upload/",
+        {"region": "US", "on_duplicate": "skip", "on_error": "abort"},
+    )
+    assert "This field is required." in response.content.decode()
+
+
+def test_bad_options_are_refused_by_the_form(alice_page, outdial):
+    response = upload(alice_page, outdial, FIXED, region="XX", on_duplicate="merge")
+    html = response.content.decode()
+    assert "Select a valid choice. XX is not one of the available choices." in html
+    assert "Select a valid choice. merge is not one of the available choices." in html
+    assert OutdialTarget.objects.count() == 0
+
+
+def test_undo_asks_then_removes_the_targets_never_dialed(alice_page, outdial):
+    upload(alice_page, outdial, FIXED)
+    batch = ImportBatch.objects.get()
+    dialing.claim(outdial, max_try_counts=[1, 0, 0, 0, 0], limit=1)
+    url = f"/outdials/{outdial.pk}/imports/{batch.pk}/undo/"
+    assert "Undo the import of leads.csv?" in alice_page.get(url).content.decode()
+    assert OutdialTarget.objects.live().count() == 3
+    response = alice_page.post(url)
+    assert response["Location"] == f"/outdials/{outdial.pk}/upload/"
+    assert messages_of(response)[-1] == (
+        "Undid the import: removed 2 targets; kept 1 that were already dialed."
+    )
+    assert OutdialTarget.objects.live().count() == 1
+    again = alice_page.post(url)
+    assert messages_of(again)[-1] == "This import was undone already."
+    html = alice_page.get(f"/outdials/{outdial.pk}/upload/").content.decode()
+    assert "Undone " in html
+
+
+def test_another_outdials_import_cannot_be_undone_from_here(
+    alice_page, alice, outdial, bobs_outdial
+):
+    bobs = importing.import_csv(bobs_outdial, io.BytesIO(FIXED.encode()))
+    url = f"/outdials/{outdial.pk}/imports/{bobs.import_id}/undo/"
+    assert alice_page.get(url).status_code == 404
+    assert alice_page.post(url).status_code == 404
+    url = f"/outdials/{bobs_outdial.pk}/imports/{bobs.import_id}/undo/"
+    assert alice_page.post(url).status_code == 404
+    assert OutdialTarget.objects.live().filter(outdial=bobs_outdial).count() == 3
+    shown = alice_page.get(f"/outdials/{outdial.pk}/upload/?import={bobs.import_id}")
+    assert "Import of" not in shown.content.decode()
+
+
+def rows_of(response) -> list[dict]:
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def test_export_streams_the_targets_as_csv(alice_page, outdial):
+    targets.create_target(outdial, name="=cmd", slots=[tel("+15559876543")])
+    response = alice_page.get(f"/outdials/{outdial.pk}/export.csv")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        'attachment; filename="test-outdial-targets.csv"'
+    )
+    [row] = rows_of(response)
+    assert (row["name"], row["destination_0"], row["status"]) == (
+        "'=cmd",
+        "+15559876543",
+        "idle",
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [("status=done", ["Ann"]), ("q=%2B44", ["Bo"]), ("q=ann&status=idle", [])],
+)
+def test_export_honours_the_tables_filters(alice_page, outdial, query, names):
+    ann = targets.create_target(outdial, name="Ann", slots=[tel("+15559876543")])
+    targets.create_target(outdial, name="Bo", slots=[tel("+442079460958")])
+    dialing.set_status(ann, "done")
+    response = alice_page.get(f"/outdials/{outdial.pk}/export.csv?{query}")
+    assert [row["name"] for row in rows_of(response)] == names
+
+
+def test_export_with_a_bad_filter_exports_nothing(alice_page, outdial):
+    response = alice_page.get(f"/outdials/{outdial.pk}/export.csv?status=bogus")
+    assert response["Location"] == f"/outdials/{outdial.pk}/"
+    assert messages_of(response) == [
+        "Those filters are not valid; nothing was exported."
+    ]
