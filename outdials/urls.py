@@ -4,12 +4,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
+from .signin import ThrottledLoginView
 
 OUTDIAL = "outdials/<uuid:pk>/"
 TARGET = OUTDIAL + "targets/<uuid:target_pk>/"
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login-page"),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login-page"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
     path("outdials/", views.outdial_list, name="outdial-list"),

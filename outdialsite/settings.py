@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -72,12 +73,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "outdials",
 ]
 
 MIDDLEWARE = [
     "outdials.api.middleware.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "outdials.security.NoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "outdials.api.middleware.APIErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -141,6 +146,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "outdials.User"
+# Django's username/password check behind the sign-in throttle (every sign-in
+# path: the API, the staff pages, the admin).
+AUTHENTICATION_BACKENDS = ["outdials.api.throttling.ThrottledModelBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -194,6 +202,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "outdials.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["outdials.api.throttling.CustomerRateThrottle"],
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -210,6 +220,14 @@ OUTDIALS = {
     "DEFAULT_REGION": os.environ.get("OUTDIALS_DEFAULT_REGION", "US"),
     # CSV uploads (multipart or text/csv bodies) have their own, larger limit.
     "UPLOAD_MAX_BYTES": env_int("OUTDIALS_UPLOAD_MAX_BYTES", 50 * 1024 * 1024),
+    # Sign-in throttling: this many failures for one username from one address
+    # within the window lock that pair out until the oldest failure ages out.
+    "LOGIN_FAILURES": env_int("OUTDIALS_LOGIN_FAILURES", 5),
+    "LOGIN_WINDOW": timedelta(minutes=env_int("OUTDIALS_LOGIN_WINDOW_MINUTES", 15)),
+    # Per-customer API rate, e.g. "6000/min" (also /s, /hour, /day); empty is off.
+    "API_RATE": os.environ.get("OUTDIALS_API_RATE", ""),
+    # Proxies in front that append to X-Forwarded-For; 0 trusts none of it.
+    "TRUSTED_PROXIES": env_int("OUTDIALS_TRUSTED_PROXIES", 0),
     # CSV imports: rows per file and characters per cell, checked before writing.
     "IMPORT_MAX_ROWS": env_int("OUTDIALS_IMPORT_MAX_ROWS", 1_000_000),
     "IMPORT_MAX_CELL_CHARS": env_int("OUTDIALS_IMPORT_MAX_CELL_CHARS", 2000),
@@ -218,9 +236,126 @@ OUTDIALS = {
 # `make bench` only: serves the read path's raw-SQL floor under /bench-floor/.
 OUTDIALS_BENCH_FLOOR = env_bool("OUTDIALS_BENCH_FLOOR", False)
 
+# Caches: the sign-in throttle must be shared by every gunicorn worker and
+# survive restarts, so it lives in the database (`manage.py createcachetable`);
+# the API rate limits count per process in memory, which costs no query.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "login": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "outdials_cache",
+        # Culling drops arbitrary rows; a flood must not evict live locks.
+        "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+    },
+}
+
+# HTTPS: on by default when debugging is off; DJANGO_HTTPS=0 serves plain HTTP
+# on a private address (`make run`). Behind a TLS proxy setting X-Forwarded-Proto.
+HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
+if HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Query strings may hold ?token=: never send a URL to another site.
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy (django-csp) on every response. Pages load scripts and
+# styles from this site only; an inline script needs `nonce="{{ request.csp_nonce }}"`.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", NONCE],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Error reports (mails to ADMINS, the debug page) leave out credentials.
+DEFAULT_EXCEPTION_REPORTER = "outdials.redaction.RedactingExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "outdials.redaction.RedactingReporterFilter"
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Outdials API",
+    "DESCRIPTION": (
+        "Target lists of outbound calling campaigns: outdials, their targets "
+        "with up to five destinations, and access keys. Every error has the "
+        "body `{\"error\": {\"status\", \"reason\", \"message\", \"request_id\"}}`."
+    ),
+    "VERSION": "1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PUBLIC": True,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/v1\.0",
+    "ENUM_NAME_OVERRIDES": {
+        "DestinationType": "outdials.models.DestinationType",
+        "TargetStatus": "outdials.models.TargetStatus",
+        "ErrorStatus": "outdials.api.schema.ERROR_STATUSES",
+    },
+    "PREPROCESSING_HOOKS": ["outdials.api.schema.documented_endpoints"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "outdials.api.schema.finish_document",
+    ],
+}
+
+# `make bench` only: serves the read path's raw-SQL floor under /bench-floor/.
+OUTDIALS_BENCH_FLOOR = env_bool("OUTDIALS_BENCH_FLOOR", False)
+
+# Every log line passes through the redaction filter: no token, access key or
+# Authorization header reaches a log file.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "redact_secrets": {"()": "outdials.redaction.RedactSecretsFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_secrets"],
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_secrets"],
+        },
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false", "redact_secrets"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
+    },
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+        },
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
 }

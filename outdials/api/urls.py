@@ -4,7 +4,7 @@ in the envelope. A trailing slash is accepted everywhere."""
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import dialing_views, import_views, views
+from . import dialing_views, import_views, schema, views
 
 router = SimpleRouter()
 router.trailing_slash = "/?"  # the constructor only knows "/" or ""
@@ -58,6 +58,9 @@ v1_patterns = [
         name="target-detail",
     ),
     path("", include(router.urls)),
+    re_path(r"^openapi\.json$", schema.document_view, name="openapi"),
+    re_path(r"^docs/?$", schema.swagger_view, name="api-docs"),
+    re_path(r"^redoc/?$", schema.redoc_view, name="api-redoc"),
     re_path(r"^(?P<path>.*)$", views.unknown),
 ]
 

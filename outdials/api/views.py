@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from .. import credentials, dialing, targets
 from ..models import AccessKey, Outdial, OutdialTarget
-from . import wire
+from . import throttling, wire
 from .errors import APIError
 from .filters import TargetFilter
 from .lookups import access_key_of, outdial_of, target_of
@@ -156,6 +156,7 @@ def login(request):
         request._request, username=fields["username"], password=fields["password"]
     )
     if user is None:
+        throttling.refuse_if_locked(request._request)
         raise APIError(
             401, "INVALID_CREDENTIALS", "The username or password is not right."
         )
