@@ -596,3 +596,43 @@ def test_a_page_of_targets_costs_a_constant_number_of_queries(
     # And the status filter costs nothing extra.
     with django_assert_max_num_queries(large):
         assert anon.get(url(outdial), {"status": "idle"}).status_code == 200
+
+
+# --- concurrent writers -----------------------------------------------------
+
+
+def test_concurrent_writers_all_succeed(transactional_db, alice):
+    """Four clients adding targets to one outdial at once: no error, no loss."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+    from rest_framework.test import APIClient
+
+    outdial = Outdial.objects.create(customer=alice.customer, name="busy")
+
+    def add_targets(worker: int) -> list[int]:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=alice.bearer)
+        try:
+            return [
+                client.post(
+                    url(outdial),
+                    {
+                        "name": f"w{worker}-{i}",
+                        "destination_0": SEED_TEL,
+                        "destination_1": {"type": "email", "target": "a@b.example"},
+                    },
+                    format="json",
+                ).status_code
+                for i in range(10)
+            ]
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        codes = [code for codes in pool.map(add_targets, range(4)) for code in codes]
+    assert codes == [200] * 40
+    assert outdial.targets.count() == 40
+    assert Destination.objects.filter(outdial_target__outdial=outdial).count() == 80
+    names = set(outdial.targets.values_list("name", flat=True))
+    assert names == {f"w{w}-{i}" for w in range(4) for i in range(10)}
