@@ -5,6 +5,7 @@ customer. ``alice_admin`` is a staff user of alice's customer holding every
 Outdials permission but not superuser status; bob's rows must not exist for her.
 """
 
+import io
 import re
 from datetime import timedelta
 
@@ -15,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from outdials import credentials, targets
+from outdials import credentials, importing, targets
 from outdials.models import (
     AccessKey,
     Attempt,
@@ -580,3 +581,47 @@ def test_an_import_shows_its_report(alice_admin, rows):
     page = alice_admin.get(url(ImportBatch, "change", batch.pk)).content.decode()
     assert "row 3 repeats row 2" in page
     assert "alice-list.csv" in page
+
+
+def test_undoing_an_import_goes_through_the_importer(alice_admin, outdial, bob):
+    report = importing.import_csv(
+        outdial,
+        io.BytesIO(b"name,destination_0\nann,+15559876501\nben,+15559876502\n"),
+        file_name="spring.csv",
+        created_by_name="alice-ops",
+    )
+    batch = ImportBatch.objects.get(pk=report.import_id)
+    ben = OutdialTarget.objects.get(name="ben")
+    attempt_on(ben)  # a target with a history is kept
+    theirs = import_into(
+        Outdial.objects.create(customer=bob.customer, name="b"), "b.csv"
+    )
+    response = run_action(
+        alice_admin, ImportBatch, "undo_selected", [batch.pk, theirs.pk]
+    )
+    assert messages_of(response) == [
+        "Undid 1 import(s): 1 target(s) deleted, 1 kept because a dialer has "
+        "tried them."
+    ]
+    assert list(OutdialTarget.objects.live().values_list("name", flat=True)) == ["ben"]
+    batch.refresh_from_db()
+    theirs.refresh_from_db()
+    assert batch.tm_undo is not None and theirs.tm_undo is None
+    again = run_action(alice_admin, ImportBatch, "undo_selected", [batch.pk])
+    assert messages_of(again) == [
+        "Undid 0 import(s): 0 target(s) deleted, 0 kept because a dialer has "
+        "tried them."
+    ]
+
+
+def test_undo_needs_the_right_to_change_targets(alice, rows):
+    viewer = make_staff(alice.customer, "viewer")
+    viewer.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
+    page = signed_in(viewer).get(url(ImportBatch)).content.decode()
+    assert "undo_selected" not in page
+    response = run_action(
+        signed_in(viewer), ImportBatch, "undo_selected", [rows["ours"][ImportBatch].pk]
+    )
+    assert response.status_code == 200
+    assert not messages_of(response)
+    assert ImportBatch.objects.filter(tm_undo__isnull=False).count() == 0

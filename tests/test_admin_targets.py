@@ -4,7 +4,7 @@ filters and the actions on selected targets."""
 import pytest
 from django.urls import reverse
 
-from outdials import targets
+from outdials import exporting, targets
 from outdials.models import Destination, OutdialTarget
 from tests.conftest import tel
 from tests.test_admin import make_staff, messages_of, run_action, signed_in
@@ -391,3 +391,92 @@ def test_actions_skip_another_customers_targets(alice_admin, crowd, bobs_outdial
     assert messages_of(response) == ["Deleted 1 target(s)."]
     theirs.refresh_from_db()
     assert theirs.tm_delete is None
+
+
+def test_reset_to_idle_goes_through_dialing(alice_admin, crowd):
+    ada, grace, alan = crowd.values()
+    OutdialTarget.objects.filter(pk=ada.pk).update(status="done")
+    OutdialTarget.objects.filter(pk=grace.pk).update(status="progressing")
+    response = run_action(
+        alice_admin, OutdialTarget, "reset_to_idle", [ada.pk, grace.pk, alan.pk]
+    )
+    assert messages_of(response) == [
+        "Reset 1 target(s) to idle.",
+        "Skipped 1 target(s) a dialer holds; their attempt decides their status.",
+    ]
+    statuses = dict(OutdialTarget.objects.values_list("name", "status"))
+    assert statuses == {
+        "Ada Lovelace": "idle",
+        "Grace Hopper": "progressing",
+        "Alan Turing": "idle",
+    }
+    ada.refresh_from_db()
+    assert ada.tm_update > ada.tm_create
+
+
+def test_mark_done_goes_through_dialing(alice_admin, crowd, bobs_outdial):
+    theirs = targets.create_target(bobs_outdial, slots=[tel("+15559876543")])
+    ids = [t.pk for t in crowd.values()] + [theirs.pk]
+    response = run_action(alice_admin, OutdialTarget, "mark_done", ids)
+    assert messages_of(response) == ["Marked 3 target(s) done."]
+    assert set(OutdialTarget.objects.values_list("status", flat=True)) == {
+        "done",
+        "idle",
+    }
+    theirs.refresh_from_db()
+    assert theirs.status == "idle"
+
+
+def exported(response) -> str:
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    return b"".join(response.streaming_content).decode("utf-8")
+
+
+def test_export_writes_the_selected_targets_like_the_export_endpoint(
+    alice_admin, crowd, bobs_outdial
+):
+    theirs = targets.create_target(bobs_outdial, slots=[tel("+15559876543")])
+    grace = crowd["Grace Hopper"]
+    targets.update_target(grace, name='=HYPERLINK("http://evil")', detail="-1+1")
+    chosen = [crowd["Ada Lovelace"].pk, grace.pk, theirs.pk]
+    response = alice_admin.post(
+        CHANGELIST, {"action": "export_csv", "_selected_action": chosen}
+    )
+    text = exported(response)
+    assert response["Content-Disposition"].startswith('attachment; filename="targets-')
+    same = OutdialTarget.objects.filter(pk__in=chosen[:2])
+    assert text == "".join(exporting.iter_chunks(same))
+    lines = text.lstrip("\ufeff").splitlines()
+    assert lines[0] == ",".join(exporting.export_columns())
+    assert len(lines) == 3
+    assert lines[2].startswith(
+        '"\'=HYPERLINK(""http://evil"")",\'-1+1,,+15559876502,tel,'
+    )
+    assert str(theirs.pk) not in text
+
+
+def test_export_across_every_page_follows_the_filters(alice_admin, crowd):
+    OutdialTarget.objects.filter(pk=crowd["Alan Turing"].pk).update(status="done")
+    response = alice_admin.post(
+        CHANGELIST + "?status__exact=idle",
+        {
+            "action": "export_csv",
+            "select_across": "1",
+            "index": "0",
+            "_selected_action": [str(crowd["Ada Lovelace"].pk)],
+        },
+    )
+    text = exported(response)
+    assert "Ada Lovelace" in text and "Grace Hopper" in text
+    assert "Alan Turing" not in text
+
+
+def test_search_matches_part_of_an_address(alice_admin, crowd):
+    assert listed(alice_admin, q="9876502") == [crowd["Grace Hopper"]]
+
+
+def test_an_overlong_search_is_refused_politely(alice_admin, crowd):
+    response = alice_admin.get(CHANGELIST, {"q": "x" * 201})
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")

@@ -3,40 +3,18 @@ hold a million); the change page counts them by status and links to the
 targets changelist, filtered."""
 
 from django.contrib import admin, messages
-from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
-from .. import targets
+from .. import dialing, targets
 from ..models import Outdial, OutdialTarget, TargetStatus
 from .base import DeletedFilter, RulesForm, TenantAdmin
-
-try:
-    from ..dialing import summary as dialing_summary
-except ImportError:  # the dialing engine is optional for the admin
-    dialing_summary = None
 
 
 def changelist_url(model, **params) -> str:
     url = reverse(f"admin:outdials_{model._meta.model_name}_changelist")
     return f"{url}?{urlencode(params)}" if params else url
-
-
-def status_counts(outdial: Outdial) -> dict[str, int]:
-    """Live targets of ``outdial`` by status, plus ``total``."""
-    if dialing_summary is not None:
-        found = dialing_summary(outdial)
-        return {**found["status"], "total": found["total"]}
-    rows = (
-        OutdialTarget.objects.live()
-        .filter(outdial=outdial)
-        .values_list("status")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    counts = dict.fromkeys(TargetStatus.values, 0) | dict(rows)
-    return {**counts, "total": sum(counts.values())}
 
 
 class OutdialForm(RulesForm):
@@ -78,12 +56,12 @@ class OutdialAdmin(TenantAdmin):
 
     @admin.display(description="targets")
     def target_counts(self, obj: Outdial) -> str:
-        counts = status_counts(obj)
+        counts = dialing.summary(obj)
         links = [
             (
                 changelist_url(OutdialTarget, outdial=obj.pk, status__exact=status),
                 status,
-                counts[status],
+                counts["status"][status],
             )
             for status in TargetStatus.values
         ]

@@ -3,9 +3,10 @@ dialing attempts and CSV imports. Read-only here."""
 
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from .. import importing
 from ..models import Attempt, Destination, ImportBatch
 from .base import OutdialFilter, ReadOnlyAdmin, as_uuid
 
@@ -130,6 +131,30 @@ class ImportBatchAdmin(ReadOnlyAdmin):
         "tm_undo",
     )
     readonly_fields = ("report_json",)
+    actions = ("undo_selected",)
+
+    def has_undo_permission(self, request) -> bool:
+        # Undo soft-deletes the batch's targets: a change to targets.
+        return request.user.has_perm("outdials.change_outdialtarget")
+
+    @admin.action(description="Undo selected imports", permissions=["undo"])
+    def undo_selected(self, request, queryset):
+        """Each batch through ``importing.undo_import``: its untouched targets
+        go, targets with a dialing history stay."""
+        deleted = kept = undone = 0
+        for batch in queryset.filter(tm_undo__isnull=True):
+            try:
+                result = importing.undo_import(batch)
+            except importing.ImportRejected as refused:
+                messages.warning(request, f"{batch}: {refused.message}")
+                continue
+            undone += 1
+            deleted, kept = deleted + result.deleted, kept + result.kept
+        messages.success(
+            request,
+            f"Undid {undone} import(s): {deleted} target(s) deleted, {kept} kept "
+            "because a dialer has tried them.",
+        )
 
     @admin.display(description="report")
     def report_json(self, obj: ImportBatch) -> str:

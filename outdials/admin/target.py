@@ -7,13 +7,22 @@ status changes through ``outdials.dialing`` and the CSV through
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q
 from django.forms.models import BaseInlineFormSet
+from django.http import StreamingHttpResponse
+from django.utils import timezone
 from django.utils.html import format_html
 
-from .. import targets, validators
-from ..models import DESTINATION_SLOTS, Attempt, Destination, OutdialTarget
+from .. import dialing, exporting, targets, validators
+from ..api.filters import TargetFilter
+from ..models import (
+    DESTINATION_SLOTS,
+    Attempt,
+    Destination,
+    OutdialTarget,
+    TargetStatus,
+)
 from ..targets import Address
 from .base import (
     DeletedFilter,
@@ -151,7 +160,7 @@ class OutdialTargetAdmin(TenantAdmin):
     ordering = ("outdial_id", "-tm_create", "-id")
     sortable_by = ()
     search_fields = ("name",)  # see get_search_results
-    search_help_text = "Part of a name, an exact destination address, or a target id."
+    search_help_text = "Part of a name or of a destination address, or a target id."
     autocomplete_fields = ("outdial",)
     fields = (
         "outdial",
@@ -177,7 +186,13 @@ class OutdialTargetAdmin(TenantAdmin):
         "tm_update",
         "tm_delete",
     )
-    actions = ("soft_delete_selected", "restore_selected")
+    actions = (
+        "reset_to_idle",
+        "mark_done",
+        "export_csv",
+        "soft_delete_selected",
+        "restore_selected",
+    )
 
     def get_queryset(self, request):
         return (
@@ -215,15 +230,18 @@ class OutdialTargetAdmin(TenantAdmin):
         return actions
 
     def get_search_results(self, request, queryset, search_term):
+        """A target id exactly; otherwise the targets list's own search (part
+        of the name or of any destination address), as on every other page."""
         term = search_term.strip()
         if not term:
             return queryset, False
         pk = as_uuid(term)
         if pk is not None:
             return queryset.filter(pk=pk), False
-        # EXISTS keeps one row per target: no DISTINCT over the whole list.
-        address = Destination.objects.filter(outdial_target=OuterRef("pk"), target=term)
-        return queryset.filter(Q(name__icontains=term) | Exists(address)), False
+        found = TargetFilter({"q": term}, queryset=queryset)
+        if not found.is_valid():
+            raise IncorrectLookupParameters(found.errors)
+        return found.qs, False
 
     @admin.display(description="destinations")
     def destinations(self, obj: OutdialTarget) -> str:
@@ -276,6 +294,39 @@ class OutdialTargetAdmin(TenantAdmin):
             )
             return False
         return True
+
+    def _override(self, request, queryset, status: str, done: str) -> None:
+        changed, held = dialing.override_status(queryset, status)
+        messages.success(request, done.format(n=changed))
+        if held:
+            messages.warning(
+                request,
+                f"Skipped {held} target(s) a dialer holds; their attempt "
+                "decides their status.",
+            )
+
+    @admin.action(description="Reset selected targets to idle", permissions=["change"])
+    def reset_to_idle(self, request, queryset):
+        self._override(
+            request, queryset, TargetStatus.IDLE, "Reset {n} target(s) to idle."
+        )
+
+    @admin.action(description="Mark selected targets done", permissions=["change"])
+    def mark_done(self, request, queryset):
+        self._override(
+            request, queryset, TargetStatus.DONE, "Marked {n} target(s) done."
+        )
+
+    @admin.action(description="Export selected targets as CSV", permissions=["view"])
+    def export_csv(self, request, queryset):
+        """The export endpoint's file (columns, formula guard, BOM), streamed."""
+        response = StreamingHttpResponse(
+            exporting.iter_chunks(queryset.prefetch_related(None)),
+            content_type="text/csv; charset=utf-8",
+        )
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        response["Content-Disposition"] = f'attachment; filename="targets-{stamp}.csv"'
+        return response
 
     @admin.action(description="Soft delete selected targets", permissions=["change"])
     def soft_delete_selected(self, request, queryset):
