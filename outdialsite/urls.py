@@ -2,6 +2,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+# On API paths even Django's own 400 and 500 pages answer the error envelope.
+handler400 = "outdials.api.errors.bad_request"
+handler500 = "outdials.api.errors.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("outdials.api.urls")),

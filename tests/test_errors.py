@@ -1,5 +1,6 @@
 """The error envelope (SPEC §5) on every kind of failure, and ``X-Request-ID``."""
 
+import json
 import logging
 import re
 import uuid
@@ -233,3 +234,54 @@ def test_an_insane_incoming_request_id_is_replaced(api, incoming):
     response = api.get("/v1.0/nothing", HTTP_X_REQUEST_ID=incoming)
     assert UUID4.fullmatch(response["X-Request-ID"])
     assert response.json()["error"]["request_id"] == response["X-Request-ID"]
+
+
+# --- requests Django itself refuses -----------------------------------------
+
+
+def test_too_many_query_fields_is_a_400(api, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 50
+    query = "&".join(f"f{i}=1" for i in range(51))
+    error = assert_error(api.get(f"/v1.0/outdials?{query}"), 400, "TOO_MANY_FIELDS")
+    assert error["message"] == "The request has too many query or form fields."
+    body = "&".join(f"f{i}=1" for i in range(51))
+    response = post_raw(
+        api, "/v1.0/outdials", body, content_type="application/x-www-form-urlencoded"
+    )
+    assert_error(response, 400, "TOO_MANY_FIELDS")
+    assert not Outdial.objects.exists()
+
+
+def test_a_host_not_allowed_is_a_400_envelope_on_api_paths(anon):
+    for path in ("/v1.0/outdials", "/auth/login"):
+        response = anon.get(path, HTTP_HOST="evil.example")
+        error = assert_error(response, 400, "BAD_REQUEST")
+        assert error["message"] == "The request is malformed and was refused."
+
+
+def test_a_host_not_allowed_is_a_page_elsewhere(anon):
+    response = anon.get("/accounts/login/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_django_500_view_answers_the_envelope_on_api_paths(rf):
+    from outdials.api.errors import server_error
+
+    request = rf.get("/v1.0/outdials")
+    request.request_id = "req-12345678"
+    response = server_error(request)
+    assert response.status_code == 500
+    assert json.loads(response.content) == {
+        "error": {
+            "status": "INTERNAL",
+            "reason": "INTERNAL_ERROR",
+            "message": (
+                "Something went wrong on our side; quote the request id if you "
+                "report it."
+            ),
+            "request_id": "req-12345678",
+        }
+    }
+    page = server_error(rf.get("/accounts/login/"))
+    assert page.status_code == 500 and b"{" not in page.content[:1]

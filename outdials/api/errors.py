@@ -9,11 +9,16 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.views import defaults
 from rest_framework import exceptions
 
 from .renderers import dumps
 
 logger = logging.getLogger("outdials.api")
+
+INTERNAL_MESSAGE = (
+    "Something went wrong on our side; quote the request id if you report it."
+)
 
 STATUS_OF_HTTP = {
     400: "INVALID_ARGUMENT",
@@ -86,6 +91,27 @@ def error_response(
     return HttpResponse(
         dumps(body), status=http_status, content_type="application/json"
     )
+
+
+def bad_request(request, exception) -> HttpResponse:
+    """Django's 400 view (``handler400``: a Host header not allowed, too many
+    fields): the envelope on API paths, the usual page elsewhere."""
+    from .middleware import is_api_path
+
+    if is_api_path(request.path):
+        return error_response(
+            request, 400, "BAD_REQUEST", "The request is malformed and was refused."
+        )
+    return defaults.bad_request(request, exception)
+
+
+def server_error(request) -> HttpResponse:
+    """Django's 500 view (``handler500``), for failures outside any view."""
+    from .middleware import is_api_path
+
+    if is_api_path(request.path):
+        return error_response(request, 500, "INTERNAL_ERROR", INTERNAL_MESSAGE)
+    return defaults.server_error(request)
 
 
 def flatten_validation(detail, prefix: str = "") -> dict[str, list[str]]:

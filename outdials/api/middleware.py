@@ -5,9 +5,14 @@ import re
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 
-from .errors import error_response
+from .errors import INTERNAL_MESSAGE, error_response
 
 logger = logging.getLogger("outdials.api")
 
@@ -82,15 +87,21 @@ class APIErrorMiddleware:
             return error_response(
                 request, 413, "REQUEST_TOO_LARGE", "The request body is too large."
             )
+        if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+            return error_response(
+                request,
+                400,
+                "TOO_MANY_FIELDS",
+                "The request has too many query or form fields.",
+            )
+        if isinstance(exception, SuspiciousOperation):
+            return error_response(
+                request, 400, "BAD_REQUEST", "The request is malformed and was refused."
+            )
         logger.exception(
             "Unhandled error in %s %s (request %s)",
             request.method,
             request.path,
             getattr(request, "request_id", ""),
         )
-        return error_response(
-            request,
-            500,
-            "INTERNAL_ERROR",
-            "Something went wrong on our side; quote the request id if you report it.",
-        )
+        return error_response(request, 500, "INTERNAL_ERROR", INTERNAL_MESSAGE)
