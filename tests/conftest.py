@@ -11,6 +11,18 @@ from outdials.models import Customer, Outdial, User
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing():
+    """Tests hash passwords with MD5: PBKDF2's default rounds cost about half a
+    second per persona on a shared CI core, and no test measures the hasher."""
+    from django.test import override_settings
+
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+    ):
+        yield
+
+
 @dataclass
 class Persona:
     user: User
