@@ -240,19 +240,19 @@ class UploadForm(PageForm):
         "country's, e.g. (202) 555-0143 with US.",
     )
     on_duplicate = forms.ChoiceField(
-        label="When a row repeats an address the list already has",
+        label="Duplicate addresses",
         choices=[
-            ("skip", "Skip the row and warn me"),
-            ("error", "Count the row as invalid"),
-            ("allow", "Add it anyway"),
+            ("skip", "Skip rows whose address is listed already"),
+            ("error", "Count those rows as invalid"),
+            ("allow", "Add them anyway"),
         ],
         initial="skip",
     )
     on_error = forms.ChoiceField(
-        label="When a row is invalid",
+        label="Invalid rows",
         choices=[
             ("abort", "Import nothing and list the errors"),
-            ("skip", "Import the valid rows and list the errors"),
+            ("skip", "Import the valid rows, list the errors"),
         ],
         initial="abort",
     )

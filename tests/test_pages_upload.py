@@ -49,8 +49,8 @@ def test_the_upload_page_has_labelled_options(alice_page, outdial):
     for field, label in [
         ("file", "CSV file"),
         ("region", "Default country for national numbers"),
-        ("on_duplicate", "When a row repeats an address the list already has"),
-        ("on_error", "When a row is invalid"),
+        ("on_duplicate", "Duplicate addresses"),
+        ("on_error", "Invalid rows"),
         ("dry_run", "Check only: report what would happen, import nothing"),
     ]:
         assert f'<label for="id_{field}">{label}</label>' in html
