@@ -20,11 +20,11 @@ the admin and the commands:
 
 Two dialers never hold the same target. PostgreSQL picks rows with
 ``SELECT … FOR UPDATE SKIP LOCKED``, so concurrent claims pass over each
-other's rows instead of waiting. SQLite ignores ``select_for_update``; there
-every write transaction is ``BEGIN IMMEDIATE`` (see settings), which holds the
-single write lock from the first read, and every state change is a conditional
-``UPDATE … WHERE status = …`` whose row count is checked, so a claim that loses
-a race rolls back instead of handing a target out twice.
+other's rows instead of waiting. SQLite has no row locks; there every write
+transaction is ``BEGIN IMMEDIATE`` (see settings), which holds the single
+write lock from the first read. On both, every state change is a conditional
+``UPDATE … WHERE status = …`` whose row count is checked, so a claim that
+loses a race rolls back instead of handing a target out twice.
 """
 
 import uuid
@@ -34,11 +34,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     Count,
     Exists,
-    F,
     OuterRef,
     Prefetch,
     Q,
@@ -139,37 +138,86 @@ def _has_room(try_counts: dict[int, int], max_try_counts: Sequence[int]) -> bool
     return any(count < max_try_counts[i] for i, count in try_counts.items())
 
 
-def _room(max_try_counts: Sequence[int]) -> Q:
-    """Destination rows that still have attempts left under the maxima."""
-    q = Q()
-    for index, maximum in enumerate(max_try_counts):
-        if maximum > 0:
-            q |= Q(index=index, try_count__lt=maximum)
-    return q
+# --- the claim's statements ---------------------------------------------------
+# Written as SQL: a claim is every dialer's hot path, and composing these
+# statements through the ORM cost several times their execution
+# (benchmarks/claim.py). Values are adapted by the model fields, so they are
+# stored exactly as the ORM stores them (UUIDs as hex text on SQLite).
+
+_TARGETS = OutdialTarget._meta.db_table
+_DESTINATIONS = Destination._meta.db_table
+_ATTEMPTS = Attempt._meta.db_table
 
 
-def _eligible(
-    outdial: Outdial, max_try_counts: Sequence[int], cutoff: datetime
-) -> list[QuerySet]:
-    """Eligible targets in claim order, as two querysets to read one after the
-    other: never attempted (oldest first), then attempted before ``cutoff``
-    (least recently first). Each follows the ``target_claim`` index's order;
-    one query ordering NULLs first would make PostgreSQL sort every idle row.
+def _key(value: uuid.UUID):
+    return OutdialTarget._meta.pk.get_db_prep_value(value, connection)
+
+
+def _when(value: datetime):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _marks(count: int) -> str:
+    return ", ".join(["%s"] * count)
+
+
+def _pick(
+    outdial: Outdial,
+    max_try_counts: Sequence[int],
+    limit: int,
+    cutoff: datetime,
+    *,
+    lock: bool,
+) -> list[OutdialTarget]:
+    """Up to ``limit`` eligible targets in claim order, destinations attached.
+
+    Two reads, the second only if the first falls short: never attempted
+    (oldest first), then attempted before ``cutoff`` (least recently first).
+    Each follows the ``target_claim`` index; one read ordering NULLs first
+    would make PostgreSQL sort every idle row. With ``lock`` on PostgreSQL the
+    rows are taken ``FOR UPDATE SKIP LOCKED``: rows another claim holds are
+    passed over, never waited for.
     """
-    rooms = Destination.objects.filter(outdial_target=OuterRef("pk")).filter(
-        _room(max_try_counts)
+    # The maxima are whole numbers (see _maxima), so they are written inline.
+    room = " OR ".join(
+        f'(d."index" = {index} AND d.try_count < {maximum})'
+        for index, maximum in enumerate(max_try_counts)
+        if maximum > 0
     )
-    base = (
-        OutdialTarget.objects.live()
-        .filter(outdial=outdial, status=TargetStatus.IDLE)
-        .filter(Exists(rooms))
-    )
-    return [
-        base.filter(tm_last_attempt__isnull=True).order_by("tm_create"),
-        base.filter(tm_last_attempt__lte=cutoff).order_by(
-            "tm_last_attempt", "tm_create"
-        ),
+    locking = ""
+    if lock and connection.features.has_select_for_update_skip_locked:
+        locking = " FOR UPDATE OF t SKIP LOCKED"
+    phases = [
+        ("t.tm_last_attempt IS NULL", [], "t.tm_create"),
+        ("t.tm_last_attempt <= %s", [_when(cutoff)], "t.tm_last_attempt, t.tm_create"),
     ]
+    picked: list[OutdialTarget] = []
+    for condition, params, order in phases:
+        if len(picked) >= limit:
+            break
+        sql = (
+            f"SELECT t.* FROM {_TARGETS} t"
+            " WHERE t.outdial_id = %s AND t.tm_delete IS NULL AND t.status = %s"
+            f" AND {condition} AND EXISTS (SELECT 1 FROM {_DESTINATIONS} d"
+            f" WHERE d.outdial_target_id = t.id AND ({room}))"
+            f" ORDER BY {order} LIMIT %s{locking}"
+        )
+        params = [_key(outdial.pk), TargetStatus.IDLE, *params, limit - len(picked)]
+        picked += OutdialTarget.objects.raw(sql, params)
+    if picked:
+        keys = [_key(target.pk) for target in picked]
+        slots: dict[uuid.UUID, list[Destination]] = {}
+        for destination in Destination.objects.raw(
+            f"SELECT * FROM {_DESTINATIONS} WHERE outdial_target_id IN"
+            f' ({_marks(len(keys))}) ORDER BY "index"',
+            keys,
+        ):
+            slots.setdefault(destination.outdial_target_id, []).append(destination)
+        for target in picked:
+            target._prefetched_objects_cache = {
+                "destinations": slots.get(target.pk, [])
+            }
+    return picked
 
 
 def available(
@@ -186,11 +234,7 @@ def available(
     if not any(maxima):
         return []
     cutoff = timezone.now() - timedelta(milliseconds=try_interval_ms)
-    found: list[OutdialTarget] = []
-    for queryset in _eligible(outdial, maxima, cutoff):
-        if len(found) < limit:
-            found += list(queryset.with_destinations()[: limit - len(found)])
-    return found
+    return _pick(outdial, maxima, limit, cutoff, lock=False)
 
 
 def claim(
@@ -222,11 +266,7 @@ def claim(
 def _claim_once(outdial, maxima, limit, lease_seconds, try_interval_ms):
     with transaction.atomic():
         cutoff = timezone.now() - timedelta(milliseconds=try_interval_ms)
-        picked: list[OutdialTarget] = []
-        for queryset in _eligible(outdial, maxima, cutoff):
-            if len(picked) < limit:
-                locked = queryset.select_for_update(skip_locked=True)
-                picked += list(locked.with_destinations()[: limit - len(picked)])
+        picked = _pick(outdial, maxima, limit, cutoff, lock=True)
         # Read the clock after the rows are ours: an attempt then never starts
         # before the previous one on the same target ended.
         now = timezone.now()
@@ -237,37 +277,64 @@ def _claim_once(outdial, maxima, limit, lease_seconds, try_interval_ms):
         ]
         if not chosen:
             return []
-        target_ids = [target.pk for target, _ in chosen]
-        updated = OutdialTarget.objects.filter(
-            pk__in=target_ids, status=TargetStatus.IDLE
-        ).update(status=TargetStatus.PROGRESSING, tm_last_attempt=now, tm_update=now)
-        if updated != len(target_ids):
-            raise _Contended
-        Destination.objects.filter(pk__in=[d.pk for _, d in chosen]).update(
-            try_count=F("try_count") + 1
-        )
         lease_expires = now + timedelta(seconds=lease_seconds)
-        attempts = Attempt.objects.bulk_create(
-            Attempt(
-                outdial=outdial,
-                outdial_target=target,
-                destination_index=destination.index,
-                address=destination.target,
-                try_count=destination.try_count + 1,
-                max_try_counts=maxima,
-                lease_expires=lease_expires,
-                tm_start=now,
-            )
-            for target, destination in chosen
+        claim_ids = [uuid.uuid4() for _ in chosen]
+        target_keys = [_key(target.pk) for target, _ in chosen]
+        max_try_counts = Attempt._meta.get_field("max_try_counts").get_db_prep_save(
+            maxima, connection
         )
+        with connection.cursor() as cursor:
+            # Conditional: a row that is no longer idle is not ours to take.
+            cursor.execute(
+                f"UPDATE {_TARGETS} SET status = %s, tm_last_attempt = %s,"
+                f" tm_update = %s WHERE id IN ({_marks(len(chosen))})"
+                " AND status = %s",
+                [
+                    TargetStatus.PROGRESSING,
+                    _when(now),
+                    _when(now),
+                    *target_keys,
+                    TargetStatus.IDLE,
+                ],
+            )
+            if cursor.rowcount != len(chosen):
+                raise _Contended
+            cursor.execute(
+                f"UPDATE {_DESTINATIONS} SET try_count = try_count + 1"
+                f" WHERE id IN ({_marks(len(chosen))})",
+                [destination.pk for _, destination in chosen],
+            )
+            cursor.executemany(
+                f"INSERT INTO {_ATTEMPTS} (id, outdial_id, outdial_target_id,"
+                " destination_index, address, try_count, max_try_counts, outcome,"
+                " lease_expires, tm_start) VALUES"
+                " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    [
+                        _key(claim_id),
+                        _key(outdial.pk),
+                        target_key,
+                        destination.index,
+                        destination.target,
+                        destination.try_count + 1,
+                        max_try_counts,
+                        AttemptOutcome.PENDING,
+                        _when(lease_expires),
+                        _when(now),
+                    ]
+                    for claim_id, target_key, (_, destination) in zip(
+                        claim_ids, target_keys, chosen, strict=True
+                    )
+                ],
+            )
     claims = []
-    for (target, destination), attempt in zip(chosen, attempts, strict=True):
+    for (target, destination), claim_id in zip(chosen, claim_ids, strict=True):
         target.status = TargetStatus.PROGRESSING
         target.tm_last_attempt = target.tm_update = now
         destination.try_count += 1
         claims.append(
             Claim(
-                claim_id=attempt.id,
+                claim_id=claim_id,
                 lease_expires=lease_expires,
                 destination_index=destination.index,
                 destination=destination,

@@ -36,6 +36,13 @@ ATTEMPT_KEYS = [
 ONE_EACH = [1, 1, 1, 1, 1]
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The personas' passwords are not under test here; hashing them slowly
+    would be most of this file's run time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def address(number):
     return {
         "type": "tel",

@@ -25,6 +25,13 @@ OUTCOMES = ["answered", "no_answer", "busy", "failed"]
 DEADLINE_SECONDS = 90
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The personas' passwords are not under test here; hashing them slowly
+    would be most of this file's run time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def scale() -> tuple[int, int]:
     """(workers, targets) for the database under test."""
     return (16, 2000) if connection.vendor == "postgresql" else (8, 500)

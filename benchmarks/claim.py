@@ -1,0 +1,221 @@
+"""Claims per second with 1, 4 and 8 dialers, beside a bare UPDATE loop.
+
+For SQLite (a fresh file) and PostgreSQL (a fresh database, dropped after), a
+child process migrates and seeds one outdial, then measures in rounds: the
+floor, a single connection updating one target row per statement in
+autocommit (``UPDATE … SET status, tm_update WHERE id``, the least a claim can
+write), then ``dialing.claim(limit=1)`` from N worker processes (forked, each
+with its own connection, released together) until the list is drained. Each
+claim figure is set against the floor measured just before it, so both see
+the same machine noise. A round also checks the outcome: as many claims as
+targets, each target claimed once.
+"""
+
+import json
+import multiprocessing
+import os
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .harness import at_least, databases, plain
+from .read_path import fresh_database
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER_COUNTS = (1, 4, 8)
+# A claim is one transaction of about six statements against the floor's one
+# statement: these are the ratios below which a claim is doing too much.
+MINIMUM = {"sqlite": 0.05, "postgresql": 0.15}
+
+
+def run(quick: bool) -> list:
+    targets = 300 if quick else 2000
+    figures = []
+    for kind, url in databases():
+        with fresh_database(kind, url) as database_url:
+            rounds = _measure_in_child(database_url, targets)
+        for workers, floor, rate, checks in rounds:
+            figures.append(
+                at_least(
+                    f"claim {kind} {workers} worker{'s' if workers > 1 else ''}",
+                    rate,
+                    "claims/s",
+                    floor,
+                    MINIMUM[kind],
+                    note=(
+                        f"{targets} targets drained by {workers} processes; "
+                        f"floor: single-row UPDATE loop, {floor:,.0f}/s"
+                    ),
+                    details=checks,
+                )
+            )
+        doubled = sum(checks["claimed_twice"] for *_, checks in rounds)
+        figures.append(plain(f"claim {kind} targets claimed twice", doubled, "targets"))
+    return figures
+
+
+def _measure_in_child(database_url: str, targets: int) -> list:
+    """Django is set up once per process, so each database gets a child."""
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_DEBUG": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.claim", str(targets)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        raise RuntimeError(f"claim benchmark failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --- the child process ---------------------------------------------------------
+
+
+def _child(targets: int) -> None:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outdialsite.settings")
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+
+    from outdials.models import Customer, Outdial
+
+    call_command("migrate", verbosity=0)
+    customer = Customer.objects.create(name="bench")
+    outdial = Outdial.objects.create(customer=customer, name="bench")
+    rounds = []
+    for workers in WORKER_COUNTS:
+        ids = _seed(outdial, targets)
+        floor = _update_loop(ids)
+        _reset(outdial)
+        connections.close_all()  # the workers are forked: no shared sockets
+        rate = _claim_race(outdial.pk, workers)
+        rounds.append((workers, floor, rate, _checks(outdial, targets)))
+    print(json.dumps(rounds))
+
+
+def _seed(outdial, count: int) -> list:
+    from django.utils import timezone
+
+    from outdials.models import Destination, OutdialTarget
+
+    OutdialTarget.objects.filter(outdial=outdial).delete()
+    now = timezone.now()
+    rows = OutdialTarget.objects.bulk_create(
+        [
+            OutdialTarget(outdial=outdial, tm_create=now, tm_update=now)
+            for _ in range(count)
+        ],
+        batch_size=500,
+    )
+    Destination.objects.bulk_create(
+        [
+            Destination(outdial_target=row, index=0, type="tel", target="+15559876543")
+            for row in rows
+        ],
+        batch_size=500,
+    )
+    return [row.pk for row in rows]
+
+
+def _update_loop(ids: list) -> float:
+    """The floor: one autocommitted single-row UPDATE per target."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from outdials.models import OutdialTarget
+
+    sql = (
+        'UPDATE "outdials_outdialtarget" SET "status" = %s, "tm_update" = %s '
+        'WHERE "id" = %s'
+    )
+    field = OutdialTarget._meta.get_field
+    keys = [field("id").get_db_prep_value(pk, connection) for pk in ids]
+    with connection.cursor() as cursor:
+        started = time.perf_counter()
+        for key in keys:
+            now = field("tm_update").get_db_prep_value(timezone.now(), connection)
+            cursor.execute(sql, ["progressing", now, key])
+        return len(ids) / (time.perf_counter() - started)
+
+
+def _reset(outdial) -> None:
+    from outdials.models import OutdialTarget
+
+    OutdialTarget.objects.filter(outdial=outdial).update(status="idle")
+
+
+def _claim_race(outdial_id, workers: int) -> float:
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(workers)
+    spans = context.Queue()
+    processes = [
+        context.Process(target=_dialer, args=(outdial_id, barrier, spans))
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    results = [spans.get(timeout=600) for _ in processes]
+    for process in processes:
+        process.join()
+    failed = [r for r in results if "error" in r]
+    if failed:
+        raise RuntimeError(failed[0]["error"])
+    claims = sum(r["claims"] for r in results)
+    elapsed = max(r["end"] for r in results) - min(r["start"] for r in results)
+    return claims / elapsed
+
+
+def _dialer(outdial_id, barrier, spans) -> None:
+    from django.db import connection
+
+    from outdials import dialing
+    from outdials.models import Outdial
+
+    try:
+        outdial = Outdial.objects.get(pk=outdial_id)
+        maxima = [1, 0, 0, 0, 0]
+        barrier.wait()
+        start, claims = time.perf_counter(), 0
+        while dialing.claim(outdial, max_try_counts=maxima, limit=1):
+            claims += 1
+        spans.put({"claims": claims, "start": start, "end": time.perf_counter()})
+    except Exception as error:  # reported by the parent
+        spans.put({"error": repr(error)})
+    finally:
+        connection.close()
+
+
+def _checks(outdial, targets: int) -> dict:
+    from django.db.models import Count
+
+    from outdials.models import Attempt, OutdialTarget
+
+    attempts = Attempt.objects.filter(outdial=outdial)
+    per_target = attempts.values("outdial_target").annotate(n=Count("pk"))
+    checks = {
+        "targets": targets,
+        "claims": attempts.count(),
+        "claimed_twice": per_target.filter(n__gt=1).count(),
+        "left_idle": OutdialTarget.objects.filter(
+            outdial=outdial, status="idle"
+        ).count(),
+    }
+    attempts.delete()
+    if checks["claims"] != targets or checks["claimed_twice"] or checks["left_idle"]:
+        raise RuntimeError(f"claims went wrong: {checks}")
+    return checks
+
+
+if __name__ == "__main__":
+    _child(int(sys.argv[1]))
