@@ -25,9 +25,11 @@ from .read_path import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_COUNTS = (1, 4, 8)
-# A claim is one transaction of about six statements against the floor's one
-# statement: these are the ratios below which a claim is doing too much.
-MINIMUM = {"sqlite": 0.05, "postgresql": 0.15}
+# A claim is one transaction of about six statements against the floor's one.
+# SQLite is CPU-bound (no fsync per commit in WAL with synchronous=NORMAL), so
+# the statements' cost shows in full; PostgreSQL is bound by the commit, which
+# both pay once. Below these ratios a claim is doing too much.
+MINIMUM = {"sqlite": 0.04, "postgresql": 0.2}
 
 
 def run(quick: bool) -> list:
@@ -45,8 +47,9 @@ def run(quick: bool) -> list:
                     floor,
                     MINIMUM[kind],
                     note=(
-                        f"{targets} targets drained by {workers} processes; "
-                        f"floor: single-row UPDATE loop, {floor:,.0f}/s"
+                        f"{targets} targets drained by {workers} forked "
+                        f"dialer{'s' if workers > 1 else ''}; floor: single-row "
+                        f"UPDATE loop, {floor:,.0f}/s"
                     ),
                     details=checks,
                 )
