@@ -1,0 +1,151 @@
+"""CSV imports into an outdial: parse → normalize → validate → dedupe → write.
+
+The API, the staff upload page and the ``import_targets`` command all call
+:func:`import_csv` and :func:`undo_import`; none of them re-implements a step.
+
+An import reads the file as a stream, twice: ``source`` scans the bytes (size
+limit, encoding), ``checking`` parses and checks every row against the rules
+of ``validators.py``, dedupes on the normalized address and spools the rows to
+create; then ``writing`` writes them in one transaction through the driver's
+bulk path. Memory stays flat in the file's length except for the addresses
+seen, which dedupe needs (``dedupe``: ~25 bytes an address).
+"""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from .. import validators
+from ..models import (
+    Attempt,
+    Destination,
+    ImportBatch,
+    Outdial,
+    OutdialTarget,
+    TargetStatus,
+)
+from .checking import Checker
+from .report import MAX_REPORTED, ImportRejected, ImportReport, UndoResult, reject
+from .source import READ_CHUNK, binary, scan
+from .writing import invalid_rows, write
+
+__all__ = [
+    "MAX_REPORTED",
+    "ON_DUPLICATE",
+    "ON_ERROR",
+    "READ_CHUNK",
+    "ImportRejected",
+    "ImportReport",
+    "UndoResult",
+    "import_csv",
+    "undo_import",
+]
+
+ON_DUPLICATE = ("skip", "error", "allow")
+ON_ERROR = ("abort", "skip")
+
+Progress = Callable[[str, int, int], None]
+
+
+def import_csv(
+    outdial: Outdial,
+    stream,
+    *,
+    file_name: str = "",
+    region: str | None = None,
+    on_duplicate: str = "skip",
+    on_error: str = "abort",
+    dry_run: bool = False,
+    strict: bool | None = None,
+    created_by=None,
+    created_by_name: str = "",
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import the CSV file ``stream`` (binary) into ``outdial``.
+
+    ``region`` is the default country of numbers written without ``+``
+    (``OUTDIALS["DEFAULT_REGION"]`` when not given). ``on_duplicate``: ``skip``
+    rows with an address the outdial or an earlier row already has, count them
+    as an ``error``, or ``allow`` them. ``on_error``: ``abort`` writes nothing
+    when any row is invalid; ``skip`` writes the valid rows. ``dry_run`` checks
+    and reports without writing. ``progress(phase, done, total)`` is called now
+    and then: ``check`` counts bytes, ``write`` counts targets.
+
+    Raises :class:`ImportRejected` (nothing written) for a whole-file problem,
+    a limit, or invalid rows under ``on_error=abort``.
+    """
+    if on_duplicate not in ON_DUPLICATE:
+        raise ValueError(f"on_duplicate must be one of {ON_DUPLICATE}")
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}")
+    try:
+        region = validators.validate_region(
+            region or settings.OUTDIALS["DEFAULT_REGION"]
+        )
+    except ValidationError as error:
+        raise reject("INVALID_REGION", error.messages[0]) from None
+    if strict is None:
+        strict = validators.strict_by_default()
+    started = timezone.now()
+    source = scan(stream, settings.OUTDIALS["UPLOAD_MAX_BYTES"])
+    try:
+        checker = Checker(
+            outdial,
+            region=region,
+            strict=strict,
+            on_duplicate=on_duplicate,
+            progress=progress,
+        )
+        plan = checker.run(source)
+    finally:
+        if binary(stream) is not source.file:
+            source.file.close()
+    with plan.spool:
+        if dry_run:
+            return plan.report
+        if plan.report.invalid and on_error == "abort":
+            raise invalid_rows(plan.report)
+        options = {
+            "on_duplicate": on_duplicate,
+            "on_error": on_error,
+            "created_by": created_by,
+            "created_by_name": created_by_name,
+            "file_name": file_name,
+        }
+        with transaction.atomic():
+            write(outdial, plan, started=started, options=options, progress=progress)
+    return plan.report
+
+
+def undo_import(batch: ImportBatch) -> UndoResult:
+    """Undo ``batch``: delete (softly, like every delete) its live targets that
+    were never attempted; keep the others, which have a history, and count them.
+    Raises :class:`ImportRejected` (409) when the batch was undone already."""
+    with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.tm_undo is not None:
+            raise ImportRejected(
+                "IMPORT_ALREADY_UNDONE", "This import was undone already.", 409
+            )
+        now = timezone.now()
+        live = OutdialTarget.objects.live().filter(import_batch=locked)
+        attempts = Attempt.objects.filter(outdial_target=OuterRef("pk"))
+        tried = Destination.objects.filter(
+            outdial_target=OuterRef("pk"), try_count__gt=0
+        )
+        untouched = (
+            live.filter(tm_last_attempt__isnull=True)
+            .exclude(status=TargetStatus.PROGRESSING)
+            .exclude(Exists(attempts))
+            .exclude(Exists(tried))
+        )
+        deleted = untouched.update(tm_delete=now, tm_update=now)
+        kept = live.count()
+        locked.tm_undo = now
+        locked.save(update_fields=["tm_undo"])
+    batch.tm_undo = now
+    return UndoResult(deleted=deleted, kept=kept)

@@ -1,0 +1,87 @@
+"""What an import reports, and how it refuses a file."""
+
+import uuid
+from dataclasses import dataclass, field
+
+MAX_REPORTED = 1000  # errors (and warnings) listed in a report
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, for a dry run or an abort, would do).
+
+    ``created + duplicates + invalid == rows`` always; ``errors`` and
+    ``warnings`` list the first :data:`MAX_REPORTED` of each, with ``row`` as a
+    spreadsheet numbers it (the header is row 1).
+    """
+
+    rows: int = 0
+    created: int = 0
+    duplicates: int = 0
+    invalid: int = 0
+    errors: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    import_id: uuid.UUID | None = None
+    unlisted_warnings: int = 0
+
+    def error(self, row: int, column: str, message: str) -> None:
+        if len(self.errors) < MAX_REPORTED:
+            self.errors.append({"row": row, "column": column, "message": message})
+
+    def warn(self, row: int, column: str, message: str) -> None:
+        if len(self.warnings) < MAX_REPORTED:
+            self.warnings.append({"row": row, "column": column, "message": message})
+        else:
+            self.unlisted_warnings += 1
+
+    def as_dict(self) -> dict:
+        warnings = list(self.warnings)
+        if self.unlisted_warnings:
+            warnings.append(
+                {
+                    "row": None,
+                    "column": "",
+                    "message": f"{self.unlisted_warnings} more warnings are not "
+                    "listed.",
+                }
+            )
+        return {
+            "import_id": str(self.import_id) if self.import_id else None,
+            "rows": self.rows,
+            "created": self.created,
+            "duplicates": self.duplicates,
+            "invalid": self.invalid,
+            "errors": self.errors,
+            "warnings": warnings,
+        }
+
+
+class ImportRejected(Exception):
+    """The import wrote nothing: a whole-file problem, a limit, or invalid rows
+    under ``on_error=abort``. ``report`` holds what the check found."""
+
+    def __init__(
+        self,
+        reason: str,
+        message: str,
+        http_status: int = 400,
+        report: ImportReport | None = None,
+    ):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.http_status = http_status
+        self.report = report if report is not None else ImportReport()
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    deleted: int
+    kept: int
+
+
+def reject(reason, message, status=400, report=None, row=None, column=""):
+    report = report if report is not None else ImportReport()
+    if row is not None:
+        report.error(row, column, message)
+    return ImportRejected(reason, message, status, report)
