@@ -1,6 +1,5 @@
 """Staff pages."""
 
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
@@ -11,7 +10,7 @@ TARGET = OUTDIAL + "targets/<uuid:target_pk>/"
 
 urlpatterns = [
     path("accounts/login/", ThrottledLoginView.as_view(), name="login-page"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", views.sign_out, name="logout"),
     path("", views.home, name="home"),
     path("outdials/", views.outdial_list, name="outdial-list"),
     path("outdials/new/", views.outdial_new, name="outdial-new"),

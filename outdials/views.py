@@ -10,6 +10,7 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import QueryDict, StreamingHttpResponse
@@ -142,6 +143,15 @@ def _target_row(target) -> dict:
         "more": len(filled) - 1 if filled else 0,
         "tries": sum(slot.try_count for slot in filled),
     }
+
+
+@require_POST
+def sign_out(request):
+    """Django's logout (a POST, so a link elsewhere cannot sign anyone out),
+    then a word on the sign-in page."""
+    logout(request)
+    messages.info(request, "You are signed out.")
+    return redirect("login-page")
 
 
 @customer_page

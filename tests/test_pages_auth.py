@@ -78,10 +78,11 @@ def test_every_post_requires_signing_in(client, target):
 def test_sign_out_is_a_post_and_ends_the_session(alice_page):
     page = alice_page.get("/outdials/").content.decode()
     assert 'action="/accounts/logout/"' in page
-    response = alice_page.post("/accounts/logout/")
-    assert response.status_code == 302
-    assert response["Location"] == "/accounts/login/"
+    response = alice_page.post("/accounts/logout/", follow=True)
+    assert response.redirect_chain == [("/accounts/login/", 302)]
+    assert "You are signed out." in response.content.decode()
     assert alice_page.get("/outdials/").status_code == 302
+    assert alice_page.get("/accounts/logout/").status_code == 405
 
 
 def test_a_post_without_the_csrf_token_is_refused(alice, outdial):
