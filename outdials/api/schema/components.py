@@ -1,15 +1,6 @@
-"""The OpenAPI document of the API (drf-spectacular): ``/v1.0/openapi.json``.
+"""Building blocks of the document: security schemes, field types, the answers
+as ``wire.py`` writes them, the error envelope, parameters and examples."""
 
-The views are plain ViewSets that answer hand-built dicts (``wire.py``), so
-their operations are described here and applied to the view classes when this
-module is imported (``api/urls.py`` does): request bodies are the strict input
-serializers themselves; answers are documentation-only serializers that mirror
-``wire.py``; every error is the one envelope of ``errors.py``.
-"""
-
-import re
-
-from csp.decorators import csp_replace
 from django.conf import settings
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
@@ -21,32 +12,13 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
-    extend_schema,
     extend_schema_field,
     extend_schema_serializer,
-    extend_schema_view,
-)
-from drf_spectacular.views import (
-    SpectacularJSONAPIView,
-    SpectacularRedocView,
-    SpectacularSwaggerView,
 )
 from rest_framework import serializers
 
-from ..models import DestinationType, TargetStatus
-from . import views
-from .errors import STATUS_OF_HTTP
-from .filters import TargetFilter
-from .serializers import (
-    AccessKeyCreateSerializer,
-    AccessKeyUpdateSerializer,
-    CampaignSerializer,
-    DataSerializer,
-    LoginSerializer,
-    OutdialCreateSerializer,
-    OutdialUpdateSerializer,
-    TargetCreateSerializer,
-)
+from ...models import DestinationType, TargetStatus
+from ..errors import STATUS_OF_HTTP
 
 # --- security schemes: the three carriers of SPEC §6 --------------------------
 
@@ -411,7 +383,8 @@ def filter_parameters(filterset) -> list[OpenApiParameter]:
         schema: dict = {"type": "string"}
         choices = flt.extra.get("choices")
         if choices:
-            schema["enum"] = [value for value, _ in choices]
+            # Empty means "any", as when the parameter is left out.
+            schema["enum"] = [value for value, _ in choices] + [""]
         if flt.extra.get("max_length"):
             schema["maxLength"] = flt.extra["max_length"]
         found.append(
@@ -481,287 +454,180 @@ OUTDIAL_EXAMPLE = example("an outdial", SEED_OUTDIAL)
 TARGET_EXAMPLE = example("a target", SEED_TARGET)
 ACCESS_KEY_EXAMPLE = example("an access key", SEED_ACCESS_KEY)
 
-# --- the operations -----------------------------------------------------------
 
-OUTDIALS = ["outdials"]
-TARGETS = ["outdialtargets"]
-ACCESS_KEYS = ["accesskeys"]
-AUTH = ["auth"]
+# --- dialing and import answers -----------------------------------------------
 
-extend_schema_view(
-    list=extend_schema(
-        tags=OUTDIALS,
-        summary="List outdials",
-        description="The caller's live outdials, newest first.",
-        parameters=PAGING,
-        responses=answers(page_of(OutdialOut, "Outdial"), 400, *AUTHED),
-        examples=[
-            example(
-                "a page",
-                {
-                    "result": [SEED_OUTDIAL],
-                    "next_page_token": SEED_OUTDIAL["tm_create"],
-                },
-            )
-        ],
-    ),
-    create=extend_schema(
-        tags=OUTDIALS,
-        summary="Create an outdial",
-        description="Answers 200 (not 201) with the new outdial.",
-        request=json_body(OutdialCreateSerializer),
-        responses=answers(OutdialOut, *WITH_BODY, *AUTHED),
-        examples=[
-            example(
-                "the seed's outdial",
-                {
-                    "name": "test outdial",
-                    "detail": "outdial for test use.",
-                    "data": "test data",
-                },
-                request=True,
-            ),
-            OUTDIAL_EXAMPLE,
-        ],
-    ),
-    retrieve=extend_schema(
-        tags=OUTDIALS,
-        summary="Get an outdial",
-        description="A deleted outdial still answers, with `tm_delete` set.",
-        parameters=[OUTDIAL_ID],
-        responses=answers(OutdialOut, 400, 404, *AUTHED),
-        examples=[OUTDIAL_EXAMPLE],
-    ),
-    update=extend_schema(
-        tags=OUTDIALS,
-        summary="Change an outdial's name and detail",
-        parameters=[OUTDIAL_ID],
-        request=json_body(OutdialUpdateSerializer),
-        responses=answers(OutdialOut, 404, *WITH_BODY, *AUTHED),
-        examples=[OUTDIAL_EXAMPLE],
-    ),
-    destroy=extend_schema(
-        tags=OUTDIALS,
-        summary="Delete an outdial",
-        description="A soft delete: the answer has `tm_delete` set.",
-        parameters=[OUTDIAL_ID],
-        responses=answers(OutdialOut, 400, 404, *AUTHED),
-        examples=[OUTDIAL_EXAMPLE],
-    ),
-    campaign_id=extend_schema(
-        tags=OUTDIALS,
-        summary="Attach an outdial to a campaign",
-        parameters=[OUTDIAL_ID],
-        request=json_body(CampaignSerializer),
-        responses=answers(OutdialOut, 404, *WITH_BODY, *AUTHED),
-        examples=[OUTDIAL_EXAMPLE],
-    ),
-    data=extend_schema(
-        tags=OUTDIALS,
-        summary="Replace an outdial's data",
-        parameters=[OUTDIAL_ID],
-        request=json_body(DataSerializer),
-        responses=answers(OutdialOut, 404, *WITH_BODY, *AUTHED),
-        examples=[OUTDIAL_EXAMPLE],
-    ),
-)(views.OutdialViewSet)
-
-extend_schema_view(
-    list=extend_schema(
-        tags=TARGETS,
-        summary="List an outdial's targets",
-        description="Live targets, newest first; filters combine with paging.",
-        parameters=[OUTDIAL_ID, *PAGING, *filter_parameters(TargetFilter)],
-        responses=answers(page_of(TargetOut, "Outdialtarget"), 400, 404, *AUTHED),
-        examples=[
-            example(
-                "a page",
-                {"result": [SEED_TARGET], "next_page_token": SEED_TARGET["tm_create"]},
-            )
-        ],
-    ),
-    create=extend_schema(
-        tags=TARGETS,
-        summary="Add a target to an outdial",
-        description=(
-            "`destination_0` is required, the others optional. Addresses: `tel` "
-            "is E.164 (`+` and 2–15 digits, a possible number for its country), "
-            "`sip` a `sip:`/`sips:` URI, `email` an address. Answers 200 with "
-            "`status: idle` and try counts 0."
-        ),
-        parameters=[OUTDIAL_ID],
-        request=json_body(TargetCreateSerializer),
-        responses=answers(TargetOut, 404, *WITH_BODY, *AUTHED),
-        examples=[
-            example(
-                "the seed's target",
-                {
-                    "name": "test destination 0",
-                    "detail": "test detatination 0 detail",
-                    "data": "test data",
-                    "destination_0": {"type": "tel", "target": "+15559876543"},
-                },
-                request=True,
-            ),
-            TARGET_EXAMPLE,
-        ],
-    ),
-    retrieve=extend_schema(
-        tags=TARGETS,
-        summary="Get a target",
-        parameters=[OUTDIAL_ID, TARGET_ID],
-        responses=answers(TargetOut, 400, 404, *AUTHED),
-        examples=[TARGET_EXAMPLE],
-    ),
-    destroy=extend_schema(
-        tags=TARGETS,
-        summary="Delete a target",
-        description="A soft delete; a target being dialed answers 409.",
-        parameters=[OUTDIAL_ID, TARGET_ID],
-        responses=answers(TargetOut, 400, 404, 409, *AUTHED),
-        examples=[TARGET_EXAMPLE],
-    ),
-)(views.TargetViewSet)
-
-extend_schema_view(
-    list=extend_schema(
-        tags=ACCESS_KEYS,
-        summary="List access keys",
-        parameters=PAGING,
-        responses=answers(page_of(AccessKeyOut, "Accesskey"), 400, *AUTHED),
-    ),
-    create=extend_schema(
-        tags=ACCESS_KEYS,
-        summary="Create an access key",
-        description="`expire` is its validity in seconds. The full key is in "
-        "this answer only (`token`); only its hash is stored.",
-        request=json_body(AccessKeyCreateSerializer),
-        responses=answers(AccessKeyCreatedOut, *WITH_BODY, *AUTHED),
-        examples=[
-            example(
-                "a year's key", {"name": "crm sync", "expire": 31536000}, request=True
-            ),
-            example(
-                "a new key",
-                {**SEED_ACCESS_KEY, "token": "odk_Zt3kP0qa" + "x" * 35},
-            ),
-        ],
-    ),
-    retrieve=extend_schema(
-        tags=ACCESS_KEYS,
-        summary="Get an access key",
-        parameters=[ACCESS_KEY_ID],
-        responses=answers(AccessKeyOut, 400, 404, *AUTHED),
-        examples=[ACCESS_KEY_EXAMPLE],
-    ),
-    update=extend_schema(
-        tags=ACCESS_KEYS,
-        summary="Change an access key's name and detail",
-        parameters=[ACCESS_KEY_ID],
-        request=json_body(AccessKeyUpdateSerializer),
-        responses=answers(AccessKeyOut, 404, *WITH_BODY, *AUTHED),
-        examples=[ACCESS_KEY_EXAMPLE],
-    ),
-    destroy=extend_schema(
-        tags=ACCESS_KEYS,
-        summary="Delete an access key",
-        description="It stops authenticating at once.",
-        parameters=[ACCESS_KEY_ID],
-        responses=answers(AccessKeyOut, 400, 404, *AUTHED),
-        examples=[ACCESS_KEY_EXAMPLE],
-    ),
-)(views.AccessKeyViewSet)
-
-extend_schema(
-    tags=AUTH,
-    summary="Sign in",
-    description=(
-        "A 7-day login token, in the body and as an HttpOnly cookie `token`. "
-        "An unknown username and a wrong password answer alike (401). After "
-        f"{settings.OUTDIALS['LOGIN_FAILURES']} failures for one username from one "
-        "address within "
-        f"{int(settings.OUTDIALS['LOGIN_WINDOW'].total_seconds() // 60)} minutes, "
-        "sign-ins for it answer 429 with `Retry-After`, even with the right "
-        "password, until the oldest failure is that old."
-    ),
-    request=json_body(LoginSerializer),
-    responses={
-        **answers(LoginOut, *WITH_BODY, 401, 403, 429),
-    },
-    examples=[
-        example("demo", {"username": "demo", "password": "demo-password"}, request=True)
-    ],
-)(views.login)
+SLOT_INDEX = {"min_value": 0, "max_value": 4}
 
 
-# --- hooks --------------------------------------------------------------------
+def _nullable_timestamp(help_text: str):
+    return TimestampField(allow_null=True, help_text=help_text)
 
 
-def documented_endpoints(endpoints, **kwargs):
-    """Preprocessing: leave out the catch-all 404 routes; paths without the
-    optional trailing slash; ``{id}``/``{target_id}`` as SPEC §2 names them."""
-    kept = []
-    for path, path_regex, method, callback in endpoints:
-        if getattr(callback, "cls", None) is views.unknown.cls:
-            continue
-        if method == "OPTIONS" or "{path}" in path:
-            continue
-        if "/targets/{pk}" in path:
-            path = path.replace("/targets/{pk}", "/targets/{target_id}")
-            path_regex = path_regex.replace("(?P<pk>", "(?P<target_id>")
-        path = path.replace("{outdial_pk}", "{id}")
-        path_regex = path_regex.replace("(?P<outdial_pk>", "(?P<id>")
-        if len(path) > 1:
-            path = path.rstrip("/")
-        kept.append((path, path_regex, method, callback))
-    return kept
+class ClaimOut(serializers.Serializer):
+    claim_id = serializers.UUIDField(help_text="Report the result with this id.")
+    lease_expires = TimestampField()
+    destination_index = serializers.IntegerField(**SLOT_INDEX)
+    destination = AddressOut()
+    try_count = serializers.IntegerField(
+        min_value=1, help_text="This destination's attempts, this one included."
+    )
+    target = TargetOut()
+
+    class Meta:
+        ref_name = "Claim"
 
 
-REQUEST_ID_HEADER = {
-    "description": "The request's id, also in an error's `request_id`.",
-    "schema": {"type": "string"},
-}
-RETRY_AFTER_HEADER = {
-    "description": "Seconds to wait before trying again.",
-    "schema": {"type": "integer", "minimum": 1},
-}
+def result_of(item, name: str):
+    """``{"result": [item, ...]}`` (no paging)."""
+    wrapper = type(
+        f"{name}Result",
+        (serializers.Serializer,),
+        {
+            "result": item(many=True),
+            "Meta": type("Meta", (), {"ref_name": f"{name}Result"}),
+        },
+    )
+    return extend_schema_serializer(many=False)(wrapper)
 
 
-def finish_document(result, generator, request, public):
-    """Postprocessing: headers every answer carries, and the servers entry."""
-    for path_item in result.get("paths", {}).values():
-        for operation in path_item.values():
-            for status, response in operation.get("responses", {}).items():
-                headers = response.setdefault("headers", {})
-                headers["X-Request-ID"] = REQUEST_ID_HEADER
-                if status == "429":
-                    headers["Retry-After"] = RETRY_AFTER_HEADER
-    result["servers"] = [{"url": "/", "description": "This server"}]
-    return result
+ATTEMPT_OUTCOMES = ["pending", "answered", "no_answer", "busy", "failed", "expired"]
 
 
-def operation_ids(document: dict) -> list[tuple[str, str]]:
-    """Every (METHOD, path) in ``document``: for tests and checks."""
-    return [
-        (method.upper(), path)
-        for path, item in document["paths"].items()
-        for method in item
-        if re.fullmatch(r"get|put|post|delete|patch", method)
-    ]
+class AttemptOut(serializers.Serializer):
+    claim_id = serializers.UUIDField()
+    target_id = serializers.UUIDField()
+    destination_index = serializers.IntegerField(**SLOT_INDEX)
+    address = serializers.CharField(help_text="The address dialed.")
+    try_count = serializers.IntegerField(min_value=0)
+    outcome = serializers.ChoiceField(
+        choices=ATTEMPT_OUTCOMES, help_text="`pending` while the claim is open."
+    )
+    lease_expires = TimestampField()
+    tm_start = TimestampField()
+    tm_end = TimestampField()
+
+    class Meta:
+        ref_name = "Attempt"
 
 
-# --- the served document and its viewers (local files, no CDN) ---------------
+def _counts(name: str, keys: list[str], help_text: str):
+    return type(
+        name,
+        (serializers.Serializer,),
+        {
+            **{key: serializers.IntegerField(min_value=0) for key in keys},
+            "Meta": type("Meta", (), {"ref_name": name}),
+        },
+    )(help_text=help_text)
 
-document_view = SpectacularJSONAPIView.as_view()
-swagger_view = SpectacularSwaggerView.as_view(
-    url_name="openapi", template_name="api/swagger_ui.html"
-)
-# ReDoc styles itself with <style> elements it writes at run time and renders
-# in a web worker, so its page alone allows inline styles and blob: workers.
-redoc_view = csp_replace(
-    {
-        "style-src": ["'self'", "'unsafe-inline'"],
-        "worker-src": ["'self'", "blob:"],
-        "img-src": ["'self'", "data:"],
-    }
-)(SpectacularRedocView.as_view(url_name="openapi", template_name="api/redoc.html"))
+
+class SummaryOut(serializers.Serializer):
+    status = _counts("StatusCounts", TargetStatus.values, "Live targets by status.")
+    attempts_by_destination = serializers.ListField(
+        child=serializers.IntegerField(min_value=0),
+        min_length=5,
+        max_length=5,
+        help_text="Attempts on destination 0–4.",
+    )
+    outcomes = _counts("OutcomeCounts", ATTEMPT_OUTCOMES, "Attempts by outcome.")
+    exhausted = serializers.IntegerField(
+        min_value=0, help_text="Targets done without an answer, out of attempts."
+    )
+    total = serializers.IntegerField(min_value=0, help_text="Live targets.")
+
+    class Meta:
+        ref_name = "Summary"
+
+
+ELIGIBILITY_REASONS = [
+    "DELETED",
+    "DONE",
+    "IN_PROGRESS",
+    "EXHAUSTED",
+    "WAITING_RETRY_INTERVAL",
+]
+
+
+class ReasonOut(serializers.Serializer):
+    code = serializers.ChoiceField(choices=ELIGIBILITY_REASONS)
+    message = serializers.CharField()
+    until = _nullable_timestamp("When the reason ends, where that is known.")
+
+    class Meta:
+        ref_name = "IneligibleReason"
+
+
+class EligibilityOut(serializers.Serializer):
+    eligible = serializers.BooleanField()
+    next_destination_index = serializers.IntegerField(allow_null=True, **SLOT_INDEX)
+    reasons = ReasonOut(many=True)
+
+    class Meta:
+        ref_name = "Eligibility"
+
+
+class RowMessageOut(serializers.Serializer):
+    row = serializers.IntegerField(
+        allow_null=True, help_text="The CSV row (1 is the header)."
+    )
+    column = serializers.CharField(allow_blank=True)
+    message = serializers.CharField()
+
+    class Meta:
+        ref_name = "ImportRowMessage"
+
+
+class ImportReportOut(serializers.Serializer):
+    import_id = serializers.UUIDField(
+        allow_null=True, help_text="`null` for a dry run."
+    )
+    rows = serializers.IntegerField(min_value=0)
+    created = serializers.IntegerField(min_value=0)
+    duplicates = serializers.IntegerField(min_value=0)
+    invalid = serializers.IntegerField(min_value=0)
+    errors = RowMessageOut(many=True)
+    warnings = RowMessageOut(many=True)
+
+    class Meta:
+        ref_name = "ImportReport"
+
+
+class ImportBatchOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    outdial_id = serializers.UUIDField()
+    file_name = serializers.CharField(allow_blank=True)
+    created_by = serializers.CharField(
+        allow_blank=True, help_text="A username, or an access key's prefix."
+    )
+    rows = serializers.IntegerField(min_value=0)
+    created = serializers.IntegerField(min_value=0)
+    duplicates = serializers.IntegerField(min_value=0)
+    invalid = serializers.IntegerField(min_value=0)
+    tm_create = TimestampField()
+    tm_undo = TimestampField()
+
+    class Meta:
+        ref_name = "Import"
+
+
+class ImportDetailOut(ImportBatchOut):
+    report = ImportReportOut()
+
+    class Meta:
+        ref_name = "ImportWithReport"
+
+
+class ImportUndoneOut(ImportBatchOut):
+    deleted = serializers.IntegerField(
+        min_value=0, help_text="Targets removed: never attempted."
+    )
+    kept = serializers.IntegerField(
+        min_value=0, help_text="Targets kept: already attempted or changed."
+    )
+
+    class Meta:
+        ref_name = "ImportUndone"
+
+
+IMPORT_ID = _uuid_path("import_id", "import")

@@ -1,0 +1,107 @@
+"""CSV import and export of targets, and the import history."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers
+
+from ...exporting import export_columns
+from .. import import_views
+from ..filters import TargetFilter
+from ..import_serializers import ImportParamsSerializer
+from .components import (
+    AUTHED,
+    IMPORT_ID,
+    OUTDIAL_ID,
+    PAGING,
+    ImportBatchOut,
+    ImportDetailOut,
+    ImportReportOut,
+    ImportUndoneOut,
+    answers,
+    errors,
+    filter_parameters,
+    page_of,
+)
+
+IMPORTS = ["imports"]
+
+
+class ImportUpload(serializers.Serializer):
+    """The multipart form: the file and, optionally, the query's options."""
+
+    file = serializers.FileField(help_text="The CSV; its first row names columns.")
+
+    class Meta:
+        ref_name = "ImportUpload"
+
+
+extend_schema_view(
+    post=extend_schema(
+        tags=IMPORTS,
+        summary="Import targets from a CSV file",
+        operation_id="outdials_targets_import",
+        description=(
+            "The CSV as a `text/csv` body or as the `file` field of a "
+            "`multipart/form-data` body; options in the query (or as form "
+            "fields). With `on_error=abort` (the default) a file with any "
+            "invalid row imports nothing and answers 400 with the report in "
+            "`details`. `dry_run=true` checks and imports nothing."
+        ),
+        parameters=[OUTDIAL_ID, ImportParamsSerializer],
+        request={
+            "multipart/form-data": ImportUpload,
+            "text/csv": OpenApiTypes.STR,
+        },
+        responses=answers(ImportReportOut, 400, 404, 409, 413, 415, *AUTHED),
+    )
+)(import_views.ImportView)
+
+extend_schema_view(
+    get=extend_schema(
+        tags=IMPORTS,
+        summary="Export targets as CSV",
+        operation_id="outdials_targets_export",
+        description=(
+            "The outdial's live targets, with the targets list's filters, as a "
+            "CSV download; columns: " + ", ".join(f"`{c}`" for c in export_columns())
+        ),
+        parameters=[OUTDIAL_ID, *filter_parameters(TargetFilter)],
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="The CSV, header row first."
+            ),
+            **errors(400, 404, *AUTHED),
+        },
+    )
+)(import_views.ExportView)
+
+extend_schema_view(
+    get=extend_schema(
+        tags=IMPORTS,
+        summary="List an outdial's imports",
+        operation_id="outdials_imports_list",
+        parameters=[OUTDIAL_ID, *PAGING],
+        responses=answers(page_of(ImportBatchOut, "Import"), 400, 404, *AUTHED),
+    )
+)(import_views.ImportListView)
+
+extend_schema_view(
+    get=extend_schema(
+        tags=IMPORTS,
+        summary="Get an import and its report",
+        operation_id="outdials_imports_retrieve",
+        parameters=[OUTDIAL_ID, IMPORT_ID],
+        responses=answers(ImportDetailOut, 400, 404, *AUTHED),
+    ),
+    delete=extend_schema(
+        tags=IMPORTS,
+        summary="Undo an import",
+        operation_id="outdials_imports_undo",
+        description=(
+            "Deletes the import's targets that were never attempted nor "
+            "changed, and keeps the others; undoing twice answers 409."
+        ),
+        parameters=[OUTDIAL_ID, IMPORT_ID],
+        responses=answers(ImportUndoneOut, 400, 404, 409, *AUTHED),
+    ),
+)(import_views.ImportDetailView)
