@@ -483,6 +483,9 @@ def test_the_outdial_page_counts_targets_and_links_to_them(alice_admin, outdial)
         assert f'<a href="{link}">{status}</a>: {count}' in page
     assert f'<a href="{base}?outdial={outdial.pk}">total</a>: 3' in page
     assert f'href="{base}?outdial={outdial.pk}&amp;deleted=yes"' in page
+    assert "0 done without an answer" in page
+    attempts = url(Attempt)
+    assert f'<a href="{attempts}?outdial={outdial.pk}">attempts</a>' in page
     listed = alice_admin.get(base, {"outdial": outdial.pk, "status__exact": "idle"})
     assert list(listed.context["cl"].result_list) == [made[1]]
 
@@ -625,3 +628,19 @@ def test_undo_needs_the_right_to_change_targets(alice, rows):
     assert response.status_code == 200
     assert not messages_of(response)
     assert ImportBatch.objects.filter(tm_undo__isnull=False).count() == 0
+
+
+def test_an_operator_moves_a_user_to_another_customer(admin_client, alice, bob):
+    response = admin_client.post(
+        url(User, "change", alice.user.pk),
+        {
+            "username": "alice",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+            "customer": str(bob.customer.pk),
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    alice.user.refresh_from_db()
+    assert alice.user.customer == bob.customer

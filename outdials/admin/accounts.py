@@ -80,9 +80,10 @@ class OutdialsUserAdmin(TenantAdmin, UserAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        if not sees_every_customer(request.user):
-            fields += [field for field in self.PRIVILEGES if field not in fields]
-        return fields
+        if sees_every_customer(request.user):
+            # Unlike a list or a key, a person may move to another customer.
+            return [field for field in fields if field != "customer"]
+        return fields + [field for field in self.PRIVILEGES if field not in fields]
 
 
 class AccessKeyAddForm(RulesForm):

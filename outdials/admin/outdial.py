@@ -8,7 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from .. import dialing, targets
-from ..models import Outdial, OutdialTarget, TargetStatus
+from ..models import Attempt, ImportBatch, Outdial, OutdialTarget, TargetStatus
 from .base import DeletedFilter, RulesForm, TenantAdmin
 
 
@@ -69,9 +69,15 @@ class OutdialAdmin(TenantAdmin):
             (changelist_url(OutdialTarget, outdial=obj.pk), "total", counts["total"])
         )
         return format_html(
-            '<ul class="target-counts">{}</ul><a href="{}">deleted targets</a>',
+            '<ul class="target-counts">{}</ul>'
+            "<p>{} done without an answer (every destination tried).</p>"
+            '<p><a href="{}">deleted targets</a> · <a href="{}">attempts</a> · '
+            '<a href="{}">imports</a></p>',
             format_html_join("", '<li><a href="{}">{}</a>: {}</li>', links),
+            counts["exhausted"],
             changelist_url(OutdialTarget, outdial=obj.pk, deleted="yes"),
+            changelist_url(Attempt, outdial=obj.pk),
+            changelist_url(ImportBatch, outdial=obj.pk),
         )
 
     def get_actions(self, request):
