@@ -87,7 +87,10 @@ class OutdialForm(TextRules):
         label="Campaign id",
         required=False,
         help_text="Leave empty when the list is not attached to a campaign.",
-        error_messages={"invalid": "Enter a campaign id like 3f2a…-…, a UUID."},
+        error_messages={
+            "invalid": "Enter the campaign's id, a UUID such as "
+            "0f8fad5b-d9cb-469f-a165-70867728950e."
+        },
     )
 
     def clean_campaign_id(self):

@@ -191,12 +191,14 @@ def outdial_list(request):
 @customer_page
 def outdial_new(request):
     form = OutdialForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        outdial = Outdial.objects.create(
-            customer_id=request.user.customer_id, **form.cleaned_data
-        )
-        messages.success(request, f"Created the outdial “{outdial}”.")
-        return redirect("outdial", outdial.pk)
+    if request.method == "POST":
+        if form.is_valid():
+            outdial = Outdial.objects.create(
+                customer_id=request.user.customer_id, **form.cleaned_data
+            )
+            messages.success(request, f"Created the outdial “{outdial}”.")
+            return redirect("outdial", outdial.pk)
+        messages.error(request, "The outdial was not created: fix the fields below.")
     return render(request, "outdials/outdial_new.html", {"form": form})
 
 
@@ -239,10 +241,12 @@ def outdial_detail(request, pk):
 def target_new(request, pk):
     outdial = _outdial(request, pk)
     form = TargetForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        target = targets.create_target(outdial, slots=form.slots(), **form.texts())
-        messages.success(request, f"Added the target “{target}”.")
-        return redirect("target", outdial.pk, target.pk)
+    if request.method == "POST":
+        if form.is_valid():
+            target = targets.create_target(outdial, slots=form.slots(), **form.texts())
+            messages.success(request, f"Added the target “{target}”.")
+            return redirect("target", outdial.pk, target.pk)
+        messages.error(request, "The target was not added: fix the fields below.")
     context = {"outdial": outdial, "form": form}
     return render(request, "outdials/target_new.html", context)
 

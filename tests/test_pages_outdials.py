@@ -127,7 +127,10 @@ def test_a_new_outdial_with_bad_fields_shows_the_reasons(alice_page):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Ensure this value has at most 255 characters (it has 256)." in html
-    assert "Enter a campaign id like 3f2a…-…, a UUID." in html
+    assert "Enter the campaign&#x27;s id, a UUID such as 0f8fad5b-" in html
+    assert messages_of(response) == [
+        "The outdial was not created: fix the fields below."
+    ]
     assert 'aria-invalid="true"' in html
     assert Outdial.objects.count() == 0
 

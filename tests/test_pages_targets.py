@@ -163,6 +163,7 @@ def test_a_target_needs_destination_0(alice_page, page):
     response = alice_page.post(page + "targets/new/", slot_form(name="Ann"))
     assert response.status_code == 200
     assert "Destination 0 needs an address." in response.content.decode()
+    assert messages_of(response) == ["The target was not added: fix the fields below."]
     assert OutdialTarget.objects.count() == 0
 
 
