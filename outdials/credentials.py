@@ -72,11 +72,11 @@ def user_for_token(token: str) -> User | None:
         )
     except jwt.PyJWTError:
         return None
-    user = (
-        User.objects.select_related("customer")
-        .filter(pk=_uuid_or_none(claims["sub"]), is_active=True)
-        .first()
+    users = User.objects.select_related("customer").filter(
+        pk=_uuid_or_none(claims["sub"]), is_active=True
     )
+    # [:1], not first(): a lookup by key needs no ORDER BY to compile.
+    user = next(iter(users[:1]), None)
     if user is None or not constant_time_compare(
         claims["pwd"], _password_fingerprint(user)
     ):
@@ -115,9 +115,6 @@ def access_key_for(key: str) -> AccessKey | None:
     """The live, unexpired access key for ``key``, or ``None``."""
     if not key or len(key) > 200:
         return None
-    return (
-        AccessKey.objects.usable()
-        .select_related("customer")
-        .filter(token_hash=hash_access_key(key))
-        .first()
-    )
+    found = AccessKey.objects.usable().select_related("customer")
+    # [:1], not first(): a lookup by key needs no ORDER BY to compile.
+    return next(iter(found.filter(token_hash=hash_access_key(key))[:1]), None)

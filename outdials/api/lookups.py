@@ -13,6 +13,15 @@ def parse_id(value: str, name: str = "id") -> uuid.UUID:
         raise APIError(400, "INVALID_ID", f"{name} must be a UUID.") from None
 
 
+def one(queryset):
+    """The row a lookup by a unique key finds, or ``None``.
+
+    Not ``first()``: that orders by pk, and compiling the ORDER BY is a fifth
+    of a lookup's cost on every API call, for a choice among one row.
+    """
+    return next(iter(queryset[:1]), None)
+
+
 def outdial_of(
     request, pk: str, *, live: bool = False, annotations: dict | None = None
 ) -> Outdial:
@@ -25,7 +34,7 @@ def outdial_of(
         queryset = queryset.annotate(**annotations)
     if live:
         queryset = queryset.live()
-    found = queryset.filter(pk=parse_id(pk)).first()
+    found = one(queryset.filter(pk=parse_id(pk)))
     if found is None:
         raise not_found("outdial")
     return found
@@ -42,7 +51,7 @@ def target_of(
     )
     if live:
         queryset = queryset.live().filter(outdial__tm_delete__isnull=True)
-    found = queryset.with_destinations().filter(pk=target_id).first()
+    found = one(queryset.with_destinations().filter(pk=target_id))
     if found is None:
         raise not_found("target")
     return found
@@ -52,7 +61,7 @@ def access_key_of(request, pk: str, *, live: bool = False) -> AccessKey:
     queryset = AccessKey.objects.filter(customer=request.user.customer)
     if live:
         queryset = queryset.live()
-    found = queryset.filter(pk=parse_id(pk)).first()
+    found = one(queryset.filter(pk=parse_id(pk)))
     if found is None:
         raise not_found("access_key")
     return found
