@@ -210,7 +210,6 @@ def _targets_table(request, outdial) -> dict:
     page = _window(request, queryset.with_destinations())
     return {
         "filter_form": TargetFilterForm(request.GET),
-        "filter_errors": filters.errors,
         "page": page,
         "rows": [_target_row(target) for target in page.items],
         "query": _query(request),

@@ -109,7 +109,9 @@ def test_a_bad_status_filter_shows_a_message_not_every_target(
     assert response.status_code == 200
     html = response.content.decode()
     assert rows_in(html) == []
-    assert "Select a valid choice. bogus is not one of the available choices." in html
+    message = "Select a valid choice. bogus is not one of the available choices."
+    assert html.count(message) == 1
+    assert 'id="id_status_error"' in html
 
 
 def test_the_table_pages_by_keyset_and_keeps_the_filters(alice_page, page, outdial):
@@ -175,6 +177,7 @@ def test_a_target_needs_destination_0(alice_page, page):
         (0, "tel", "+1 555 987 6543", "Must be &#x27;+&#x27; followed by 2 to 15"),
         (3, "sip", "alice@pbx", "Must be a SIP URI like sip:alice@pbx.example.com."),
         (4, "email", "not-an-email", "Must be an email address like ops@example"),
+        (1, "tel", "+1" * 1001, "Ensure this value has at most 2000 characters"),
     ],
 )
 def test_bad_addresses_get_the_shared_rules_message_beside_their_input(
@@ -393,3 +396,19 @@ def test_bulk_actions_ignore_ids_of_other_outdials_and_garbage(
     )
     assert response.status_code == 302
     assert alice_page.get(page + "targets/bulk/").status_code == 405
+
+
+def test_a_target_deleted_while_its_page_was_open_is_not_revived(
+    alice_page, page, outdial
+):
+    """Someone (the API, another person) deletes the target between the page
+    load and the save: the save is a 404 and the target stays deleted."""
+    target = targets.create_target(outdial, name="Ann", slots=[tel("+15559876543")])
+    url = f"{page}targets/{target.pk}/"
+    assert alice_page.get(url).status_code == 200
+    targets.soft_delete(target)
+    response = alice_page.post(url, slot_form(name="Ann 2", target_0="+15559876500"))
+    assert response.status_code == 404
+    target.refresh_from_db()
+    assert (target.name, target.tm_delete is not None) == ("Ann", True)
+    assert target.slots()[0].target == "+15559876543"
