@@ -100,10 +100,28 @@ def test_oversize_bodies_are_refused_before_authentication(anon, settings):
     assert_error(response, 413, "REQUEST_TOO_LARGE", "INVALID_ARGUMENT")
 
 
-def test_a_bad_content_length_is_a_400(api):
-    response = post_raw(api, "/v1.0/outdials", b"{}", CONTENT_LENGTH="abc")
+@pytest.mark.parametrize("length", ["abc", "-5", "1e3"])
+def test_a_bad_content_length_is_a_400(api, length):
+    response = post_raw(api, "/v1.0/outdials", b"{}", CONTENT_LENGTH=length)
     error = assert_error(response, 400, "INVALID_CONTENT_LENGTH")
     assert error["message"] == "Content-Length is not a number."
+    assert not Outdial.objects.exists()
+
+
+def test_a_chunked_body_without_a_length_is_refused_not_ignored(api):
+    response = post_raw(
+        api,
+        "/v1.0/outdials",
+        b'{"name": "chunked"}',
+        CONTENT_LENGTH="",
+        HTTP_TRANSFER_ENCODING="chunked",
+    )
+    error = assert_error(response, 411, "LENGTH_REQUIRED", "INVALID_ARGUMENT")
+    assert error["message"] == (
+        "Send the body with a Content-Length header; chunked request bodies are "
+        "not supported."
+    )
+    assert not Outdial.objects.exists()
 
 
 # --- routes and methods -----------------------------------------------------

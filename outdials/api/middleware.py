@@ -57,9 +57,22 @@ class APIErrorMiddleware:
         return self.get_response(request)
 
     def _oversize(self, request):
+        raw = request.META.get("CONTENT_LENGTH") or ""
+        if not raw and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", ""):
+            # Django reads no body without a length: it would be dropped
+            # silently and the request handled as if it had sent nothing.
+            return error_response(
+                request,
+                411,
+                "LENGTH_REQUIRED",
+                "Send the body with a Content-Length header; chunked request "
+                "bodies are not supported.",
+            )
         try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
+            length = int(raw or 0)
         except ValueError:
+            length = -1
+        if length < 0:
             return error_response(
                 request,
                 400,
