@@ -644,3 +644,34 @@ def test_an_operator_moves_a_user_to_another_customer(admin_client, alice, bob):
     assert response.status_code == 302, response.context["adminform"].form.errors
     alice.user.refresh_from_db()
     assert alice.user.customer == bob.customer
+
+
+def test_an_operators_outdial_filter_follows_the_chosen_customer(
+    admin_client, rows, alice
+):
+    everyone = admin_client.get(url(OutdialTarget)).content.decode()
+    assert "test outdial" in everyone and "bob&#x27;s list" in everyone
+    page = admin_client.get(
+        url(OutdialTarget), {"customer": alice.customer.pk}
+    ).content.decode()
+    assert "test outdial" in page and "bob&#x27;s list" not in page
+
+
+def test_the_attempt_log_link_lists_that_targets_attempts(alice_admin, rows, outdial):
+    ours = rows["ours"][Attempt]
+    other = targets.create_target(outdial, name="other", slots=[tel("+15559876500")])
+    attempt_on(other)
+    response = alice_admin.get(
+        url(Attempt), {"outdial_target": rows["ours"][OutdialTarget].pk}
+    )
+    assert list(response.context["cl"].result_list) == [ours]
+
+
+@pytest.mark.parametrize(
+    ("term", "found"),
+    [("+15559876543", "ours"), ("+442079460958", None), ("+1555", None)],
+)
+def test_destinations_are_found_by_exact_address(alice_admin, rows, term, found):
+    response = alice_admin.get(url(Destination), {"q": term})
+    expected = [rows[found][Destination]] if found else []
+    assert list(response.context["cl"].result_list) == expected

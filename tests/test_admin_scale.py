@@ -68,11 +68,11 @@ def big_outdial(alice) -> Outdial:
     return outdial
 
 
-def render(client, params) -> tuple[object, list[dict], float]:
+def render(client, params, path=CHANGELIST) -> tuple[object, list[dict], float]:
     """The response, the queries it ran, and its wall time in seconds."""
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
-        response = client.get(CHANGELIST, params)
+        response = client.get(path, params)
         elapsed = time.perf_counter() - started
     assert response.status_code == 200
     return response, queries.captured_queries, elapsed
@@ -126,20 +126,22 @@ def test_an_operator_sees_every_outdials_targets_in_a_fixed_set_of_queries(
 def test_render_times(alice, big_outdial):
     """Figures for the notes: median of five renders of each page."""
     client = signed_in(make_staff(alice.customer, "alice-ops"))
-    for label, params in [
-        ("first page", {"outdial": big_outdial.pk}),
-        ("page 50", {"outdial": big_outdial.pk, "p": "50"}),
-        ("status filter", {"outdial": big_outdial.pk, "status__exact": "idle"}),
-        ("search", {"outdial": big_outdial.pk, "q": "target 99999"}),
+    on_big = {"outdial": big_outdial.pk}
+    outdial_page = reverse("admin:outdials_outdial_change", args=[big_outdial.pk])
+    for label, path, params in [
+        ("first page", CHANGELIST, on_big),
+        ("page 50", CHANGELIST, {**on_big, "p": "50"}),
+        ("status filter", CHANGELIST, {**on_big, "status__exact": "idle"}),
+        ("search", CHANGELIST, {**on_big, "q": "target 99999"}),
+        ("outdial page (counts)", outdial_page, {}),
     ]:
-        render(client, params)  # warm caches
-        runs = [render(client, params) for _ in range(5)]
+        render(client, params, path)  # warm caches
+        runs = [render(client, params, path) for _ in range(5)]
         times = sorted(elapsed for _, _, elapsed in runs)
-        response, queries, _ = runs[-1]
+        queries = runs[-1][1]
         sql = sum(float(query["time"]) for query in queries)
         print(
             f"\n{connection.vendor} {MANY:,} targets, {label}: "
             f"median {times[2] * 1000:.0f} ms (min {times[0] * 1000:.0f}), "
-            f"{len(queries)} queries taking {sql * 1000:.0f} ms, "
-            f"{len(response.context['cl'].result_list)} rows shown"
+            f"{len(queries)} queries taking {sql * 1000:.0f} ms"
         )
