@@ -245,8 +245,8 @@ class UploadForm(PageForm):
     on_duplicate = forms.ChoiceField(
         label="Duplicate addresses",
         choices=[
-            ("skip", "Skip rows whose address is listed already"),
-            ("error", "Count those rows as invalid"),
+            ("skip", "Skip them and warn me"),
+            ("error", "Count them as invalid rows"),
             ("allow", "Add them anyway"),
         ],
         initial="skip",
