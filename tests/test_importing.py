@@ -426,6 +426,20 @@ def test_a_cell_over_the_limit_refuses_the_file(outdial):
     ]
 
 
+def test_a_cell_past_the_csv_modules_own_limit_is_still_a_cell_too_long(outdial):
+    error = rejected(
+        outdial, f"name,destination_0\nAnn,+12025550143\n{'x' * 200_000},+1\n"
+    )
+    assert error.reason == "CELL_TOO_LONG"
+    assert error.report.errors[0]["row"] == 3
+
+
+def test_a_header_cell_over_the_limit_refuses_the_file(outdial):
+    error = rejected(outdial, f"destination_0,{'x' * 2001}\n+12025550143,1\n")
+    assert error.reason == "CELL_TOO_LONG"
+    assert error.report.errors[0]["row"] == 1
+
+
 def test_the_cell_limit_is_a_setting(outdial, settings):
     settings.OUTDIALS = {**settings.OUTDIALS, "IMPORT_MAX_CELL_CHARS": 10}
     error = rejected(outdial, "name,destination_0\nAnn Example,+12025550143\n")

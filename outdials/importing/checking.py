@@ -159,6 +159,9 @@ class Checker:
         text = io.TextIOWrapper(source.file, encoding=source.encoding, newline="")
         try:
             self._read(text, source, report, seen, spool)
+        except BaseException:
+            spool.close()
+            raise
         finally:
             text.detach()
         spool.seek(0)
@@ -180,13 +183,30 @@ class Checker:
         lines = itertools.chain([first], text)
         if source.has_nul:
             lines = refuse_nul(lines)
+        if csv.field_size_limit() <= self.max_cell:
+            csv.field_size_limit(self.max_cell + 1)
         reader = csv.reader(lines, delimiter=_delimiter(first), strict=True)
         self.row = row = 0
         try:
-            layout = _layout(next(reader), report)
+            header = next(reader)
+            if max(map(len, header)) > self.max_cell:
+                raise reject(
+                    "CELL_TOO_LONG",
+                    f"The header has a cell longer than {self.max_cell} characters.",
+                    row=1,
+                )
+            layout = _layout(header, report)
             self._rows(reader, layout, report, seen, spool, source)
         except csv.Error as error:
             row = self.row
+            if "field larger than field limit" in str(error):
+                raise reject(
+                    "CELL_TOO_LONG",
+                    f"Row {row + 1} has a cell longer than {self.max_cell} "
+                    "characters, the limit; an unclosed quote can cause this.",
+                    report=report,
+                    row=row + 1,
+                ) from None
             raise reject(
                 "MALFORMED_CSV",
                 f"Row {row + 1} is not well-formed CSV ({error}); check its quotes: "
