@@ -2,8 +2,10 @@
 
 import codecs
 import io
+import threading
 
 import pytest
+from django.db import connection
 
 from outdials import importing, targets
 from outdials.importing import ImportRejected, import_csv, undo_import
@@ -722,6 +724,38 @@ def test_a_concurrent_duplicate_under_error_and_abort_rolls_back(outdial):
         OutdialTarget.objects.values_list("destinations__target", flat=True)
     ) == ["+12025550144"]
     assert ImportBatch.objects.count() == 0
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite has one writer at a time"
+)
+def test_targets_and_attempts_go_on_being_added_while_an_import_writes(
+    transactional_db, outdial
+):
+    """The import's lock on the outdial does not block inserts that reference it."""
+    outcome = []
+
+    def add_one():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '5s'")
+            targets.create_target(outdial, slots=[tel("+14155550100")])
+            outcome.append("added")
+        except Exception as error:  # reported by the assert below
+            outcome.append(repr(error))
+        finally:
+            connection.close()
+
+    def meanwhile(phase, done, total):
+        if phase == "write" and not outcome:
+            thread = threading.Thread(target=add_one)
+            thread.start()
+            thread.join(15)
+
+    report = run(outdial, "destination_0\n+12025550143\n", progress=meanwhile)
+    assert outcome == ["added"]
+    assert report.created == 1
+    assert OutdialTarget.objects.filter(outdial=outdial).count() == 2
 
 
 # -- abort, skip, dry run ----------------------------------------------------------

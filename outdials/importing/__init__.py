@@ -126,7 +126,7 @@ def undo_import(batch: ImportBatch) -> UndoResult:
     were never attempted; keep the others, which have a history, and count them.
     Raises :class:`ImportRejected` (409) when the batch was undone already."""
     with transaction.atomic():
-        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        locked = ImportBatch.objects.select_for_update(no_key=True).get(pk=batch.pk)
         if locked.tm_undo is not None:
             raise ImportRejected(
                 "IMPORT_ALREADY_UNDONE", "This import was undone already.", 409

@@ -124,7 +124,15 @@ def _late_conflicts(outdial, started, plan: Plan) -> dict:
 
 def write(outdial, plan: Plan, *, started, options, progress) -> ImportBatch:
     report = plan.report
-    locked = Outdial.objects.select_for_update().filter(pk=outdial.pk).live().first()
+    # Imports into one outdial take turns here. NO KEY UPDATE, unlike FOR UPDATE,
+    # lets targets and attempts that reference the outdial go on being inserted
+    # (claims keep working) while a large import writes.
+    locked = (
+        Outdial.objects.select_for_update(no_key=True)
+        .filter(pk=outdial.pk)
+        .live()
+        .first()
+    )
     if locked is None:
         raise reject(
             "OUTDIAL_DELETED",
