@@ -142,15 +142,19 @@ def update_target(
                     detail=slot.detail,
                 )
                 continue
+            fields = ["type", "target", "target_name", "name", "detail"]
             if (old.type, old.target) != (slot.type, slot.target):
                 old.try_count = 0
+                fields.append("try_count")
             old.type, old.target = slot.type, slot.target
             old.target_name, old.name, old.detail = (
                 slot.target_name,
                 slot.name,
                 slot.detail,
             )
-            old.save()
+            # Never write a kept slot's try_count: a dialer may have counted an
+            # attempt since this target was read, and that count must stand.
+            old.save(update_fields=fields)
         if hasattr(target, "_prefetched_objects_cache"):
             target._prefetched_objects_cache.pop("destinations", None)
     touch(target, *changes)
