@@ -56,6 +56,15 @@ def restore(obj):
     return obj
 
 
+def delete_target(target: OutdialTarget) -> bool:
+    """Soft-delete ``target`` unless a dialer holds it, in one statement: a
+    claim cannot slip in between the check and the write. Answers whether it
+    was deleted; ``target`` then holds the stored status and times."""
+    deleted, _ = soft_delete_targets(OutdialTarget.objects.filter(pk=target.pk))
+    target.refresh_from_db(fields=["status", "tm_update", "tm_delete"])
+    return bool(deleted)
+
+
 def soft_delete_targets(queryset) -> tuple[int, int]:
     """Soft-delete the live targets of ``queryset`` that no dialer holds, in one
     statement. Answers ``(deleted, skipped)``: a ``progressing`` target is left

@@ -636,3 +636,35 @@ def test_concurrent_writers_all_succeed(transactional_db, alice):
     assert Destination.objects.filter(outdial_target__outdial=outdial).count() == 80
     names = set(outdial.targets.values_list("name", flat=True))
     assert names == {f"w{w}-{i}" for w in range(4) for i in range(10)}
+
+
+def test_a_target_claimed_while_being_deleted_stays(api, outdial, target, monkeypatch):
+    """The dialer claims between the delete's read and its write: the claim wins."""
+    from outdials.api import views
+
+    read = views.target_of
+
+    def read_then_claimed(*args, **kwargs):
+        found = read(*args, **kwargs)
+        OutdialTarget.objects.filter(pk=found.pk).update(status="progressing")
+        return found
+
+    monkeypatch.setattr(views, "target_of", read_then_claimed)
+    response = api.delete(url(outdial, target))
+    assert_error(response, 409, "TARGET_IN_PROGRESS", "FAILED_PRECONDITION")
+    target.refresh_from_db()
+    assert (target.status, target.tm_delete) == ("progressing", None)
+
+
+def test_a_target_deleted_meanwhile_is_a_404(api, outdial, target, monkeypatch):
+    from outdials.api import views
+
+    read = views.target_of
+
+    def read_then_deleted(*args, **kwargs):
+        found = read(*args, **kwargs)
+        OutdialTarget.objects.filter(pk=found.pk).update(tm_delete=timezone.now())
+        return found
+
+    monkeypatch.setattr(views, "target_of", read_then_deleted)
+    assert_error(api.delete(url(outdial, target)), 404, "TARGET_NOT_FOUND")

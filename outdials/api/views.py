@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from .. import credentials, dialing, targets
 from ..models import AccessKey, Destination, Outdial, OutdialTarget
 from . import throttling, wire
-from .errors import APIError
+from .errors import APIError, not_found
 from .filters import TargetFilter
 from .lookups import access_key_of, outdial_of, target_of
 from .pagination import paginate
@@ -121,13 +121,15 @@ class TargetViewSet(viewsets.ViewSet):
 
     def destroy(self, request, outdial_pk=None, pk=None):
         target = target_of(request, outdial_pk, pk, live=True)
-        if target.status == "progressing":
+        if not targets.delete_target(target):
+            if target.tm_delete is not None:  # deleted meanwhile
+                raise not_found("target")
             raise APIError(
                 409,
                 "TARGET_IN_PROGRESS",
                 "The target is being dialed; delete it after its attempt ends.",
             )
-        return Response(wire.target(targets.soft_delete(target)))
+        return Response(wire.target(target))
 
 
 class AccessKeyViewSet(viewsets.ViewSet):
