@@ -6,9 +6,15 @@ import re
 import uuid
 
 import pytest
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousFileOperation
+from django.http import Http404
 from django.test import override_settings
+from rest_framework import exceptions
+from rest_framework.exceptions import PermissionDenied
 
 from outdials.api import views
+from outdials.api.errors import APIError
 from outdials.models import Outdial
 from tests.conftest import assert_error
 
@@ -303,3 +309,126 @@ def test_django_500_view_answers_the_envelope_on_api_paths(rf):
     }
     page = server_error(rf.get("/accounts/login/"))
     assert page.status_code == 500 and b"{" not in page.content[:1]
+
+
+# --- the envelope for every DRF exception -----------------------------------
+
+
+def handled(exc, rf):
+    from rest_framework.request import Request
+
+    from outdials.api.errors import exception_handler
+
+    request = rf.get("/v1.0/outdials")
+    request.request_id = "req-12345678"
+    response = exception_handler(exc, {"request": Request(request)})
+    return response, response.data["error"]
+
+
+@pytest.mark.parametrize(
+    "exc,http_status,status,reason",
+    [
+        (PermissionDenied(), 403, "PERMISSION_DENIED", "PERMISSION_DENIED"),
+        (DjangoPermissionDenied(), 403, "PERMISSION_DENIED", "PERMISSION_DENIED"),
+        (Http404(), 404, "NOT_FOUND", "NOT_FOUND"),
+        (exceptions.NotFound(), 404, "NOT_FOUND", "NOT_FOUND"),
+        (exceptions.NotAcceptable(), 406, "INVALID_ARGUMENT", "NOT_ACCEPTABLE"),
+        (exceptions.Throttled(wait=4.2), 429, "RESOURCE_EXHAUSTED", "RATE_LIMITED"),
+        (exceptions.APIException(), 500, "INTERNAL", "ERROR"),
+        (
+            APIError(409, "ALREADY_THERE", "It exists.", status="ALREADY_EXISTS"),
+            409,
+            "ALREADY_EXISTS",
+            "ALREADY_THERE",
+        ),
+    ],
+)
+def test_every_drf_exception_becomes_the_envelope(rf, exc, http_status, status, reason):
+    response, error = handled(exc, rf)
+    assert response.status_code == http_status
+    assert (error["status"], error["reason"]) == (status, reason)
+    assert error["request_id"] == "req-12345678"
+    assert error["message"]
+
+
+def test_a_throttled_answer_says_when_to_retry(rf):
+    response, error = handled(exceptions.Throttled(wait=4.2), rf)
+    # DRF rounds the wait up to 5 s; the header never says less than that.
+    assert int(response["Retry-After"]) >= 5
+    assert error["message"] == "Too many requests; retry in 5 s."
+
+
+def test_an_api_error_carries_its_headers_and_details(rf):
+    exc = APIError(
+        400,
+        "BAD_ROWS",
+        "Two rows are bad.",
+        details={"rows": [2, 5]},
+        headers={"X-Thing": "1"},
+    )
+    response, error = handled(exc, rf)
+    assert response["X-Thing"] == "1"
+    assert error["details"] == {"rows": [2, 5]}
+
+
+def test_other_exceptions_are_left_to_the_middleware(rf):
+    from rest_framework.request import Request
+
+    from outdials.api.errors import exception_handler
+
+    assert (
+        exception_handler(RuntimeError("x"), {"request": Request(rf.get("/"))}) is None
+    )
+
+
+def test_nested_validation_errors_are_flattened_with_paths():
+    from outdials.api.errors import flatten_validation
+
+    detail = {
+        "non_field_errors": ["Bad body."],
+        "destination_0": {"target": ["Too short."]},
+        "rows": [{"name": ["Too long."]}, {}, {"name": ["Empty."]}],
+        "tags": ["A", "B"],
+    }
+    assert flatten_validation(detail) == {
+        "body": ["Bad body."],
+        "destination_0.target": ["Too short."],
+        "rows[0].name": ["Too long."],
+        "rows[2].name": ["Empty."],
+        "tags": ["A", "B"],
+    }
+
+
+@pytest.mark.parametrize(
+    "exc,http_status,reason",
+    [
+        (RequestDataTooBig(), 413, "REQUEST_TOO_LARGE"),
+        (SuspiciousFileOperation("../../etc/passwd"), 400, "BAD_REQUEST"),
+    ],
+)
+def test_suspicious_requests_raised_in_a_view_are_envelopes(
+    api, outdial, monkeypatch, exc, http_status, reason
+):
+    def refuse(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(views.OutdialViewSet, "retrieve", refuse)
+    response = api.get(f"/v1.0/outdials/{outdial.id}")
+    assert_error(response, http_status, reason, "INVALID_ARGUMENT")
+    assert b"etc/passwd" not in response.content
+
+
+def test_the_json_renderer_writes_times_and_ids_in_the_wire_format():
+    from datetime import UTC, datetime
+
+    from outdials.api.renderers import FastJSONRenderer, dumps
+
+    when = datetime(2022, 4, 28, 1, 41, 40, 503790, tzinfo=UTC)
+    ident = uuid.UUID("40bea034-1d17-474d-a5de-da00d0861c69")
+    assert json.loads(dumps({"t": when, "id": ident})) == {
+        "t": "2022-04-28 01:41:40.503790",
+        "id": "40bea034-1d17-474d-a5de-da00d0861c69",
+    }
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        dumps({"s": {1}})
+    assert FastJSONRenderer().render(None) == b""
