@@ -408,6 +408,7 @@ def test_the_caller_label_names_who_is_calling(alice):
         credentials.Caller(alice.customer, access_key=access_key).label
         == f"access key {access_key.token_prefix}"
     )
+    assert credentials.Caller(alice.customer).label == ""
 
 
 def test_access_keys_expire(alice):

@@ -259,3 +259,10 @@ def test_it_refuses_lone_surrogates():
 
 def test_it_accepts_any_other_unicode():
     assert validators.validate_name("Zoë 📞 東京") == "Zoë 📞 東京"
+
+
+def test_it_rejects_lengths_no_number_of_the_country_has():
+    # Norway's numbers have 5 or 8 digits, 6 is neither too short nor too long.
+    assert message_of(validators.validate_tel, "+47222222") == (
+        "+47222222 is not a possible phone number."
+    )
