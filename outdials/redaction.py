@@ -11,7 +11,9 @@ import html
 import logging
 import re
 from collections.abc import Iterable
+from urllib.parse import parse_qsl
 
+from django.http.cookie import parse_cookie
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 MASK = "********************"
@@ -46,15 +48,21 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 
 
 def request_secrets(request) -> set[str]:
-    """Every credential value ``request`` carries, as sent."""
+    """Every credential value ``request`` carries, as sent. Reads the raw
+    query string, not ``request.GET``, which may refuse (too many fields)
+    just when its refusal is being logged."""
     if request is None:
         return set()
     found: set[str] = set()
-    for name in SECRET_NAMES:
-        found.update(request.GET.getlist(name))
-        if request.COOKIES.get(name):
-            found.add(request.COOKIES[name])
-    header = request.META.get("HTTP_AUTHORIZATION", "")
+    meta = getattr(request, "META", {})
+    try:
+        query = parse_qsl(meta.get("QUERY_STRING", ""), keep_blank_values=False)
+    except ValueError:
+        query = []
+    found.update(value for name, value in query if name in SECRET_NAMES)
+    cookies = parse_cookie(meta.get("HTTP_COOKIE", ""))
+    found.update(cookies[name] for name in SECRET_NAMES if cookies.get(name))
+    header = meta.get("HTTP_AUTHORIZATION", "")
     if header:
         found.add(header)
         found.add(header.partition(" ")[2].strip())
@@ -65,6 +73,14 @@ class RedactSecretsFilter(logging.Filter):
     """A logging filter that masks credentials in the message and traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            self._redact(record)
+        except Exception:  # a log line is never lost to its filter
+            record.msg, record.args = "(a log line that could not be redacted)", ()
+            record.exc_info = record.exc_text = None
+        return True
+
+    def _redact(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         clean = redact(message, request_secrets(getattr(record, "request", None)))
         if clean != message:
@@ -75,7 +91,6 @@ class RedactSecretsFilter(logging.Filter):
             record.exc_text = redact(record.exc_text)
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
-        return True
 
 
 class RedactingReporterFilter(SafeExceptionReporterFilter):

@@ -151,12 +151,16 @@ def test_strict_inputs_are_typed_with_their_limits(document):
         "default": "",
     }
     assert outdial["campaign_id"] == {"type": "string", "format": "uuid"}
-    address = schemas["AddressRequest"]
-    assert address["required"] == ["target", "type"]
-    assert address["properties"]["type"]["allOf"] == [
-        {"$ref": "#/components/schemas/DestinationType"}
-    ]
-    assert schemas["DestinationType"]["enum"] == ["tel", "sip", "email"]
+    variants = {v["title"]: v for v in schemas["AddressRequest"]["oneOf"]}
+    assert list(variants) == ["tel", "sip", "email"]
+    for kind, variant in variants.items():
+        assert variant["required"] == ["target", "type"]
+        assert variant["properties"]["type"]["pattern"] == f"^{kind}$"
+    assert variants["tel"]["properties"]["target"]["pattern"] == r"^\+[0-9]{2,15}$"
+    assert variants["email"]["properties"]["target"]["format"] == "email"
+    assert variants["sip"]["properties"]["target"]["example"] == (
+        "sip:alice@pbx.example.com"
+    )
     target = schemas["TargetCreateRequest"]
     assert target["required"] == ["destination_0"]
     assert target["properties"]["destination_1"]["nullable"] is True

@@ -305,3 +305,13 @@ def _wait_for(base: str, server: subprocess.Popen) -> None:
         except OSError:
             time.sleep(0.2)
     raise AssertionError("gunicorn did not start within 60 s")
+
+
+def test_a_request_too_odd_to_parse_is_still_logged(api, settings, log_output):
+    """The filter reads the raw query: a request Django refuses to parse
+    (too many fields) is logged, not turned into a logging error."""
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    query = "&".join(f"f{i}=1" for i in range(6)) + "&token=eyJhbGci.eyJzdWIi.c2ln"
+    response = api.get(f"/v1.0/outdials?{query}")
+    assert response.status_code == 400
+    assert "Bad Request: /v1.0/outdials" in log_output.getvalue()

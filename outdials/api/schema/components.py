@@ -4,6 +4,7 @@ as ``wire.py`` writes them, the error envelope, parameters and examples."""
 from django.conf import settings
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
+    OpenApiSerializerExtension,
     OpenApiSerializerFieldExtension,
 )
 from drf_spectacular.plumbing import build_basic_type
@@ -87,9 +88,6 @@ class StrictTextScheme(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         field = self.target
-        if field.field_name == "type":
-            choice = serializers.ChoiceField(choices=DestinationType.choices)
-            return auto_schema._map_serializer_field(choice, direction)
         schema = build_basic_type(OpenApiTypes.STR)
         if field.field_name in TEXT_LIMITS:
             setting, text = TEXT_LIMITS[field.field_name]
@@ -103,6 +101,54 @@ class StrictTextScheme(OpenApiSerializerFieldExtension):
         if field.max_length is not None:
             schema["maxLength"] = field.max_length
         return schema
+
+
+# What ``target`` must look like for each type (validators.py has the whole
+# rule: a tel number must also be possible for its country code).
+TARGET_SHAPES = {
+    "tel": {
+        "pattern": r"^\+[0-9]{2,15}$",
+        "description": "E.164: `+` and 2–15 digits, possible for its country code.",
+        "example": "+15559876543",
+    },
+    "sip": {
+        "pattern": r"^sips?:[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+@[A-Za-z0-9.\-\[\]:]+$",
+        "description": "A SIP URI `sip:user@host` (or `sips:`).",
+        "example": "sip:alice@pbx.example.com",
+    },
+    "email": {
+        "format": "email",
+        "description": "An email address.",
+        "example": "ops@example.com",
+    },
+}
+
+
+class AddressScheme(OpenApiSerializerExtension):
+    """A destination in a request: one shape per ``type``."""
+
+    target_class = "outdials.api.serializers.AddressSerializer"
+
+    def map_serializer(self, auto_schema, direction):
+        base = auto_schema._map_basic_serializer(self.target, direction)
+        variants = []
+        for type_, shape in TARGET_SHAPES.items():
+            properties = {
+                **base["properties"],
+                # A pattern, not a one-value enum: the enum hook would merge
+                # the three into one component.
+                "type": {"type": "string", "pattern": f"^{type_}$", "example": type_},
+                "target": {**base["properties"]["target"], **shape},
+            }
+            variants.append(
+                {
+                    "type": "object",
+                    "title": type_,
+                    "properties": properties,
+                    "required": base["required"],
+                }
+            )
+        return {"oneOf": variants}
 
 
 # --- answers, as wire.py writes them -----------------------------------------
