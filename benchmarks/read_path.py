@@ -316,17 +316,19 @@ def run(quick: bool) -> list:
 def _rows(model, values: list[dict], connection) -> tuple[list[str], list[tuple]]:
     """Columns and database-ready tuples; missing fields take their default."""
     fields = [f for f in model._meta.concrete_fields if not f.auto_created]
-    given = values[0].keys()
+    given = set().union(*(row.keys() for row in values))
     constant = {
         f.attname: f.get_db_prep_save(f.get_default(), connection)
         for f in fields
         if f.attname not in given
     }
-    prep = {f.attname: f.get_db_prep_save for f in fields if f.attname in given}
+    prep = {f.attname: f for f in fields if f.attname in given}
     columns = [f.column for f in fields]
     rows = [
         tuple(
-            prep[f.attname](row[f.attname], connection)
+            prep[f.attname].get_db_prep_save(
+                row.get(f.attname, f.get_default()), connection
+            )
             if f.attname in prep
             else constant[f.attname]
             for f in fields

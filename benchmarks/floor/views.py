@@ -118,6 +118,35 @@ def _outdial(row) -> dict:
     }
 
 
+def _target(row, slots) -> dict:
+    body = {
+        "id": _uuid_text(row[0]),
+        "outdial_id": _uuid_text(row[1]),
+        "name": row[2],
+        "detail": row[3],
+        "data": row[4],
+        "status": row[5],
+    }
+    for index, slot in enumerate(slots):
+        body[f"destination_{index}"] = (
+            None
+            if slot is None
+            else {
+                "type": slot[0],
+                "target": slot[1],
+                "target_name": slot[2],
+                "name": slot[3],
+                "detail": slot[4],
+            }
+        )
+    for index, slot in enumerate(slots):
+        body[f"try_count_{index}"] = 0 if slot is None else slot[5]
+    body["tm_create"] = _ts(row[6])
+    body["tm_update"] = _ts(row[7])
+    body["tm_delete"] = _ts(row[8])
+    return body
+
+
 def _targets(cursor, rows) -> list[dict]:
     """Target dicts for ``rows``, their destinations read in one query."""
     if not rows:
@@ -131,36 +160,7 @@ def _targets(cursor, rows) -> list[dict]:
     )
     for owner, index, *address in cursor.fetchall():
         slots[owner][index] = address
-    result = []
-    for row in rows:
-        body = {
-            "id": _uuid_text(row[0]),
-            "outdial_id": _uuid_text(row[1]),
-            "name": row[2],
-            "detail": row[3],
-            "data": row[4],
-            "status": row[5],
-        }
-        filled = slots[row[0]]
-        for index, slot in enumerate(filled):
-            body[f"destination_{index}"] = (
-                None
-                if slot is None
-                else {
-                    "type": slot[0],
-                    "target": slot[1],
-                    "target_name": slot[2],
-                    "name": slot[3],
-                    "detail": slot[4],
-                }
-            )
-        for index, slot in enumerate(filled):
-            body[f"try_count_{index}"] = 0 if slot is None else slot[5]
-        body["tm_create"] = _ts(row[6])
-        body["tm_update"] = _ts(row[7])
-        body["tm_delete"] = _ts(row[8])
-        result.append(body)
-    return result
+    return [_target(row, slots[row[0]]) for row in rows]
 
 
 def outdials(request):
@@ -222,13 +222,20 @@ def target(request, outdial_id: uuid.UUID, target_id: uuid.UUID):
     if customer is None:
         return _error(401, "UNAUTHENTICATED")
     with connection.cursor() as cursor:
+        # Like the API: the target joined to its destinations, one row each.
         cursor.execute(
-            f"SELECT {TARGET_COLUMNS} FROM outdials_outdialtarget t"
+            f'SELECT {TARGET_COLUMNS}, d."index", d.type, d.target, d.target_name,'
+            " d.name, d.detail, d.try_count FROM outdials_outdialtarget t"
             " JOIN outdials_outdial o ON o.id = t.outdial_id"
+            " LEFT JOIN outdials_destination d ON d.outdial_target_id = t.id"
             " WHERE t.id = %s AND t.outdial_id = %s AND o.customer_id = %s",
             [_db_uuid(target_id), _db_uuid(outdial_id), customer],
         )
         rows = cursor.fetchall()
-        if not rows:
-            return _error(404, "TARGET_NOT_FOUND")
-        return _json(_targets(cursor, rows)[0])
+    if not rows:
+        return _error(404, "TARGET_NOT_FOUND")
+    slots = [None] * 5
+    for row in rows:
+        if row[9] is not None:
+            slots[row[9]] = row[10:]
+    return _json(_target(rows[0], slots))

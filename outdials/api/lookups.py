@@ -2,6 +2,8 @@
 
 import uuid
 
+from django.db.models import QuerySet
+
 from ..models import AccessKey, Outdial, OutdialTarget
 from .errors import APIError, not_found
 
@@ -40,18 +42,24 @@ def outdial_of(
     return found
 
 
+def target_query(request, outdial_pk: str, pk: str, *, live: bool = False) -> QuerySet:
+    """Target ``pk`` of the caller's outdial ``outdial_pk`` as a queryset:
+    empty when it is missing or another customer's."""
+    outdial_id = parse_id(outdial_pk)
+    target_id = parse_id(pk, "target_id")
+    queryset = OutdialTarget.objects.filter(
+        outdial_id=outdial_id, outdial__customer=request.user.customer, pk=target_id
+    )
+    if live:
+        queryset = queryset.live().filter(outdial__tm_delete__isnull=True)
+    return queryset
+
+
 def target_of(
     request, outdial_pk: str, pk: str, *, live: bool = False
 ) -> OutdialTarget:
     """The target ``pk`` in the caller's outdial ``outdial_pk``, in one query."""
-    outdial_id = parse_id(outdial_pk)
-    target_id = parse_id(pk, "target_id")
-    queryset = OutdialTarget.objects.filter(
-        outdial_id=outdial_id, outdial__customer=request.user.customer
-    )
-    if live:
-        queryset = queryset.live().filter(outdial__tm_delete__isnull=True)
-    found = one(queryset.with_destinations().filter(pk=target_id))
+    found = one(target_query(request, outdial_pk, pk, live=live).with_destinations())
     if found is None:
         raise not_found("target")
     return found

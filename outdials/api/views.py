@@ -13,7 +13,7 @@ from ..models import AccessKey, Destination, Outdial, OutdialTarget
 from . import throttling, wire
 from .errors import APIError, not_found
 from .filters import TargetFilter
-from .lookups import access_key_of, outdial_of, target_of
+from .lookups import access_key_of, outdial_of, target_of, target_query
 from .pagination import paginate
 from .serializers import (
     AccessKeyCreateSerializer,
@@ -117,7 +117,12 @@ class TargetViewSet(viewsets.ViewSet):
         return Response(wire.target(target))
 
     def retrieve(self, request, outdial_pk=None, pk=None):
-        return Response(wire.target(target_of(request, outdial_pk, pk)))
+        # The target and its destinations in one joined query, as rows.
+        found = target_query(request, outdial_pk, pk)
+        rows = list(found.values_list(*wire.TARGET_JOINED_FIELDS, named=True))
+        if not rows:
+            raise not_found("target")
+        return Response(wire.target_joined(rows))
 
     def destroy(self, request, outdial_pk=None, pk=None):
         target = target_of(request, outdial_pk, pk, live=True)
