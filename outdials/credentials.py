@@ -6,8 +6,16 @@ a fingerprint of the user's password hash, so changing the password ends every
 token issued before. Access keys are random 256-bit secrets of which only the
 SHA-256 is stored: a high-entropy key needs no slow hash, and lookup stays a
 single indexed query.
+
+Both lookups run on every API call, so each is one SQL statement through the
+cursor: through the ORM, building and compiling it cost 0.27 ms (SQLite) and
+0.4 ms (PostgreSQL) of CPU against 0.03 ms for the statement itself, a fifth
+of a small endpoint's time (``make bench``). The instances they answer hold
+the columns the API reads (ids, the key's prefix, the user's name and password
+hash); any other field loads on first use, as after ``only()``.
 """
 
+import functools
 import hashlib
 import secrets
 import uuid
@@ -16,6 +24,8 @@ from datetime import timedelta
 
 import jwt
 from django.conf import settings
+from django.db import connection
+from django.db.models import DEFERRED
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -72,23 +82,67 @@ def user_for_token(token: str) -> User | None:
         )
     except jwt.PyJWTError:
         return None
-    users = User.objects.select_related("customer").filter(
-        pk=_uuid_or_none(claims["sub"]), is_active=True
+    user_id = _uuid_or_none(claims["sub"])
+    row = user_id and _one_row(
+        _statements()["user"], [User._meta.pk.get_db_prep_value(user_id, connection)]
     )
-    # [:1], not first(): a lookup by key needs no ORDER BY to compile.
-    user = next(iter(users[:1]), None)
-    if user is None or not constant_time_compare(
-        claims["pwd"], _password_fingerprint(user)
-    ):
+    if not row:
+        return None
+    user = _loaded(User, USER_COLUMNS, row)
+    if user.customer_id is not None:
+        user.customer = _loaded(Customer, ["id"], [user.customer_id])
+    if not constant_time_compare(claims["pwd"], _password_fingerprint(user)):
         return None
     return user
 
 
-def _uuid_or_none(text: object) -> str | None:
+def _uuid_or_none(text: object) -> uuid.UUID | None:
     try:
-        return str(uuid.UUID(str(text)))
+        return uuid.UUID(str(text))
     except ValueError:
         return None
+
+
+# What the API reads of a caller (see the module docstring).
+USER_COLUMNS = ["id", "username", "password", "customer"]
+ACCESS_KEY_COLUMNS = ["id", "customer", "token_prefix"]
+
+
+@functools.cache
+def _statements() -> dict[str, str]:
+    def select(model, names, where):
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(model._meta.get_field(n).column) for n in names)
+        return f"SELECT {columns} FROM {quote(model._meta.db_table)} WHERE {where}"
+
+    return {
+        "user": select(User, USER_COLUMNS, "id = %s AND is_active"),
+        # AccessKeyQuerySet.usable(): not deleted, not expired.
+        "access_key": select(
+            AccessKey,
+            ACCESS_KEY_COLUMNS,
+            "token_hash = %s AND tm_delete IS NULL AND tm_expire > %s",
+        ),
+    }
+
+
+def _one_row(sql: str, params: list) -> tuple | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _loaded(model, names: list[str], row):
+    """An instance of ``model`` from a row of the fields ``names``; its other
+    fields load on first use."""
+    fields = [model._meta.get_field(name) for name in names]
+    given = {
+        field.attname: field.to_python(value)
+        for field, value in zip(fields, row, strict=True)
+    }
+    # from_db takes every field's value in the model's order.
+    values = [given.get(f.attname, DEFERRED) for f in model._meta.concrete_fields]
+    return model.from_db(connection.alias, list(given), values)
 
 
 def hash_access_key(key: str) -> str:
@@ -115,6 +169,10 @@ def access_key_for(key: str) -> AccessKey | None:
     """The live, unexpired access key for ``key``, or ``None``."""
     if not key or len(key) > 200:
         return None
-    found = AccessKey.objects.usable().select_related("customer")
-    # [:1], not first(): a lookup by key needs no ORDER BY to compile.
-    return next(iter(found.filter(token_hash=hash_access_key(key))[:1]), None)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    row = _one_row(_statements()["access_key"], [hash_access_key(key), now])
+    if row is None:
+        return None
+    access_key = _loaded(AccessKey, ACCESS_KEY_COLUMNS, row)
+    access_key.customer = _loaded(Customer, ["id"], [access_key.customer_id])
+    return access_key

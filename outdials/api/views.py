@@ -9,7 +9,7 @@ from rest_framework.decorators import permission_classes as permissions
 from rest_framework.response import Response
 
 from .. import credentials, dialing, targets
-from ..models import AccessKey, Destination, Outdial, OutdialTarget
+from ..models import AccessKey, Outdial, OutdialTarget
 from . import throttling, wire
 from .errors import APIError, not_found
 from .filters import TargetFilter
@@ -25,6 +25,7 @@ from .serializers import (
     OutdialUpdateSerializer,
     TargetCreateSerializer,
 )
+from .slots import destination_slots
 
 
 def valid(serializer_class, request):
@@ -100,12 +101,10 @@ class TargetViewSet(viewsets.ViewSet):
         # Rows, not model instances, and the page's destinations in one query:
         # a page of 100 costs two queries and no per-row objects.
         page = paginate(request, queryset.values_list(*wire.TARGET_FIELDS, named=True))
-        destinations = Destination.objects.filter(
-            outdial_target_id__in=[row.pk for row in page.items]
-        ).values_list(*wire.SLOT_FIELDS)
+        slots = destination_slots([row.pk for row in page.items])
         return Response(
             {
-                "result": wire.targets(outdial.pk, page.items, destinations),
+                "result": wire.targets(outdial.pk, page.items, slots),
                 "next_page_token": page.next_page_token,
             }
         )

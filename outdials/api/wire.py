@@ -57,9 +57,9 @@ def address(d: Destination | None) -> dict | None:
     }
 
 
-# What a target's answer reads: lists fetch just these, as named rows, and
-# its destinations as SLOT_FIELDS tuples (see ``targets``). Not outdial_id:
-# every row of a list shares it.
+# What a target's answer reads: lists fetch just these, as named rows (not
+# outdial_id: every row of a list shares it), and each destination's
+# SLOT_FIELDS: its target, its slot, then what a slot holds.
 TARGET_FIELDS = (
     "pk",
     "name",
@@ -114,14 +114,13 @@ def target_joined(rows) -> dict:
     return _target(rows[0], str(rows[0].outdial_id), slots)
 
 
-def targets(outdial_id, rows, destinations) -> list[dict]:
-    """Targets of one outdial from rows of ``TARGET_FIELDS`` and all their
-    destinations as rows of ``SLOT_FIELDS``: a page without a model each."""
-    slots = {row.pk: [None] * len(DESTINATION_SLOTS) for row in rows}
-    for owner, index, *address_and_tries in destinations:
-        slots[owner][index] = address_and_tries
+def targets(outdial_id, rows, slots) -> list[dict]:
+    """Targets of one outdial from rows of ``TARGET_FIELDS`` and, for each
+    row in order, its five slots (see ``slots.destination_slots``)."""
     outdial_id = str(outdial_id)
-    return [_target(row, outdial_id, slots[row.pk]) for row in rows]
+    return [
+        _target(row, outdial_id, five) for row, five in zip(rows, slots, strict=True)
+    ]
 
 
 def _target(t, outdial_id: str, slots: list) -> dict:

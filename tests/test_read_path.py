@@ -1,0 +1,123 @@
+"""The read path stays cheap as lists grow: a fixed number of queries per call,
+a keyset the index can seek, callers that load only what the API reads."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from outdials import credentials, targets
+from outdials.api.pagination import after_token
+from outdials.api.slots import destination_slots
+from outdials.models import Destination, OutdialTarget
+from outdials.timestamps import format_ts
+
+from .conftest import tel
+
+
+def make_targets(outdial, count: int) -> list[OutdialTarget]:
+    return [
+        targets.create_target(
+            outdial,
+            name=f"t{n}",
+            slots=[tel(f"+1555987{n:04d}"), targets.Address("email", f"p{n}@ex.co")],
+        )
+        for n in range(count)
+    ]
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_a_targets_page_costs_four_queries_whatever_its_size(
+    api, outdial, count, django_assert_num_queries
+):
+    make_targets(outdial, count)
+    url = f"/v1.0/outdials/{outdial.id}/targets?page_size=20"
+    # the caller, the outdial (and its overdue leases), the page, its destinations
+    with django_assert_num_queries(4):
+        first = api.get(url).json()
+    assert len(first["result"]) == min(count, 20)
+    assert all(t["destination_1"]["type"] == "email" for t in first["result"])
+    if count > 20:
+        with django_assert_num_queries(4):
+            rest = api.get(f"{url}&page_token={first['next_page_token']}").json()
+        assert len(rest["result"]) == count - 20
+
+
+def test_one_target_costs_two_queries(api, outdial, django_assert_num_queries):
+    target = make_targets(outdial, 1)[0]
+    with django_assert_num_queries(2):  # the caller, the target with its slots
+        body = api.get(f"/v1.0/outdials/{outdial.id}/targets/{target.id}").json()
+    assert body["destination_0"]["target"] == "+15559870000"
+    assert body["destination_1"]["target"] == "p0@ex.co"
+    assert body["destination_2"] is None
+
+
+def test_a_target_without_destinations_reads_as_empty_slots(api, outdial):
+    target = make_targets(outdial, 1)[0]
+    Destination.objects.filter(outdial_target=target).delete()
+    body = api.get(f"/v1.0/outdials/{outdial.id}/targets/{target.id}").json()
+    assert [body[f"destination_{i}"] for i in range(5)] == [None] * 5
+    assert [body[f"try_count_{i}"] for i in range(5)] == [0] * 5
+    listed = api.get(f"/v1.0/outdials/{outdial.id}/targets").json()["result"]
+    assert listed == [body]
+
+
+def test_destination_slots_answers_in_the_order_asked(outdial):
+    first, second = make_targets(outdial, 2)
+    Destination.objects.filter(outdial_target=second, index=0).update(try_count=3)
+    slots = destination_slots([second.id, first.id])
+    assert slots[0][0] == ["tel", "+15559870001", "", "", "", 3]
+    assert slots[1][1] == ["email", "p0@ex.co", "", "", "", 0]
+    assert slots[0][2:] == [None, None, None]
+    assert destination_slots([]) == []
+
+
+def test_the_keyset_is_one_row_value_the_index_can_seek(outdial):
+    made = make_targets(outdial, 3)
+    token = f"{format_ts(made[1].tm_create)},{made[1].id}"
+    page = after_token(OutdialTarget.objects.live().filter(outdial=outdial), token)
+    sql, params = page.order_by("-tm_create", "-pk").query.sql_with_params()
+    table = '"outdials_outdialtarget"'
+    assert f'({table}."tm_create", {table}."id") < (%s, %s)' in sql
+    assert [t.id for t in page] == [made[0].id]
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        assert "USING INDEX target_page" in plan
+        assert "(tm_create,id)<(?,?)" in plan
+
+
+def test_an_access_key_caller_loads_the_rest_on_first_use(alice):
+    stored, key = credentials.new_access_key(alice.customer, "ci", "nightly", 3600)
+    found = credentials.access_key_for(key)
+    assert found == stored and found.customer == alice.customer
+    assert (found.name, found.detail, found.customer.name) == (
+        "ci",
+        "nightly",
+        "alice's company",
+    )
+    stored.tm_delete = timezone.now()
+    stored.save()
+    assert credentials.access_key_for(key) is None
+
+
+def test_a_token_caller_is_the_active_user_with_their_customer(alice):
+    user = credentials.user_for_token(alice.token)
+    assert user == alice.user and user.customer == alice.customer
+    assert (user.get_username(), user.is_staff, user.customer.name) == (
+        "alice",
+        False,
+        "alice's company",
+    )
+    alice.user.is_active = False
+    alice.user.save()
+    assert credentials.user_for_token(alice.token) is None
+
+
+def test_an_expired_key_is_refused_by_the_second(alice):
+    stored, key = credentials.new_access_key(alice.customer, "k", "", 3600)
+    stored.tm_expire = timezone.now() - timedelta(microseconds=1)
+    stored.save()
+    assert credentials.access_key_for(key) is None
