@@ -248,16 +248,21 @@ def measure(port, headers, endpoints, requests, rounds) -> dict:
 def run_one(kind: str, url: str, quick: bool) -> list:
     size = 20_000 if quick else 100_000
     deep = size - 1_000
-    requests, rounds = (40, 6) if quick else (50, 16)
-    with fresh_database(kind, url) as database_url:
-        started = time.perf_counter()
-        seed = prepare(database_url, size)
+    requests, rounds = (30, 4) if quick else (50, 16)
+    started = time.perf_counter()
+
+    def phase(what: str) -> None:
         took = time.perf_counter() - started
-        print(f"   {kind}: seeded {size:,} targets in {took:.1f} s", file=sys.stderr)
+        print(f"   {kind}: {what} ({took:.1f} s)", file=sys.stderr, flush=True)
+
+    with fresh_database(kind, url) as database_url:
+        seed = prepare(database_url, size)
+        phase(f"migrated and seeded {size:,} targets")
         headers = {"Authorization": f"Bearer {seed['access_key']}"}
         outdial = seed["outdial"]
         with gunicorn(database_url) as port:
             deep_path, ids = walk(port, headers, outdial, deep)
+            phase(f"walked {len(ids):,} targets by page token")
             first = f"/v1.0/outdials/{outdial}/targets?page_size=100"
             step = max(1, len(ids) // 100)
             endpoints = {
@@ -271,6 +276,7 @@ def run_one(kind: str, url: str, quick: bool) -> list:
             for paths in endpoints.values():
                 same_answer(port, headers, paths[0])
             summary = measure(port, headers, endpoints, requests, rounds)
+            phase("measured")
     figures = []
     for name in endpoints:
         api, floor = summary[name, "api"], summary[name, "floor"]
