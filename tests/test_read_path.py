@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from outdials import credentials, targets
 from outdials.api.pagination import after_token
-from outdials.api.slots import destination_slots
-from outdials.models import Destination, OutdialTarget
+from outdials.api.reads import destination_slots
+from outdials.models import Destination, Outdial, OutdialTarget
 from outdials.timestamps import format_ts
 
 from .conftest import tel
@@ -121,3 +121,26 @@ def test_an_expired_key_is_refused_by_the_second(alice):
     stored.tm_expire = timezone.now() - timedelta(microseconds=1)
     stored.save()
     assert credentials.access_key_for(key) is None
+
+
+def test_one_target_answers_only_in_its_own_outdial_of_the_callers_customer(
+    api, alice, outdial, bobs_outdial
+):
+    target = make_targets(outdial, 1)[0]
+    theirs = make_targets(bobs_outdial, 1)[0]
+    sibling = Outdial.objects.create(customer=alice.customer, name="other list")
+    for outdial_id, target_id in [
+        (sibling.id, target.id),
+        (bobs_outdial.id, theirs.id),
+        (outdial.id, theirs.id),
+    ]:
+        response = api.get(f"/v1.0/outdials/{outdial_id}/targets/{target_id}")
+        assert response.status_code == 404
+        assert response.json()["error"]["reason"] == "TARGET_NOT_FOUND"
+
+
+def test_a_deleted_target_still_answers_by_id_with_its_slots(api, outdial):
+    target = targets.soft_delete(make_targets(outdial, 1)[0])
+    body = api.get(f"/v1.0/outdials/{outdial.id}/targets/{target.id}").json()
+    assert body["tm_delete"] == format_ts(target.tm_delete)
+    assert body["destination_1"]["target"] == "p0@ex.co"

@@ -13,8 +13,9 @@ from ..models import AccessKey, Outdial, OutdialTarget
 from . import throttling, wire
 from .errors import APIError, not_found
 from .filters import TargetFilter
-from .lookups import access_key_of, outdial_of, target_of, target_query
+from .lookups import access_key_of, outdial_of, parse_id, target_of
 from .pagination import paginate
+from .reads import destination_slots, target_with_slots
 from .serializers import (
     AccessKeyCreateSerializer,
     AccessKeyUpdateSerializer,
@@ -25,7 +26,6 @@ from .serializers import (
     OutdialUpdateSerializer,
     TargetCreateSerializer,
 )
-from .slots import destination_slots
 
 
 def valid(serializer_class, request):
@@ -116,12 +116,12 @@ class TargetViewSet(viewsets.ViewSet):
         return Response(wire.target(target))
 
     def retrieve(self, request, outdial_pk=None, pk=None):
-        # The target and its destinations in one joined query, as rows.
-        found = target_query(request, outdial_pk, pk)
-        rows = list(found.values_list(*wire.TARGET_JOINED_FIELDS, named=True))
-        if not rows:
+        # The target joined to its outdial and destinations: one statement.
+        outdial_id, target_id = parse_id(outdial_pk), parse_id(pk, "target_id")
+        found = target_with_slots(request.user.customer.pk, outdial_id, target_id)
+        if found is None:
             raise not_found("target")
-        return Response(wire.target_joined(rows))
+        return Response(wire.target_row(*found))
 
     def destroy(self, request, outdial_pk=None, pk=None):
         target = target_of(request, outdial_pk, pk, live=True)

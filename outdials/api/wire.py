@@ -95,28 +95,15 @@ def target(t: OutdialTarget) -> dict:
     return _target(t, str(t.outdial_id), slots)
 
 
-# A target read with its destinations in one joined query: these columns,
-# one row per destination (the destination's all None when it has none).
-TARGET_JOINED_FIELDS = (
-    *TARGET_FIELDS,
-    "outdial_id",
-    *(f"destinations__{name}" for name in SLOT_FIELDS[1:]),
-)
-
-
-def target_joined(rows) -> dict:
-    """One target from its named rows of ``TARGET_JOINED_FIELDS``."""
-    index = len(TARGET_FIELDS) + 1  # where the destination's columns start
-    slots = [None] * len(DESTINATION_SLOTS)
-    for row in rows:
-        if row[index] is not None:
-            slots[row[index]] = row[index + 1 :]
-    return _target(rows[0], str(rows[0].outdial_id), slots)
+def target_row(row, slots: list) -> dict:
+    """One target from a row of ``TARGET_FIELDS`` and ``outdial_id``, and its
+    five slots (see ``reads.target_with_slots``)."""
+    return _target(row, str(row.outdial_id), slots)
 
 
 def targets(outdial_id, rows, slots) -> list[dict]:
     """Targets of one outdial from rows of ``TARGET_FIELDS`` and, for each
-    row in order, its five slots (see ``slots.destination_slots``)."""
+    row in order, its five slots (see ``reads.destination_slots``)."""
     outdial_id = str(outdial_id)
     return [
         _target(row, outdial_id, five) for row, five in zip(rows, slots, strict=True)
