@@ -17,6 +17,10 @@ the admin and the commands:
 - A lease that passes without a result settles as ``expired`` (judged like a
   failed attempt) the next time the outdial is claimed, summarised or listed,
   and by ``manage.py release_expired_claims``.
+- Every statement that changes a target's status also writes its
+  ``settled_outcome``: the outcome that settled the attempt, or "" when a
+  claim opens one or a person overrides the status. The summary counts
+  exhausted targets from it.
 
 Two dialers never hold the same target. PostgreSQL picks rows with
 ``SELECT … FOR UPDATE SKIP LOCKED``, so concurrent claims pass over each
@@ -38,11 +42,11 @@ from django.db import connection, transaction
 from django.db.models import (
     Count,
     Exists,
+    IntegerField,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
-    Subquery,
+    Value,
     prefetch_related_objects,
 )
 from django.utils import timezone
@@ -71,6 +75,13 @@ RESULT_OUTCOMES = (
     AttemptOutcome.NO_ANSWER,
     AttemptOutcome.BUSY,
     AttemptOutcome.FAILED,
+)
+# Settled outcomes that reached nobody.
+UNANSWERED = (
+    AttemptOutcome.NO_ANSWER,
+    AttemptOutcome.BUSY,
+    AttemptOutcome.FAILED,
+    AttemptOutcome.EXPIRED,
 )
 OVERRIDE_STATUSES = (TargetStatus.IDLE, TargetStatus.DONE)
 
@@ -286,11 +297,12 @@ def _claim_once(outdial, maxima, limit, lease_seconds, try_interval_ms):
         with connection.cursor() as cursor:
             # Conditional: a row that is no longer idle is not ours to take.
             cursor.execute(
-                f"UPDATE {_TARGETS} SET status = %s, tm_last_attempt = %s,"
-                f" tm_update = %s WHERE id IN ({_marks(len(chosen))})"
-                " AND status = %s",
+                f"UPDATE {_TARGETS} SET status = %s, settled_outcome = %s,"
+                f" tm_last_attempt = %s, tm_update = %s"
+                f" WHERE id IN ({_marks(len(chosen))}) AND status = %s",
                 [
                     TargetStatus.PROGRESSING,
+                    AttemptOutcome.PENDING,
                     _when(now),
                     _when(now),
                     *target_keys,
@@ -330,6 +342,7 @@ def _claim_once(outdial, maxima, limit, lease_seconds, try_interval_ms):
     claims = []
     for (target, destination), claim_id in zip(chosen, claim_ids, strict=True):
         target.status = TargetStatus.PROGRESSING
+        target.settled_outcome = AttemptOutcome.PENDING
         target.tm_last_attempt = target.tm_update = now
         destination.try_count += 1
         claims.append(
@@ -392,8 +405,9 @@ def report_result(
                 )
                 OutdialTarget.objects.filter(
                     pk=target.pk, status=TargetStatus.PROGRESSING
-                ).update(status=status, tm_update=now)
-                target.status, target.tm_update = status, now
+                ).update(status=status, settled_outcome=outcome, tm_update=now)
+                target.status, target.settled_outcome = status, outcome
+                target.tm_update = now
                 return target
     raise ClaimNotActive(
         "CLAIM_NOT_ACTIVE", "This claim was settled at the same moment; try again."
@@ -530,7 +544,9 @@ def _settle_batch(outdial: Outdial | None, now: datetime) -> int:
         for status, target_ids in becomes.items():
             OutdialTarget.objects.filter(
                 pk__in=target_ids, status=TargetStatus.PROGRESSING
-            ).update(status=status, tm_update=now)
+            ).update(
+                status=status, settled_outcome=AttemptOutcome.EXPIRED, tm_update=now
+            )
         return len(rows)
 
 
@@ -606,53 +622,81 @@ def summary(outdial: Outdial) -> dict:
 
     ``status``: targets by status; ``attempts_by_destination``: attempts per
     slot 0–4; ``outcomes``: attempts by outcome (``pending`` while a claim is
-    open); ``exhausted``: targets done without an answer, because their last
-    attempt failed with no attempts left; ``total``: live targets.
+    open); ``total``: live targets; ``exhausted``: targets ``done`` because
+    their last attempt was settled without an answer (``no_answer``, ``busy``,
+    ``failed`` or ``expired``) and no destination had attempts left under the
+    maxima it was claimed with. A target a person marked done is not counted,
+    whatever its attempts: it was closed, not used up (its ``settled_outcome`` is
+    cleared), so ``done`` = answered + exhausted + closed by hand.
+
+    Three queries whatever the size, each index-only: the overdue lease
+    check (skipped when the outdial was looked up with ``leases_overdue``);
+    targets grouped by (status, settled_outcome) on ``target_summary``; and the
+    outdial's attempts grouped by destination and outcome on
+    ``attempt_count``, less the attempts of its deleted targets, found through
+    ``target_deleted`` and ``attempt_target_count`` (far cheaper than joining
+    every attempt to its target while deleted targets are the few). Each
+    count is exact as of its query.
     """
     settle_if_overdue(outdial)
-    live = OutdialTarget.objects.live().filter(outdial=outdial)
-    last_outcome = Subquery(
-        Attempt.objects.filter(outdial_target=OuterRef("pk"))
-        .order_by("-tm_start", "-id")
-        .values("outcome")[:1]
-    )
-    by_status = {
-        status: Count("pk", filter=Q(status=status)) for status in TargetStatus.values
-    }
-    counts = live.annotate(last_outcome=last_outcome).aggregate(
-        total=Count("pk"),
-        exhausted=Count(
-            "pk",
-            filter=Q(status=TargetStatus.DONE, last_outcome__isnull=False)
-            & ~Q(last_outcome=AttemptOutcome.ANSWERED),
-        ),
-        **by_status,
-    )
-    per_slot: Counter[int] = Counter()
-    per_outcome: Counter[str] = Counter()
-    for index, outcome, n in (
-        Attempt.objects.filter(outdial=outdial, outdial_target__tm_delete__isnull=True)
-        .values_list("destination_index", "outcome")
-        .annotate(n=Count("pk"))
+    by_status: Counter[str] = Counter()
+    exhausted = 0
+    for status, settled_outcome, n in (
+        OutdialTarget.objects.live()
+        .filter(outdial=outdial)
+        .values_list("status", "settled_outcome")
+        .annotate(n=Count("*"))
         .order_by()
     ):
+        by_status[status] += n
+        if status == TargetStatus.DONE and settled_outcome in UNANSWERED:
+            exhausted += n
+    # Every attempt of the outdial, less those of its deleted targets, in one
+    # round trip. The second part is joined from the deleted targets, so its
+    # attempt side is index-only lookups by target; an outdial filter there
+    # would tempt PostgreSQL into scanning all of the outdial's attempts.
+    everything = _attempt_counts(Attempt.objects.filter(outdial=outdial), 1)
+    deleted = _attempt_counts(
+        Attempt.objects.filter(
+            outdial_target__outdial=outdial, outdial_target__tm_delete__isnull=False
+        ),
+        -1,
+    )
+    counts: Counter[tuple[int, str]] = Counter()
+    for index, outcome, sign, n in everything.union(deleted, all=True):
+        counts[index, outcome] += sign * n
+    per_slot: Counter[int] = Counter()
+    per_outcome: Counter[str] = Counter()
+    for (index, outcome), n in counts.items():
         per_slot[index] += n
         per_outcome[outcome] += n
     return {
-        "status": {status: counts[status] for status in TargetStatus.values},
+        "status": {status: by_status[status] for status in TargetStatus.values},
         "attempts_by_destination": [per_slot[i] for i in DESTINATION_SLOTS],
         "outcomes": {
             (value or "pending"): per_outcome[value] for value in AttemptOutcome.values
         },
-        "exhausted": counts["exhausted"],
-        "total": counts["total"],
+        "exhausted": exhausted,
+        "total": sum(by_status.values()),
     }
+
+
+def _attempt_counts(attempts: QuerySet, sign: int) -> QuerySet:
+    """(destination_index, outcome, sign, n) rows of ``attempts``."""
+    return (
+        attempts.annotate(sign=Value(sign, output_field=IntegerField()))
+        .values_list("destination_index", "outcome", "sign")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
 
 
 def set_status(target: OutdialTarget, status: str) -> OutdialTarget:
     """A person's override: ``idle`` (dial it again) or ``done`` (stop).
 
-    Raises :class:`TargetInProgress` while a dialer holds the target.
+    The change clears ``settled_outcome``: the status is now the person's
+    decision, not an attempt's, so a target closed by hand never counts as
+    exhausted. Raises :class:`TargetInProgress` while a dialer holds the target.
     """
     if status not in OVERRIDE_STATUSES:
         raise ValueError(f"a person may set idle or done, not {status!r}")
@@ -660,10 +704,11 @@ def set_status(target: OutdialTarget, status: str) -> OutdialTarget:
     changed = (
         OutdialTarget.objects.filter(pk=target.pk)
         .exclude(status__in=[TargetStatus.PROGRESSING, status])
-        .update(status=status, tm_update=now)
+        .update(status=status, settled_outcome=AttemptOutcome.PENDING, tm_update=now)
     )
     if changed:
         target.status, target.tm_update = status, now
+        target.settled_outcome = AttemptOutcome.PENDING
         return target
     current = OutdialTarget.objects.filter(pk=target.pk).values_list(
         "status", flat=True
@@ -681,12 +726,13 @@ def override_status(queryset: QuerySet, status: str) -> tuple[int, int]:
     """Set ``status`` on every target of ``queryset`` not held by a dialer.
 
     Answers ``(changed, skipped)``: targets whose status changed, and targets
-    left alone because they are ``progressing``.
+    left alone because they are ``progressing``. Clears ``settled_outcome`` as
+    :func:`set_status` does.
     """
     if status not in OVERRIDE_STATUSES:
         raise ValueError(f"a person may set idle or done, not {status!r}")
     changed = queryset.exclude(status__in=[TargetStatus.PROGRESSING, status]).update(
-        status=status, tm_update=timezone.now()
+        status=status, settled_outcome=AttemptOutcome.PENDING, tm_update=timezone.now()
     )
     skipped = queryset.filter(status=TargetStatus.PROGRESSING).count()
     return changed, skipped

@@ -125,6 +125,15 @@ class TargetStatus(models.TextChoices):
     DONE = "done"
 
 
+class AttemptOutcome(models.TextChoices):
+    PENDING = "", "pending"
+    ANSWERED = "answered"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
 class ImportBatch(models.Model):
     """One CSV import into an outdial; undoing it removes its untouched targets."""
 
@@ -188,6 +197,20 @@ class OutdialTarget(models.Model):
     # When the last attempt started: claims take the least recently tried first
     # and honour the retry interval from it.
     tm_last_attempt = models.DateTimeField(null=True, blank=True, editable=False)
+    # The outcome of the attempt whose settling set the current status,
+    # written by the dialing engine in the same statement: "" before any
+    # attempt, while a claim is open, and after a person overrides the status
+    # (so unlike the newest attempt's outcome, which the export shows). The
+    # summary counts exhausted targets from it. The database default keeps
+    # raw inserts (the importer's COPY) valid.
+    settled_outcome = models.CharField(
+        max_length=16,
+        choices=AttemptOutcome.choices,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+    )
     tm_create = models.DateTimeField(default=timezone.now, editable=False)
     tm_update = models.DateTimeField(null=True, blank=True, editable=False)
     tm_delete = models.DateTimeField(null=True, blank=True, editable=False)
@@ -212,6 +235,21 @@ class OutdialTarget(models.Model):
                 fields=["outdial", "tm_last_attempt", "tm_create"],
                 name="target_claim",
                 condition=Q(tm_delete__isnull=True, status="idle"),
+            ),
+            # The summary: one index-only GROUP BY (status, settled_outcome).
+            # tm_delete, NULL in every entry, makes it covering on SQLite,
+            # which does not count the condition's column as in the index.
+            models.Index(
+                fields=["outdial", "status", "settled_outcome", "tm_delete"],
+                name="target_summary",
+                condition=Q(tm_delete__isnull=True),
+            ),
+            # Deleted targets of an outdial: few, so the summary subtracts
+            # their attempts instead of joining every attempt to its target.
+            models.Index(
+                fields=["outdial", "-tm_create", "-id"],
+                name="target_deleted",
+                condition=Q(tm_delete__isnull=False),
             ),
         ]
 
@@ -271,15 +309,6 @@ class Destination(models.Model):
         return f"{self.type}:{self.target}" if self.type != "sip" else self.target
 
 
-class AttemptOutcome(models.TextChoices):
-    PENDING = "", "pending"
-    ANSWERED = "answered"
-    NO_ANSWER = "no_answer"
-    BUSY = "busy"
-    FAILED = "failed"
-    EXPIRED = "expired"
-
-
 class Attempt(models.Model):
     """One dialing attempt: made by a claim, settled by a result or lease expiry.
 
@@ -287,11 +316,15 @@ class Attempt(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Both keys are indexed by the composite indexes below, which lead with them.
     outdial = models.ForeignKey(
-        Outdial, on_delete=models.CASCADE, related_name="attempts"
+        Outdial, on_delete=models.CASCADE, related_name="attempts", db_index=False
     )
     outdial_target = models.ForeignKey(
-        OutdialTarget, on_delete=models.CASCADE, related_name="attempts"
+        OutdialTarget,
+        on_delete=models.CASCADE,
+        related_name="attempts",
+        db_index=False,
     )
     destination_index = models.PositiveSmallIntegerField()
     address = models.CharField(max_length=2000)
@@ -314,6 +347,16 @@ class Attempt(models.Model):
                 fields=["outdial", "lease_expires"],
                 name="attempt_open_lease",
                 condition=Q(outcome=""),
+            ),
+            # The summary's attempts by destination and outcome, index-only:
+            # an outdial's, and its deleted targets' (to subtract).
+            models.Index(
+                fields=["outdial", "destination_index", "outcome"],
+                name="attempt_count",
+            ),
+            models.Index(
+                fields=["outdial_target", "destination_index", "outcome"],
+                name="attempt_target_count",
             ),
         ]
 
