@@ -56,9 +56,21 @@ def big_outdial(outdial):
     start = timezone.now() - timedelta(days=1)
     ids = [uuid.uuid4() for _ in range(TARGETS)]
     statuses = ("idle", "done", "idle")
+    # The 1,000 attempted targets are done, used up by a no_answer: the
+    # engine writes that outcome on the target as it settles the attempt.
     _insert(
         OutdialTarget,
-        ["id", "outdial", "name", "detail", "data", "status", "tm_create", "tm_update"],
+        [
+            "id",
+            "outdial",
+            "name",
+            "detail",
+            "data",
+            "status",
+            "settled_outcome",
+            "tm_create",
+            "tm_update",
+        ],
         (
             (
                 pk,
@@ -67,6 +79,7 @@ def big_outdial(outdial):
                 "",
                 "",
                 statuses[i % 3],
+                "no_answer" if i < 3000 and i % 3 == 1 else "",
                 start + timedelta(milliseconds=i // 4),  # ties, as imports make
                 start,
             )
