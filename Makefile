@@ -23,7 +23,6 @@ install: $(STAMP)
 
 run: install .local-secret-key
 	DJANGO_SECRET_KEY=$$(cat .local-secret-key) DJANGO_HTTPS=0 $(BIN)/python manage.py migrate --noinput
-	DJANGO_SECRET_KEY=$$(cat .local-secret-key) DJANGO_HTTPS=0 $(BIN)/python manage.py createcachetable
 	DJANGO_SECRET_KEY=$$(cat .local-secret-key) DJANGO_HTTPS=0 $(BIN)/python manage.py collectstatic --noinput -v 0
 	DJANGO_SECRET_KEY=$$(cat .local-secret-key) DJANGO_HTTPS=0 $(BIN)/python manage.py ensuredemo
 	@echo "Serving on http://$(HOST):$(PORT)/ (API under /v1.0, admin under /admin/)"
