@@ -144,3 +144,40 @@ def test_a_deleted_target_still_answers_by_id_with_its_slots(api, outdial):
     body = api.get(f"/v1.0/outdials/{outdial.id}/targets/{target.id}").json()
     assert body["tm_delete"] == format_ts(target.tm_delete)
     assert body["destination_1"]["target"] == "p0@ex.co"
+
+
+def walk_pages(api, url: str) -> list[list[str]]:
+    pages, token = [], ""
+    while True:
+        body = api.get(f"{url}&page_token={token}" if token else url).json()
+        if not body["result"]:
+            return pages
+        pages.append([t["id"] for t in body["result"]])
+        token = body["next_page_token"]
+
+
+def test_the_unfiltered_page_and_a_filtered_one_walk_alike(api, outdial):
+    """A poll without filters reads its page in one statement, a filtered list
+    as a queryset: over ties in tm_create both answer the same pages."""
+    made = make_targets(outdial, 7)
+    tied = timezone.now() - timedelta(minutes=5)
+    OutdialTarget.objects.filter(pk__in=[t.pk for t in made[1:6]]).update(
+        tm_create=tied
+    )
+    base = f"/v1.0/outdials/{outdial.id}/targets?page_size=2"
+    plain = walk_pages(api, base)
+    assert plain == walk_pages(api, f"{base}&status=idle")
+    ids = [i for page in plain for i in page]
+    assert sorted(ids) == sorted(str(t.id) for t in made) and len(set(ids)) == 7
+    # the seed's plain time token is taken too
+    newest = OutdialTarget.objects.get(pk=made[6].pk)
+    after = api.get(f"{base}&page_token={format_ts(newest.tm_create)}").json()
+    assert [t["id"] for t in after["result"]] == plain[0][1:] + plain[1][:1]
+
+
+def test_a_malformed_token_is_a_400_on_either_path(api, outdial):
+    make_targets(outdial, 1)
+    for query in ["page_token=yesterday", "page_token=yesterday&status=idle"]:
+        response = api.get(f"/v1.0/outdials/{outdial.id}/targets?{query}")
+        assert response.status_code == 400
+        assert response.json()["error"]["reason"] == "INVALID_PAGE_TOKEN"

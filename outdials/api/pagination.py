@@ -34,7 +34,8 @@ def page_size_of(request) -> int:
     return size if 1 <= size <= maximum else maximum
 
 
-def _parse_token(token: str) -> tuple:
+def parse_token(token: str) -> tuple:
+    """``(tm_create, id or None)`` of a token; a 400 if it is not one of ours."""
     stamp, _, last_id = token.partition(",")
     try:
         return parse_ts(stamp), (uuid.UUID(last_id) if last_id else None)
@@ -86,7 +87,7 @@ def after_token(queryset: QuerySet, token: str) -> QuerySet:
     """The rows that come after ``token`` in newest-first order."""
     if not token:
         return queryset
-    tm_create, pk = _parse_token(token)
+    tm_create, pk = parse_token(token)
     if pk is None:
         return queryset.filter(tm_create__lt=tm_create)
     return queryset.filter(KeysetBound("<", tm_create, pk))
@@ -94,7 +95,7 @@ def after_token(queryset: QuerySet, token: str) -> QuerySet:
 
 def before_token(queryset: QuerySet, token: str) -> QuerySet:
     """The rows that come before ``token`` in newest-first order."""
-    tm_create, pk = _parse_token(token)
+    tm_create, pk = parse_token(token)
     if pk is None:
         return queryset.filter(tm_create__gt=tm_create)
     return queryset.filter(KeysetBound(">", tm_create, pk))
@@ -110,6 +111,12 @@ def paginate(request, queryset: QuerySet) -> Page:
     size = page_size_of(request)
     token = request.query_params.get("page_token", "")
     rows = list(after_token(queryset, token).order_by("-tm_create", "-pk")[: size + 1])
+    return page_of(rows, size)
+
+
+def page_of(rows: list, size: int) -> Page:
+    """The first ``size`` of ``rows`` (read ``size + 1``, newest first) and the
+    token for the page after them."""
     if not rows:
         return Page([], "")
     items = rows[:size]

@@ -14,8 +14,8 @@ from . import throttling, wire
 from .errors import APIError, not_found
 from .filters import TargetFilter
 from .lookups import access_key_of, outdial_of, parse_id, target_of
-from .pagination import paginate
-from .reads import destination_slots, target_with_slots
+from .pagination import page_of, page_size_of, paginate, parse_token
+from .reads import destination_slots, live_targets, target_with_slots
 from .serializers import (
     AccessKeyCreateSerializer,
     AccessKeyUpdateSerializer,
@@ -91,16 +91,21 @@ class TargetViewSet(viewsets.ViewSet):
         overdue = {"leases_overdue": dialing.leases_overdue()}
         outdial = outdial_of(request, outdial_pk, live=True, annotations=overdue)
         dialing.settle_if_overdue(outdial)
-        queryset = OutdialTarget.objects.live().filter(outdial_id=outdial.pk)
-        # A dialer polls without filters: skip building the FilterSet then.
         if any(name in request.query_params for name in TargetFilter.base_filters):
+            queryset = OutdialTarget.objects.live().filter(outdial_id=outdial.pk)
             filtered = TargetFilter(request.query_params, queryset=queryset)
             if not filtered.is_valid():
                 raise drf_serializers.ValidationError(filtered.errors)
-            queryset = filtered.qs
-        # Rows, not model instances, and the page's destinations in one query:
-        # a page of 100 costs two queries and no per-row objects.
-        page = paginate(request, queryset.values_list(*wire.TARGET_FIELDS, named=True))
+            # Rows, not model instances: no object per row.
+            rows = filtered.qs.values_list(*wire.TARGET_FIELDS, named=True)
+            page = paginate(request, rows)
+        else:
+            # A dialer's poll, unfiltered: the keyset page in one statement.
+            size = page_size_of(request)
+            token = request.query_params.get("page_token", "")
+            after = parse_token(token) if token else None
+            page = page_of(live_targets(outdial.pk, after, size + 1), size)
+        # The page's destinations in one statement: two reads per page.
         slots = destination_slots([row.pk for row in page.items])
         return Response(
             {
