@@ -290,7 +290,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Target lists of outbound calling campaigns: outdials, their targets "
         "with up to five destinations, and access keys. Every error has the "
-        "body `{\"error\": {\"status\", \"reason\", \"message\", \"request_id\"}}`."
+        'body `{"error": {"status", "reason", "message", "request_id"}}`.'
     ),
     "VERSION": "1.0",
     "SERVE_INCLUDE_SCHEMA": False,
