@@ -248,7 +248,7 @@ def measure(port, headers, endpoints, requests, rounds) -> dict:
 def run_one(kind: str, url: str, quick: bool) -> list:
     size = 20_000 if quick else 100_000
     deep = size - 1_000
-    requests, rounds = (30, 4) if quick else (50, 16)
+    requests, rounds = (30, 8) if quick else (50, 16)
     started = time.perf_counter()
 
     def phase(what: str) -> None:
