@@ -220,6 +220,9 @@ OUTDIALS = {
     "DEFAULT_REGION": os.environ.get("OUTDIALS_DEFAULT_REGION", "US"),
     # CSV uploads (multipart or text/csv bodies) have their own, larger limit.
     "UPLOAD_MAX_BYTES": env_int("OUTDIALS_UPLOAD_MAX_BYTES", 50 * 1024 * 1024),
+    # CSV imports: rows per file and characters per cell, checked before writing.
+    "IMPORT_MAX_ROWS": env_int("OUTDIALS_IMPORT_MAX_ROWS", 1_000_000),
+    "IMPORT_MAX_CELL_CHARS": env_int("OUTDIALS_IMPORT_MAX_CELL_CHARS", 2000),
     # Sign-in throttling: this many failures for one username from one address
     # within the window lock that pair out until the oldest failure ages out.
     "LOGIN_FAILURES": env_int("OUTDIALS_LOGIN_FAILURES", 5),
@@ -228,16 +231,10 @@ OUTDIALS = {
     "API_RATE": os.environ.get("OUTDIALS_API_RATE", ""),
     # Proxies in front that append to X-Forwarded-For; 0 trusts none of it.
     "TRUSTED_PROXIES": env_int("OUTDIALS_TRUSTED_PROXIES", 0),
-    # CSV imports: rows per file and characters per cell, checked before writing.
-    "IMPORT_MAX_ROWS": env_int("OUTDIALS_IMPORT_MAX_ROWS", 1_000_000),
-    "IMPORT_MAX_CELL_CHARS": env_int("OUTDIALS_IMPORT_MAX_CELL_CHARS", 2000),
 }
 
-# `make bench` only: serves the read path's raw-SQL floor under /bench-floor/.
-OUTDIALS_BENCH_FLOOR = env_bool("OUTDIALS_BENCH_FLOOR", False)
-
 # Caches: the sign-in throttle must be shared by every gunicorn worker and
-# survive restarts, so it lives in the database (`manage.py createcachetable`);
+# survive restarts, so it lives in the database (a table made by `migrate`);
 # the API rate limits count per process in memory, which costs no query.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
