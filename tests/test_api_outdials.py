@@ -9,18 +9,8 @@ from django.utils import timezone
 from outdials.models import NIL_UUID, Outdial
 from outdials.timestamps import SENTINEL, format_ts
 from tests.conftest import assert_error
+from tests.test_seed_tutorial import OUTDIAL_KEYS
 
-OUTDIAL_KEYS = [
-    "id",
-    "customer_id",
-    "campaign_id",
-    "name",
-    "detail",
-    "data",
-    "tm_create",
-    "tm_update",
-    "tm_delete",
-]
 CAMPAIGN = "7f1c5b2e-2a9a-4c48-9d0e-3f2a1b4c5d6e"
 
 
