@@ -60,6 +60,7 @@ from .models import (
     OutdialTarget,
     TargetStatus,
 )
+from .rawsql import db_id, db_time, placeholders
 
 # Input ranges (the API's serializers read them from here).
 MAX_TRY_COUNT_RANGE = (0, 100)
@@ -160,18 +161,6 @@ _DESTINATIONS = Destination._meta.db_table
 _ATTEMPTS = Attempt._meta.db_table
 
 
-def _key(value: uuid.UUID):
-    return OutdialTarget._meta.pk.get_db_prep_value(value, connection)
-
-
-def _when(value: datetime):
-    return connection.ops.adapt_datetimefield_value(value)
-
-
-def _marks(count: int) -> str:
-    return ", ".join(["%s"] * count)
-
-
 def _pick(
     outdial: Outdial,
     max_try_counts: Sequence[int],
@@ -200,7 +189,11 @@ def _pick(
         locking = " FOR UPDATE OF t SKIP LOCKED"
     phases = [
         ("t.tm_last_attempt IS NULL", [], "t.tm_create"),
-        ("t.tm_last_attempt <= %s", [_when(cutoff)], "t.tm_last_attempt, t.tm_create"),
+        (
+            "t.tm_last_attempt <= %s",
+            [db_time(cutoff)],
+            "t.tm_last_attempt, t.tm_create",
+        ),
     ]
     picked: list[OutdialTarget] = []
     for condition, params, order in phases:
@@ -213,14 +206,14 @@ def _pick(
             f" WHERE d.outdial_target_id = t.id AND ({room}))"
             f" ORDER BY {order} LIMIT %s{locking}"
         )
-        params = [_key(outdial.pk), TargetStatus.IDLE, *params, limit - len(picked)]
+        params = [db_id(outdial.pk), TargetStatus.IDLE, *params, limit - len(picked)]
         picked += OutdialTarget.objects.raw(sql, params)
     if picked:
-        keys = [_key(target.pk) for target in picked]
+        keys = [db_id(target.pk) for target in picked]
         slots: dict[uuid.UUID, list[Destination]] = {}
         for destination in Destination.objects.raw(
             f"SELECT * FROM {_DESTINATIONS} WHERE outdial_target_id IN"
-            f' ({_marks(len(keys))}) ORDER BY "index"',
+            f' ({placeholders(len(keys))}) ORDER BY "index"',
             keys,
         ):
             slots.setdefault(destination.outdial_target_id, []).append(destination)
@@ -290,7 +283,7 @@ def _claim_once(outdial, maxima, limit, lease_seconds, try_interval_ms):
             return []
         lease_expires = now + timedelta(seconds=lease_seconds)
         claim_ids = [uuid.uuid4() for _ in chosen]
-        target_keys = [_key(target.pk) for target, _ in chosen]
+        target_keys = [db_id(target.pk) for target, _ in chosen]
         max_try_counts = Attempt._meta.get_field("max_try_counts").get_db_prep_save(
             maxima, connection
         )
@@ -299,12 +292,12 @@ def _claim_once(outdial, maxima, limit, lease_seconds, try_interval_ms):
             cursor.execute(
                 f"UPDATE {_TARGETS} SET status = %s, settled_outcome = %s,"
                 f" tm_last_attempt = %s, tm_update = %s"
-                f" WHERE id IN ({_marks(len(chosen))}) AND status = %s",
+                f" WHERE id IN ({placeholders(len(chosen))}) AND status = %s",
                 [
                     TargetStatus.PROGRESSING,
                     AttemptOutcome.PENDING,
-                    _when(now),
-                    _when(now),
+                    db_time(now),
+                    db_time(now),
                     *target_keys,
                     TargetStatus.IDLE,
                 ],
@@ -313,7 +306,7 @@ def _claim_once(outdial, maxima, limit, lease_seconds, try_interval_ms):
                 raise _Contended
             cursor.execute(
                 f"UPDATE {_DESTINATIONS} SET try_count = try_count + 1"
-                f" WHERE id IN ({_marks(len(chosen))})",
+                f" WHERE id IN ({placeholders(len(chosen))})",
                 [destination.pk for _, destination in chosen],
             )
             cursor.executemany(
@@ -323,16 +316,16 @@ def _claim_once(outdial, maxima, limit, lease_seconds, try_interval_ms):
                 " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 [
                     [
-                        _key(claim_id),
-                        _key(outdial.pk),
+                        db_id(claim_id),
+                        db_id(outdial.pk),
                         target_key,
                         destination.index,
                         destination.target,
                         destination.try_count + 1,
                         max_try_counts,
                         AttemptOutcome.PENDING,
-                        _when(lease_expires),
-                        _when(now),
+                        db_time(lease_expires),
+                        db_time(now),
                     ]
                     for claim_id, target_key, (_, destination) in zip(
                         claim_ids, target_keys, chosen, strict=True
@@ -478,7 +471,7 @@ def settle_if_overdue(outdial: Outdial) -> int:
             cursor.execute(
                 f"SELECT 1 FROM {_ATTEMPTS} WHERE outdial_id = %s AND outcome = %s"
                 " AND lease_expires <= %s LIMIT 1",
-                [_key(outdial.pk), AttemptOutcome.PENDING, _when(timezone.now())],
+                [db_id(outdial.pk), AttemptOutcome.PENDING, db_time(timezone.now())],
             )
             overdue = cursor.fetchone() is not None
     if not overdue:

@@ -21,6 +21,7 @@ from collections import namedtuple
 from django.db import connection
 
 from ..models import DESTINATION_SLOTS, Destination, Outdial, OutdialTarget
+from ..rawsql import db_id, placeholders
 from .wire import SLOT_FIELDS, TARGET_FIELDS
 
 # A target's row: TARGET_FIELDS, then its outdial (what wire.target reads).
@@ -59,11 +60,6 @@ def _statements() -> dict[str, str]:
     }
 
 
-def _key(value: uuid.UUID):
-    """An id as the database takes it (every id here is a UUID field)."""
-    return OutdialTarget._meta.pk.get_db_prep_value(value, connection)
-
-
 def _uuid(value) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
 
@@ -73,9 +69,9 @@ def destination_slots(target_ids: list[uuid.UUID]) -> list[list]:
     target, target_name, name, detail, try_count)`` or ``None``."""
     if not target_ids:
         return []
-    position = {_key(pk): n for n, pk in enumerate(target_ids)}
+    position = {db_id(pk): n for n, pk in enumerate(target_ids)}
     slots = [[None] * len(DESTINATION_SLOTS) for _ in target_ids]
-    marks = ", ".join(["%s"] * len(position))
+    marks = placeholders(len(position))
     with connection.cursor() as cursor:
         cursor.execute(f"{_statements()['slots']}({marks})", list(position))
         for owner, index, *address_and_tries in cursor.fetchall():
@@ -89,7 +85,7 @@ def target_with_slots(customer_id, outdial_id: uuid.UUID, target_id: uuid.UUID):
     with connection.cursor() as cursor:
         cursor.execute(
             _statements()["target"],
-            [_key(target_id), _key(outdial_id), _key(customer_id)],
+            [db_id(target_id), db_id(outdial_id), db_id(customer_id)],
         )
         rows = cursor.fetchall()
     if not rows:
@@ -107,7 +103,7 @@ def target_with_slots(customer_id, outdial_id: uuid.UUID, target_id: uuid.UUID):
 def live_targets(outdial_id: uuid.UUID, after: tuple | None, limit: int) -> list:
     """The outdial's live targets newest first, after ``after`` (a parsed page
     token: ``(tm_create, id or None)``), at most ``limit``, as ``PageRow``s."""
-    params = [_key(outdial_id)]
+    params = [db_id(outdial_id)]
     condition = ""
     if after is not None:
         tm_create, pk = after
@@ -117,7 +113,7 @@ def live_targets(outdial_id: uuid.UUID, after: tuple | None, limit: int) -> list
         else:
             # A row value, like pagination.KeysetBound: the index seeks to it.
             condition = " AND (t.tm_create, t.id) < (%s, %s)"
-            params.append(_key(pk))
+            params.append(db_id(pk))
     with connection.cursor() as cursor:
         cursor.execute(_statements()["page"].format(after=condition), [*params, limit])
         rows = cursor.fetchall()
