@@ -46,28 +46,40 @@ def manage(*args) -> subprocess.CompletedProcess:
 
 # --- createcustomer ---------------------------------------------------------
 
+PW = "tall quiet harbour 42"
+
+
+@pytest.mark.parametrize(
+    ("password", "says"),
+    [("x", "too short"), ("password123", "too common")],
+)
+def test_createcustomer_runs_the_password_validators(db, password, says):
+    with pytest.raises(CommandError, match=says):
+        run("createcustomer", "Acme", "--username", "ann", "--password", password)
+    assert not Customer.objects.exists() and not User.objects.exists()
+
 
 def test_createcustomer_creates_a_customer_and_its_first_user(db):
-    out = run("createcustomer", "Acme Calls", "--username", "ann", "--password", "pw-1")
+    out = run("createcustomer", "Acme Calls", "--username", "ann", "--password", PW)
     customer = Customer.objects.get()
     assert out == f"{customer.id}\n"
     assert customer.name == "Acme Calls"
     user = User.objects.get()
     assert (user.username, user.customer_id) == ("ann", customer.id)
-    assert user.check_password("pw-1")
-    assert user.password != "pw-1"
+    assert user.check_password(PW)
+    assert user.password != PW
     assert (user.is_staff, user.is_superuser, user.is_active) == (False, False, True)
 
 
 def test_createcustomer_can_make_a_staff_user(db):
-    run("createcustomer", "Acme", "--username", "ann", "--password", "pw", "--staff")
+    run("createcustomer", "Acme", "--username", "ann", "--password", PW, "--staff")
     assert User.objects.get().is_staff
 
 
 def test_the_new_user_can_log_in(db, anon):
-    out = run("createcustomer", "Acme", "--username", "ann", "--password", "pw-1")
+    out = run("createcustomer", "Acme", "--username", "ann", "--password", PW)
     response = anon.post(
-        "/auth/login", {"username": "ann", "password": "pw-1"}, format="json"
+        "/auth/login", {"username": "ann", "password": PW}, format="json"
     )
     assert response.status_code == 200
     created = anon.post("/v1.0/outdials", {"name": "first"}, format="json").json()
@@ -76,7 +88,7 @@ def test_the_new_user_can_log_in(db, anon):
 
 def test_createcustomer_refuses_a_taken_username(db, alice):
     with pytest.raises(CommandError) as caught:
-        run("createcustomer", "Other", "--username", "alice", "--password", "pw")
+        run("createcustomer", "Other", "--username", "alice", "--password", PW)
     assert str(caught.value) == "The username 'alice' is taken; choose another."
     assert list(Customer.objects.values_list("name", flat=True)) == ["alice's company"]
     assert User.objects.count() == 1
@@ -84,18 +96,18 @@ def test_createcustomer_refuses_a_taken_username(db, alice):
 
 def test_createcustomer_needs_a_username_and_password(db):
     with pytest.raises(CommandError, match="--username"):
-        run("createcustomer", "Acme", "--password", "pw")
+        run("createcustomer", "Acme", "--password", PW)
     with pytest.raises(CommandError, match="--password"):
         run("createcustomer", "Acme", "--username", "ann")
     assert not Customer.objects.exists()
 
 
 def test_createcustomer_exits_1_on_a_taken_username(transactional_db):
-    first = manage("createcustomer", "Acme", "--username", "ann", "--password", "pw")
+    first = manage("createcustomer", "Acme", "--username", "ann", "--password", PW)
     assert first.returncode == 0, first.stderr
     customer_id = first.stdout.strip()
     assert Customer.objects.get(pk=uuid.UUID(customer_id)).name == "Acme"
-    again = manage("createcustomer", "Other", "--username", "ann", "--password", "pw")
+    again = manage("createcustomer", "Other", "--username", "ann", "--password", PW)
     assert again.returncode == 1
     assert again.stdout == ""
     assert "The username 'ann' is taken; choose another." in again.stderr
@@ -135,6 +147,6 @@ def test_createcustomer_refuses_a_username_taken_meanwhile(db, monkeypatch):
 
     monkeypatch.setattr(Customer.objects, "create", racing_create)
     with pytest.raises(CommandError, match="The username 'ann' is taken"):
-        run("createcustomer", "Acme", "--username", "ann", "--password", "pw")
+        run("createcustomer", "Acme", "--username", "ann", "--password", PW)
     # The half-made customer is rolled back (here with the simulated rival).
     assert not Customer.objects.filter(name="Acme").exists()

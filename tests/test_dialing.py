@@ -619,6 +619,28 @@ def test_available_lists_what_a_claim_would_take_without_claiming(api, outdial):
     assert set(OutdialTarget.objects.values_list("status", flat=True)) == {"idle"}
 
 
+def test_available_takes_the_claims_names_and_the_old_ones(api, outdial):
+    old = make_target(outdial, "+15550000210", age=timedelta(hours=2))
+    new = make_target(outdial, "+15550000211", "+15550000212", age=timedelta(hours=1))
+    Destination.objects.filter(outdial_target=new, index=0).update(try_count=1)
+    base = f"/v1.0/outdials/{outdial.id}/available?limit=10"
+
+    def ids(query):
+        response = api.get(f"{base}&{query}")
+        assert response.status_code == 200, response.content
+        return [t["id"] for t in response.json()["result"]]
+
+    both = [str(old.id), str(new.id)]
+    # Only ``new`` has a destination 1 to try: max_try_count_0 is not ignored.
+    assert ids("max_try_count_0=0") == [str(new.id)]
+    assert ids("max_try_count_0=2&max_try_count_1=0") == both
+    assert ids("try_count_0=2&try_count_1=0") == both  # the old names still work
+    # Given both, the claim's name wins.
+    assert ids("max_try_count_0=0&try_count_0=2") == [str(new.id)]
+    error = assert_error(api.get(f"{base}&max_try_count_2=-1"), 400, "INVALID_FIELD")
+    assert list(error["details"]) == ["max_try_count_2"]
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [

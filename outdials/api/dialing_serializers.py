@@ -78,27 +78,6 @@ class ClaimSerializer(_Maxima):
         }
 
 
-class AvailableQuerySerializer(_Maxima):
-    """VoIPbin's read-only query names the maxima ``try_count_0..4``."""
-
-    prefix = "try_count_"
-
-    try_count_0 = _max_try_count(QueryIntegerField)
-    try_count_1 = _max_try_count(QueryIntegerField)
-    try_count_2 = _max_try_count(QueryIntegerField)
-    try_count_3 = _max_try_count(QueryIntegerField)
-    try_count_4 = _max_try_count(QueryIntegerField)
-    limit = _limit(QueryIntegerField)
-    try_interval = _try_interval(QueryIntegerField)
-
-    def arguments(self) -> dict:
-        return {
-            "max_try_counts": self.maxima(),
-            "limit": self.validated_data["limit"],
-            "try_interval_ms": self.validated_data["try_interval"],
-        }
-
-
 class EligibilityQuerySerializer(_Maxima):
     """The claim's own names, in the query string."""
 
@@ -114,6 +93,38 @@ class EligibilityQuerySerializer(_Maxima):
             "max_try_counts": self.maxima(),
             "try_interval_ms": self.validated_data["try_interval"],
         }
+
+
+def _alias(slot: int) -> serializers.IntegerField:
+    low, high = dialing.MAX_TRY_COUNT_RANGE
+    return QueryIntegerField(
+        required=False,
+        min_value=low,
+        max_value=high,
+        help_text=f"Old name of `max_try_count_{slot}`, kept for compatibility.",
+    )
+
+
+class AvailableQuerySerializer(EligibilityQuerySerializer):
+    """The claim's names, plus ``limit``; VoIPbin's ``try_count_N`` is still
+    taken for ``max_try_count_N`` when that is not given."""
+
+    limit = _limit(QueryIntegerField)
+    try_count_0 = _alias(0)
+    try_count_1 = _alias(1)
+    try_count_2 = _alias(2)
+    try_count_3 = _alias(3)
+    try_count_4 = _alias(4)
+
+    def validate(self, data):
+        for slot in DESTINATION_SLOTS:
+            alias = data.pop(f"try_count_{slot}", None)
+            if alias is not None and f"max_try_count_{slot}" not in self.initial_data:
+                data[f"max_try_count_{slot}"] = alias
+        return data
+
+    def arguments(self) -> dict:
+        return {**super().arguments(), "limit": self.validated_data["limit"]}
 
 
 def _choice(choices) -> serializers.ChoiceField:

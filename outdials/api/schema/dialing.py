@@ -66,7 +66,10 @@ extend_schema(
     tags=DIALING,
     summary="Targets a claim could take now",
     operation_id="outdials_available",
-    description="Read-only: VoIPbin's `try_count_N` names the per-slot maxima.",
+    description=(
+        "Read-only: takes the claim's `max_try_count_N`; VoIPbin's `try_count_N` "
+        "is accepted as an alias when `max_try_count_N` is not given."
+    ),
     parameters=[OUTDIAL_ID, AvailableQuerySerializer],
     responses=answers(result_of(TargetOut, "Outdialtarget"), 400, 404, *AUTHED),
 )(dialing_views.available)

@@ -1,3 +1,5 @@
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
 
@@ -17,6 +19,14 @@ class Command(BaseCommand):
         taken = CommandError(f"The username {username!r} is taken; choose another.")
         if User.objects.filter(username=username).exists():
             raise taken
+        try:
+            # The same validators (AUTH_PASSWORD_VALIDATORS) as every other
+            # way of setting a password.
+            validate_password(password, User(username=username))
+        except ValidationError as error:
+            raise CommandError(
+                "The password is refused: " + " ".join(error.messages)
+            ) from None
         try:
             with transaction.atomic():
                 customer = Customer.objects.create(name=name)
