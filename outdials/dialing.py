@@ -51,6 +51,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from . import metrics
 from .models import (
     DESTINATION_SLOTS,
     Attempt,
@@ -261,9 +262,11 @@ def claim(
         return []
     for _ in range(_CLAIM_TRIES):
         try:
-            return _claim_once(outdial, maxima, limit, lease_seconds, try_interval_ms)
+            claims = _claim_once(outdial, maxima, limit, lease_seconds, try_interval_ms)
         except _Contended:
             continue  # the transaction rolled back; pick again
+        metrics.claimed(len(claims))
+        return claims
     return []
 
 
@@ -391,6 +394,7 @@ def report_result(
                 outcome=outcome, tm_end=now
             )
             if settled:
+                metrics.settle_on_commit(outcome)
                 status = _status_after(
                     outcome,
                     {d.index: d.try_count for d in target.destinations.all()},
@@ -500,6 +504,7 @@ def settle_expired(outdial: Outdial | None = None, now: datetime | None = None) 
             raise
         total += settled
         if settled < _SWEEP_BATCH:
+            metrics.expired(total)
             return total
 
 

@@ -79,6 +79,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz, /readyz and /metrics, before the host check and HTTPS redirect.
+    "outdials.health.OpsEndpointsMiddleware",
+    "outdials.metrics.MetricsMiddleware",
     "outdials.api.middleware.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -91,6 +94,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that a lost database answers 503 before anything answers 500.
+    "outdials.outage.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "outdialsite.urls"
@@ -119,7 +124,21 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Timeouts on the database, so that a hung server answers 503 within seconds
+# instead of holding a worker until gunicorn kills it (outdials.outage).
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 30)
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Every wait on the server is bounded, not only connects and statements
+    # (outdialsite/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "outdialsite.postgresql"
+    DATABASES["default"]["CONNECT_TIMEOUT"] = DATABASE_CONNECT_TIMEOUT
+    DATABASES["default"]["ANSWER_TIMEOUT"] = DATABASE_STATEMENT_TIMEOUT + 5
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": DATABASE_CONNECT_TIMEOUT,
+        "options": f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT * 1000}",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
     # One test database per run, so that two runs on one server keep apart.
     DATABASES["default"]["TEST"] = {
         "NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"
@@ -181,6 +200,9 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 # Request bodies: JSON calls are small; CSV uploads go through their own limit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("OUTDIALS_MAX_BODY_BYTES", 1024 * 1024)
+# A multipart file over this is written to a temporary file as it arrives
+# (Django's TemporaryFileUploadHandler), never held whole in memory; a text/csv
+# body is copied to a temporary file by the importer as it reads it.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 REST_FRAMEWORK = {
@@ -217,8 +239,9 @@ OUTDIALS = {
     "TOKEN_LIFETIME": timedelta(days=7),
     "STRICT_PHONE_NUMBERS": env_bool("OUTDIALS_STRICT_PHONE_NUMBERS", False),
     "DEFAULT_REGION": os.environ.get("OUTDIALS_DEFAULT_REGION", "US"),
-    # CSV uploads (multipart or text/csv bodies) have their own, larger limit.
-    "UPLOAD_MAX_BYTES": env_int("OUTDIALS_UPLOAD_MAX_BYTES", 50 * 1024 * 1024),
+    # CSV uploads (multipart or text/csv bodies) have their own, larger limit:
+    # a million realistic rows (name, detail, two labelled numbers) are 63 MiB.
+    "UPLOAD_MAX_BYTES": env_int("OUTDIALS_UPLOAD_MAX_BYTES", 128 * 1024 * 1024),
     # CSV imports: rows per file and characters per cell, checked before writing.
     "IMPORT_MAX_ROWS": env_int("OUTDIALS_IMPORT_MAX_ROWS", 1_000_000),
     "IMPORT_MAX_CELL_CHARS": env_int("OUTDIALS_IMPORT_MAX_CELL_CHARS", 2000),
@@ -232,18 +255,56 @@ OUTDIALS = {
     "TRUSTED_PROXIES": env_int("OUTDIALS_TRUSTED_PROXIES", 0),
 }
 
-# Caches: the sign-in throttle must be shared by every gunicorn worker and
-# survive restarts, so it lives in the database (a table made by `migrate`);
-# the API rate limits count per process in memory, which costs no query.
+# Caches. The sign-in throttle and the API rate limit must be shared by every
+# gunicorn worker of every server: in Redis when REDIS_URL is set, else in the
+# database (the sign-in locks in a cache table made by `migrate`, the rate
+# counters in a table of their own, outdials.limits, whose increments are
+# atomic where the database cache's are not).
+REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "login": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "outdials_cache",
-        # Culling drops arbitrary rows; a flood must not evict live locks.
-        "OPTIONS": {"MAX_ENTRIES": 1_000_000},
-    },
+    "login": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "outdials-login",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "outdials_cache",
+            # Culling drops arbitrary rows; a flood must not evict live locks.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        }
+    ),
 }
+
+# /readyz runs these in order (outdials.health); more can be appended.
+OUTDIALS_READINESS_CHECKS = [
+    "outdials.health.database_answers",
+    "outdials.health.migrations_applied",
+]
+# /metrics answers only with `Authorization: Bearer <this>`; unset, it is off.
+OUTDIALS_METRICS_TOKEN = os.environ.get("OUTDIALS_METRICS_TOKEN", "")
+
+# Error mails: server errors (500s, and the first of each burst of database
+# failures) go to ADMINS, "Name <address>" entries separated by commas.
+ADMINS = [
+    (address.partition("<")[0].strip() or address, address)
+    for address in env_list("DJANGO_ADMINS", [])
+]
+SERVER_EMAIL = os.environ.get("DJANGO_SERVER_EMAIL", "outdials@localhost")
+DEFAULT_FROM_EMAIL = SERVER_EMAIL
+EMAIL_BACKEND = os.environ.get(
+    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("DJANGO_EMAIL_TIMEOUT", 10)
 
 # HTTPS: on by default when debugging is off; DJANGO_HTTPS=0 serves plain HTTP
 # on a private address (`make run`). Behind a TLS proxy setting X-Forwarded-Proto.
@@ -347,6 +408,17 @@ LOGGING = {
     },
     "loggers": {
         "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        # One line per burst of database failures (outdials.outage), mailed too.
+        "outdials.outage": {
+            "handlers": ["console", "mail_admins"],
+            "level": "INFO",
+            "propagate": False,
+        },
+        "outdials.health": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+        },
         "django.server": {
             "handlers": ["django.server"],
             "level": "INFO",

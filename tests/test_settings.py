@@ -17,13 +17,15 @@ ENV_NAMES = (
     "DJANGO_ALLOWED_HOSTS",
     "DATABASE_URL",
     "OUTDIALS_ALLOW_DEV_SECRET",
+    "DATABASE_CONNECT_TIMEOUT",
+    "DATABASE_STATEMENT_TIMEOUT",
 )
 SHOW = (
     "import django, json; django.setup(); from django.conf import settings as s; "
     "db = s.DATABASES['default']; "
     "print(json.dumps({'debug': s.DEBUG, 'secret': s.SECRET_KEY, "
     "'hosts': s.ALLOWED_HOSTS, 'engine': db['ENGINE'], 'name': str(db['NAME']), "
-    "'options': db.get('OPTIONS', {})}))"
+    "'options': db.get('OPTIONS', {}), 'answer': db.get('ANSWER_TIMEOUT')}))"
 )
 
 
@@ -98,8 +100,40 @@ def test_database_url_selects_postgresql():
         DJANGO_SECRET_KEY="s" * 60,
         DATABASE_URL="postgres://app:pw@db.example:5433/outdials",
     )
-    assert shown["engine"] == "django.db.backends.postgresql"
+    # Django's backend, with every wait on the server bounded.
+    assert shown["engine"] == "outdialsite.postgresql"
     assert shown["name"] == "outdials"
+
+
+def test_postgresql_has_connect_and_statement_timeouts_from_the_environment():
+    url = "postgres://app:pw@db.example:5433/outdials"
+    default = loaded(DJANGO_SECRET_KEY="s" * 60, DATABASE_URL=url)
+    assert default["options"] == {
+        "connect_timeout": 5,
+        "options": "-c statement_timeout=30000",
+    }
+    assert default["answer"] == 35
+    chosen = loaded(
+        DJANGO_SECRET_KEY="s" * 60,
+        DATABASE_URL=url,
+        DATABASE_CONNECT_TIMEOUT="2",
+        DATABASE_STATEMENT_TIMEOUT="10",
+    )
+    assert chosen["options"] == {
+        "connect_timeout": 2,
+        "options": "-c statement_timeout=10000",
+    }
+    assert chosen["answer"] == 15
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="PostgreSQL session settings",
+)
+def test_the_statement_timeout_is_in_force_on_postgresql(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "30s"
 
 
 sqlite_only = pytest.mark.skipif(

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from .. import validators
+from .. import metrics, validators
 from ..models import (
     Attempt,
     Destination,
@@ -51,6 +51,7 @@ ON_ERROR = ("abort", "skip")
 Progress = Callable[[str, int, int], None]
 
 
+@metrics.timed_import
 def import_csv(
     outdial: Outdial,
     stream,
