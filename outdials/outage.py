@@ -17,7 +17,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
-from .api.errors import error_response, server_error as api_server_error
+from .api.errors import error_response
+from .api.errors import server_error as api_server_error
 from .api.middleware import is_api_path
 
 logger = logging.getLogger("outdials.outage")
