@@ -362,3 +362,16 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address} #{self.try_count} {self.outcome or 'pending'}"
+
+
+class RateCount(models.Model):
+    """Calls counted in one window of a rate limit (outdials.limits), shared
+    by every worker and server using this database."""
+
+    key = models.CharField(primary_key=True, max_length=200)
+    count = models.PositiveIntegerField(default=0)
+    # When the window has passed (a Unix time); older rows are swept.
+    expires = models.FloatField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

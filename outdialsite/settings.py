@@ -279,6 +279,8 @@ CACHES = {
         }
     ),
 }
+if REDIS_URL:
+    CACHES["limits"] = {**CACHES["login"], "KEY_PREFIX": "outdials-limits"}
 
 # /readyz runs these in order (outdials.health); more can be appended.
 OUTDIALS_READINESS_CHECKS = [

@@ -26,6 +26,7 @@ from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from rest_framework.throttling import BaseThrottle
 
+from .. import limits
 from .errors import APIError
 
 
@@ -151,8 +152,8 @@ def parse_rate(rate: str) -> tuple[int, int] | None:
 class CustomerRateThrottle(BaseThrottle):
     """At most ``API_RATE`` calls per customer per period (fixed windows).
 
-    Counted in the default (per-process) cache: no query per call, and the
-    limit holds per worker process.
+    Counted in a store every worker and server shares (outdials.limits:
+    Redis, or the database), so the limit holds for the whole service.
     """
 
     def allow_request(self, request, view) -> bool:
@@ -164,13 +165,7 @@ class CustomerRateThrottle(BaseThrottle):
         moment = now()
         window = int(moment // period)
         key = f"api-rate:{customer.pk}:{period}:{window}"
-        cache = caches["default"]
-        cache.add(key, 0, timeout=period + 1)
-        try:
-            used = cache.incr(key)
-        except ValueError:  # evicted between add and incr
-            cache.set(key, 1, timeout=period + 1)
-            used = 1
+        used = limits.hit(key, expires=(window + 1) * period)
         self.retry_after = (window + 1) * period - moment
         return used <= limit
 

@@ -1,0 +1,179 @@
+"""gunicorn's logger and worker for Outdials (named in gunicorn.conf.py).
+
+:class:`RedactingLogger` masks credentials (``?token=``, ``?accesskey=``,
+``Authorization``, cookies, JWTs, access keys) in every line gunicorn writes,
+the error log included: a worker killed at the timeout, or a request line
+gunicorn refuses, logs the URI it was given. Readiness and liveness probes
+that pass leave no access-log line.
+
+:class:`SyncWorker` is gunicorn's sync worker whose own answers carry the
+API's error envelope and an ``X-Request-ID``: a request stopped at the worker
+timeout (503 ``REQUEST_TIMEOUT``), a request line or headers over the limits
+(414, 431) or malformed (400). What it cannot do: once the application has
+sent its status line (a streamed export cut by the timeout), nothing more can
+be written and the connection is closed short; a worker killed with SIGKILL
+(it ignored the timeout's SIGABRT for another timeout) answers nothing.
+"""
+
+import json
+import re
+import uuid
+from datetime import datetime
+
+from gunicorn import glogging, util
+from gunicorn.http import errors
+from gunicorn.http.wsgi import Response, default_environ
+from gunicorn.workers import sync
+
+from outdials.redaction import RedactSecretsFilter, redact
+
+QUIET_PATHS = ("/healthz", "/readyz")
+_GOOD_REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{8,64}")
+
+
+class RedactingLogger(glogging.Logger):
+    def setup(self, cfg):
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            if not any(isinstance(f, RedactSecretsFilter) for f in log.filters):
+                log.addFilter(RedactSecretsFilter())
+
+    def access(self, resp, req, environ, request_time):
+        if environ.get("PATH_INFO") in QUIET_PATHS and _status(resp) < 400:
+            return
+        super().access(resp, req, environ, request_time)
+
+
+def _status(resp) -> int:
+    try:
+        return int(str(resp.status).split()[0])
+    except (AttributeError, IndexError, ValueError):
+        return 500
+
+
+# gunicorn's refusals: HTTP code, phrase, the envelope's status and reason.
+_REFUSALS = [
+    (errors.LimitRequestLine, 414, "URI Too Long", "REQUEST_LINE_TOO_LONG"),
+    (
+        errors.LimitRequestHeaders,
+        431,
+        "Request Header Fields Too Large",
+        "HEADERS_TOO_LARGE",
+    ),
+    (errors.UnsupportedTransferCoding, 501, "Not Implemented", "UNSUPPORTED_CODING"),
+    (errors.ExpectationFailed, 417, "Expectation Failed", "EXPECTATION_FAILED"),
+    (errors.ForbiddenProxyRequest, 403, "Forbidden", "FORBIDDEN"),
+    (errors.ParseException, 400, "Bad Request", "MALFORMED_REQUEST"),
+]
+_STATUS = {
+    400: "INVALID_ARGUMENT",
+    403: "PERMISSION_DENIED",
+    414: "INVALID_ARGUMENT",
+    417: "INVALID_ARGUMENT",
+    431: "INVALID_ARGUMENT",
+    500: "INTERNAL",
+    501: "UNIMPLEMENTED",
+    503: "UNAVAILABLE",
+}
+
+
+class SyncWorker(sync.SyncWorker):
+    _environ: dict | None = None
+
+    def load_wsgi(self):
+        super().load_wsgi()
+        app = self.wsgi
+
+        def with_request_id(environ, start_response):
+            # The id is chosen here, so that an answer written by the worker
+            # (a timeout) repeats the one the application logged and echoes.
+            sent = environ.get("HTTP_X_REQUEST_ID", "")
+            if not _GOOD_REQUEST_ID.fullmatch(sent):
+                environ["HTTP_X_REQUEST_ID"] = str(uuid.uuid4())
+            self._environ = environ
+            return app(environ, start_response)
+
+        self.wsgi = with_request_id
+
+    def handle(self, listener, client, addr):
+        try:
+            super().handle(listener, client, addr)
+        finally:
+            self._environ = None
+
+    def handle_error(self, req, client, addr, exc):
+        started = datetime.now()
+        addr = addr or ("", -1)
+        request_id = self._request_id(req)
+        method = getattr(req, "method", None) or "-"
+        path = getattr(req, "path", None) or "-"
+        refusal = next((r for r in _REFUSALS if isinstance(exc, r[0])), None)
+        if isinstance(exc, SystemExit):  # the arbiter's SIGABRT at the timeout
+            code, phrase, reason = 503, "Service Unavailable", "REQUEST_TIMEOUT"
+            message = (
+                f"The request ran longer than {self.cfg.timeout} s and was "
+                "stopped; what it had not committed was rolled back. Retry, or "
+                "split the work."
+            )
+            self.log.error(
+                "Worker timeout (%s s) stopped %s %s (request %s)",
+                self.cfg.timeout,
+                method,
+                path,
+                request_id,
+            )
+        elif refusal is not None and not isinstance(
+            exc, errors.InvalidResponseHeader | errors.InvalidResponseHeaderName
+        ):
+            _, code, phrase, reason = refusal
+            message = f"{phrase}: {redact(str(exc))}"
+            self.log.warning("Invalid request from ip=%s: %s", addr[0], exc)
+        else:
+            code, phrase, reason = 500, "Internal Server Error", "INTERNAL_ERROR"
+            message = (
+                "Something went wrong on our side; quote the request id if you "
+                "report it."
+            )
+            self.log.exception(
+                "Error handling request %s %s (request %s)", method, path, request_id
+            )
+        body = json.dumps(
+            {
+                "error": {
+                    "status": _STATUS.get(code, "INTERNAL"),
+                    "reason": reason,
+                    "message": message,
+                    "request_id": request_id,
+                }
+            }
+        ).encode()
+        headers = [
+            ("Content-Type", "application/json"),
+            ("X-Request-ID", request_id),
+            ("Cache-Control", "no-store"),
+        ]
+        if req is not None:
+            environ = self._environ or default_environ(req, client, self.cfg)
+            environ.setdefault("REMOTE_ADDR", addr[0])
+            resp = Response(req, client, self.cfg)
+            resp.status = f"{code} {phrase}"
+            resp.headers = headers
+            resp.response_length = len(body)
+            self.log.access(resp, req, environ, datetime.now() - started)
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers)
+        raw = (
+            f"HTTP/1.1 {code} {phrase}\r\nConnection: close\r\n{head}"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode("latin-1") + body
+        try:
+            util.write_nonblock(client, raw)
+        except Exception:
+            self.log.debug("Failed to send error message.")
+
+    def _request_id(self, req) -> str:
+        if self._environ is not None:
+            return self._environ["HTTP_X_REQUEST_ID"]
+        for name, value in getattr(req, "headers", None) or []:
+            if name == "X-REQUEST-ID" and _GOOD_REQUEST_ID.fullmatch(value):
+                return value
+        return str(uuid.uuid4())
