@@ -26,8 +26,8 @@ run: install .local-secret-key
 	DJANGO_SECRET_KEY=$$(cat .local-secret-key) DJANGO_HTTPS=0 $(BIN)/python manage.py collectstatic --noinput -v 0
 	DJANGO_SECRET_KEY=$$(cat .local-secret-key) DJANGO_HTTPS=0 $(BIN)/python manage.py ensuredemo
 	@echo "Serving on http://$(HOST):$(PORT)/ (API under /v1.0, admin under /admin/)"
-	DJANGO_SECRET_KEY=$$(cat .local-secret-key) DJANGO_HTTPS=0 $(BIN)/gunicorn outdialsite.wsgi \
-		--bind $(HOST):$(PORT) --workers 2 --access-logfile - --config outdialsite/gunicorn.conf.py
+	# ./gunicorn.conf.py (outdialsite/gunicorn.conf.py) sets workers, timeouts, logs.
+	DJANGO_SECRET_KEY=$$(cat .local-secret-key) DJANGO_HTTPS=0 $(BIN)/gunicorn --bind $(HOST):$(PORT)
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
