@@ -31,6 +31,7 @@ write lock from the first read. On both, every state change is a conditional
 loses a race rolls back instead of handing a target out twice.
 """
 
+import functools
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -51,7 +52,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from . import metrics
+from . import dialing_sql, metrics
 from .models import (
     DESTINATION_SLOTS,
     Attempt,
@@ -61,7 +62,6 @@ from .models import (
     OutdialTarget,
     TargetStatus,
 )
-from .rawsql import db_id, db_time, placeholders
 
 # Input ranges (the API's serializers read them from here).
 MAX_TRY_COUNT_RANGE = (0, 100)
@@ -124,10 +124,6 @@ class Claim:
     target: OutdialTarget
 
 
-class _Contended(Exception):
-    """A conditional update matched fewer rows than were picked."""
-
-
 def _maxima(max_try_counts: Sequence[int]) -> list[int]:
     maxima = [int(n) for n in max_try_counts]
     if len(maxima) != len(DESTINATION_SLOTS) or min(maxima) < 0:
@@ -151,80 +147,6 @@ def _has_room(try_counts: dict[int, int], max_try_counts: Sequence[int]) -> bool
     return any(count < max_try_counts[i] for i, count in try_counts.items())
 
 
-# --- the claim's statements ---------------------------------------------------
-# Written as SQL: a claim is every dialer's hot path, and composing these
-# statements through the ORM cost several times their execution
-# (benchmarks/claim.py). Values are adapted by the model fields, so they are
-# stored exactly as the ORM stores them (UUIDs as hex text on SQLite).
-
-_TARGETS = OutdialTarget._meta.db_table
-_DESTINATIONS = Destination._meta.db_table
-_ATTEMPTS = Attempt._meta.db_table
-
-
-def _pick(
-    outdial: Outdial,
-    max_try_counts: Sequence[int],
-    limit: int,
-    cutoff: datetime,
-    *,
-    lock: bool,
-) -> list[OutdialTarget]:
-    """Up to ``limit`` eligible targets in claim order, destinations attached.
-
-    Two reads, the second only if the first falls short: never attempted
-    (oldest first), then attempted before ``cutoff`` (least recently first).
-    Each follows the ``target_claim`` index; one read ordering NULLs first
-    would make PostgreSQL sort every idle row. With ``lock`` on PostgreSQL the
-    rows are taken ``FOR UPDATE SKIP LOCKED``: rows another claim holds are
-    passed over, never waited for.
-    """
-    # The maxima are whole numbers (see _maxima), so they are written inline.
-    room = " OR ".join(
-        f'(d."index" = {index} AND d.try_count < {maximum})'
-        for index, maximum in enumerate(max_try_counts)
-        if maximum > 0
-    )
-    locking = ""
-    if lock and connection.features.has_select_for_update_skip_locked:
-        locking = " FOR UPDATE OF t SKIP LOCKED"
-    phases = [
-        ("t.tm_last_attempt IS NULL", [], "t.tm_create"),
-        (
-            "t.tm_last_attempt <= %s",
-            [db_time(cutoff)],
-            "t.tm_last_attempt, t.tm_create",
-        ),
-    ]
-    picked: list[OutdialTarget] = []
-    for condition, params, order in phases:
-        if len(picked) >= limit:
-            break
-        sql = (
-            f"SELECT t.* FROM {_TARGETS} t"
-            " WHERE t.outdial_id = %s AND t.tm_delete IS NULL AND t.status = %s"
-            f" AND {condition} AND EXISTS (SELECT 1 FROM {_DESTINATIONS} d"
-            f" WHERE d.outdial_target_id = t.id AND ({room}))"
-            f" ORDER BY {order} LIMIT %s{locking}"
-        )
-        params = [db_id(outdial.pk), TargetStatus.IDLE, *params, limit - len(picked)]
-        picked += OutdialTarget.objects.raw(sql, params)
-    if picked:
-        keys = [db_id(target.pk) for target in picked]
-        slots: dict[uuid.UUID, list[Destination]] = {}
-        for destination in Destination.objects.raw(
-            f"SELECT * FROM {_DESTINATIONS} WHERE outdial_target_id IN"
-            f' ({placeholders(len(keys))}) ORDER BY "index"',
-            keys,
-        ):
-            slots.setdefault(destination.outdial_target_id, []).append(destination)
-        for target in picked:
-            target._prefetched_objects_cache = {
-                "destinations": slots.get(target.pk, [])
-            }
-    return picked
-
-
 def available(
     outdial: Outdial,
     *,
@@ -239,7 +161,15 @@ def available(
     if not any(maxima):
         return []
     cutoff = timezone.now() - timedelta(milliseconds=try_interval_ms)
-    return _pick(outdial, maxima, limit, cutoff, lock=False)
+    picked: list[OutdialTarget] = []
+    for queryset in dialing_sql.eligible(outdial.pk, maxima, cutoff):
+        if len(picked) >= limit:
+            break
+        picked += queryset[: limit - len(picked)]
+    prefetch_related_objects(
+        picked, Prefetch("destinations", Destination.objects.order_by("index"))
+    )
+    return picked
 
 
 def claim(
@@ -254,104 +184,46 @@ def claim(
 
     Each becomes ``progressing``; the chosen destination's try count goes up by
     one and an attempt is logged whose id is the claim id. Empty when nothing
-    is eligible. Expired leases of the outdial are settled first.
+    is eligible. Expired leases of the outdial are settled first: the claim
+    statement itself takes nothing while one is overdue and says so, so the
+    common case costs no separate check (see ``dialing_sql``).
     """
     maxima = _maxima(max_try_counts)
-    settle_if_overdue(outdial)
+    if getattr(outdial, "leases_overdue", False) or not any(maxima):
+        settle_if_overdue(outdial)
     if not any(maxima):
         return []
+    if connection.vendor == "postgresql":
+        take = dialing_sql.claim_postgresql
+    else:
+        take = functools.partial(dialing_sql.claim_sqlite, now_fn=timezone.now)
     for _ in range(_CLAIM_TRIES):
+        cutoff = timezone.now() - timedelta(milliseconds=try_interval_ms)
         try:
-            claims = _claim_once(outdial, maxima, limit, lease_seconds, try_interval_ms)
-        except _Contended:
+            taken = take(outdial.pk, maxima, limit, lease_seconds, cutoff)
+        except dialing_sql.Overdue:
+            settle_expired(outdial)
+            continue
+        except dialing_sql.Contended:
             continue  # the transaction rolled back; pick again
+        claims = [_claim(item) for item in taken]
         metrics.claimed(len(claims))
         return claims
     return []
 
 
-def _claim_once(outdial, maxima, limit, lease_seconds, try_interval_ms):
-    with transaction.atomic():
-        cutoff = timezone.now() - timedelta(milliseconds=try_interval_ms)
-        picked = _pick(outdial, maxima, limit, cutoff, lock=True)
-        # Read the clock after the rows are ours: an attempt then never starts
-        # before the previous one on the same target ended.
-        now = timezone.now()
-        chosen = [
-            (target, destination)
-            for target in picked
-            if (destination := next_destination(target, maxima)) is not None
-        ]
-        if not chosen:
-            return []
-        lease_expires = now + timedelta(seconds=lease_seconds)
-        claim_ids = [uuid.uuid4() for _ in chosen]
-        target_keys = [db_id(target.pk) for target, _ in chosen]
-        max_try_counts = Attempt._meta.get_field("max_try_counts").get_db_prep_save(
-            maxima, connection
-        )
-        with connection.cursor() as cursor:
-            # Conditional: a row that is no longer idle is not ours to take.
-            cursor.execute(
-                f"UPDATE {_TARGETS} SET status = %s, settled_outcome = %s,"
-                f" tm_last_attempt = %s, tm_update = %s"
-                f" WHERE id IN ({placeholders(len(chosen))}) AND status = %s",
-                [
-                    TargetStatus.PROGRESSING,
-                    AttemptOutcome.PENDING,
-                    db_time(now),
-                    db_time(now),
-                    *target_keys,
-                    TargetStatus.IDLE,
-                ],
-            )
-            if cursor.rowcount != len(chosen):
-                raise _Contended
-            cursor.execute(
-                f"UPDATE {_DESTINATIONS} SET try_count = try_count + 1"
-                f" WHERE id IN ({placeholders(len(chosen))})",
-                [destination.pk for _, destination in chosen],
-            )
-            cursor.executemany(
-                f"INSERT INTO {_ATTEMPTS} (id, outdial_id, outdial_target_id,"
-                " destination_index, address, try_count, max_try_counts, outcome,"
-                " lease_expires, tm_start) VALUES"
-                " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [
-                    [
-                        db_id(claim_id),
-                        db_id(outdial.pk),
-                        target_key,
-                        destination.index,
-                        destination.target,
-                        destination.try_count + 1,
-                        max_try_counts,
-                        AttemptOutcome.PENDING,
-                        db_time(lease_expires),
-                        db_time(now),
-                    ]
-                    for claim_id, target_key, (_, destination) in zip(
-                        claim_ids, target_keys, chosen, strict=True
-                    )
-                ],
-            )
-    claims = []
-    for (target, destination), claim_id in zip(chosen, claim_ids, strict=True):
-        target.status = TargetStatus.PROGRESSING
-        target.settled_outcome = AttemptOutcome.PENDING
-        target.tm_last_attempt = target.tm_update = now
-        destination.try_count += 1
-        claims.append(
-            Claim(
-                claim_id=claim_id,
-                lease_expires=lease_expires,
-                destination_index=destination.index,
-                destination=destination,
-                try_count=destination.try_count,
-                target=target,
-            )
-        )
-    return claims
+def _claim(taken: dialing_sql.Taken) -> Claim:
+    destination = next(
+        d for d in taken.target.slots() if d and d.index == taken.destination_index
+    )
+    return Claim(
+        claim_id=taken.claim_id,
+        lease_expires=taken.lease_expires,
+        destination_index=destination.index,
+        destination=destination,
+        try_count=destination.try_count,
+        target=taken.target,
+    )
 
 
 def report_result(
@@ -470,14 +342,7 @@ def settle_if_overdue(outdial: Outdial) -> int:
     """
     overdue = getattr(outdial, "leases_overdue", None)
     if overdue is None:
-        # The same test as leases_overdue(), in SQL: every claim makes it.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT 1 FROM {_ATTEMPTS} WHERE outdial_id = %s AND outcome = %s"
-                " AND lease_expires <= %s LIMIT 1",
-                [db_id(outdial.pk), AttemptOutcome.PENDING, db_time(timezone.now())],
-            )
-            overdue = cursor.fetchone() is not None
+        overdue = dialing_sql.overdue(outdial.pk, timezone.now()).exists()
     if not overdue:
         return 0
     settled = settle_expired(outdial)
@@ -497,7 +362,7 @@ def settle_expired(outdial: Outdial | None = None, now: datetime | None = None) 
     while True:
         try:
             settled = _settle_batch(outdial, now)
-        except _Contended:
+        except dialing_sql.Contended:
             contended += 1
             if contended < _CLAIM_TRIES:
                 continue
@@ -527,7 +392,8 @@ def _settle_batch(outdial: Outdial | None, now: datetime) -> int:
             pk__in=[pk for pk, _, _ in rows], outcome=AttemptOutcome.PENDING
         ).update(outcome=AttemptOutcome.EXPIRED, tm_end=now)
         if settled != len(rows):
-            raise _Contended  # rolls back; the rows were locked, so never expected
+            # Rolls back; the rows were locked, so never expected.
+            raise dialing_sql.Contended
         try_counts: dict[uuid.UUID, dict[int, int]] = {}
         for target_id, index, count in Destination.objects.filter(
             outdial_target_id__in=[target_id for _, target_id, _ in rows]

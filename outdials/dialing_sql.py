@@ -1,0 +1,459 @@
+"""The claim and result statements: one round trip on PostgreSQL, the fewest
+statements on SQLite.
+
+A claim is every dialer's hot path. On PostgreSQL it is one statement of
+data-modifying CTEs sent in autocommit, so it is also its own transaction:
+pick (``FOR UPDATE SKIP LOCKED``), bump the chosen destination, mark the
+target, log the attempt and answer what the API returns, in one round trip.
+On SQLite (no data-modifying CTEs) it is one read and three writes inside the
+IMMEDIATE transaction, sent through the driver's own cursor.
+
+The eligibility rule is written once, as querysets (:func:`eligible`):
+``available()`` evaluates them, and the claim statement embeds their SQL,
+compiled once per database with placeholder values and cached; so the live
+rule, the status and the claim order come from the ORM, not from a string.
+"""
+
+import functools
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.dateparse import parse_datetime
+
+from .models import (
+    DESTINATION_SLOTS,
+    Attempt,
+    AttemptOutcome,
+    Destination,
+    OutdialTarget,
+    TargetStatus,
+)
+from .rawsql import db_id, db_time
+
+
+def room(maxima: Sequence[int]) -> Q:
+    """A destination with attempts left under ``maxima``."""
+    condition = Q()
+    for index, maximum in enumerate(maxima):
+        if maximum > 0:
+            condition |= Q(index=index, try_count__lt=maximum)
+    return condition
+
+
+def eligible(outdial_id, maxima: Sequence[int], cutoff) -> tuple[QuerySet, QuerySet]:
+    """The eligible targets of an outdial in claim order, as two querysets:
+    never attempted (oldest first), then attempted at or before ``cutoff``
+    (least recently first). Each follows the ``target_claim`` index; one
+    query ordering NULLs first would make PostgreSQL sort every idle row."""
+    base = (
+        OutdialTarget.objects.live()
+        .filter(outdial_id=outdial_id, status=TargetStatus.IDLE)
+        .filter(
+            Exists(
+                Destination.objects.filter(room(maxima), outdial_target=OuterRef("pk"))
+            )
+        )
+    )
+    fresh = base.filter(tm_last_attempt__isnull=True).order_by("tm_create")
+    retry = base.filter(tm_last_attempt__lte=cutoff).order_by(
+        "tm_last_attempt", "tm_create"
+    )
+    return fresh, retry
+
+
+def overdue(outdial_id, now) -> QuerySet:
+    """Open claims of the outdial whose lease has passed."""
+    return Attempt.objects.filter(
+        outdial_id=outdial_id, outcome=AttemptOutcome.PENDING, lease_expires__lte=now
+    )
+
+
+# --- compiling once -------------------------------------------------------------
+# Querysets are compiled with these stand-ins, whose database form is then
+# recognised among the compiled parameters: each becomes a slot filled per call.
+
+_OUTDIAL = uuid.UUID("0d1a1000-0000-4000-8000-00000000d1a1")
+_MAXIMA = tuple(900_000_001 + index for index in DESTINATION_SLOTS)
+_CUTOFF = datetime(2999, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+_NOW = datetime(2999, 6, 5, 4, 3, 2, 1, tzinfo=UTC)
+_LIMIT = 987_654_321
+
+
+@dataclass(frozen=True)
+class Statement:
+    """SQL and its parameters: constants, or names filled by :meth:`params`."""
+
+    sql: str
+    slots: tuple
+
+    def params(self, **values) -> list:
+        return [values[name] if name else value for name, value in self.slots]
+
+    def __add__(self, other: "Statement") -> "Statement":
+        return Statement(self.sql + other.sql, self.slots + other.slots)
+
+
+def _sql(text: str, *names: str) -> Statement:
+    """Hand-written SQL whose ``%s`` are filled by ``names`` in order."""
+    return Statement(text, tuple((name, None) for name in names))
+
+
+def _compiled(queryset: QuerySet, limit: str = "") -> Statement:
+    """A queryset's SQL with its stand-ins turned into named slots; its
+    ``LIMIT`` (sliced with the stand-in limit) becomes ``limit``, a
+    hand-written expression."""
+    with transaction.atomic():  # FOR UPDATE compiles only inside a transaction
+        sql, params = queryset.query.sql_with_params()
+    stand_ins = {db_id(_OUTDIAL): "outdial", db_time(_CUTOFF): "cutoff"}
+    stand_ins[db_time(_NOW)] = "now"
+    stand_ins.update({m: f"maximum_{i}" for i, m in enumerate(_MAXIMA)})
+    slots = []
+    for value in params:
+        name = stand_ins.get(value) if not isinstance(value, bool) else None
+        slots.append((name, None) if name else (None, value))
+    statement = Statement(sql, tuple(slots))
+    if limit:
+        marker = f"LIMIT {_LIMIT}"
+        head, found, tail = sql.partition(marker)
+        if not found or marker in tail:
+            raise RuntimeError(f"no single {marker} in {sql}")
+        # LIMIT follows every parameter of the WHERE and ORDER BY clauses.
+        statement = Statement(head, tuple(slots)) + _sql(limit, "limit")
+        statement += Statement(tail, ())
+    return statement
+
+
+def _quoted():
+    quote = connection.ops.quote_name
+    return (
+        quote(OutdialTarget._meta.db_table),
+        quote(Destination._meta.db_table),
+        quote(Attempt._meta.db_table),
+    )
+
+
+TARGET_FIELDS = [f for f in OutdialTarget._meta.concrete_fields]
+DESTINATION_FIELDS = [
+    Destination._meta.get_field(name)
+    for name in ("id", "index", "type", "target", "target_name", "name", "detail")
+] + [Destination._meta.get_field("try_count")]
+
+
+def _columns(fields, alias: str) -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(f.column)}" for f in fields)
+
+
+def _pick_prefix() -> Statement:
+    """``WITH overdue, fresh, retry, picked``: the eligible targets to take,
+    none while the outdial holds an overdue lease (that is swept first)."""
+    fresh, retry = eligible(_OUTDIAL, _MAXIMA, _CUTOFF)
+    if connection.features.has_select_for_update_skip_locked:
+        fresh = fresh.select_for_update(skip_locked=True, of=("self",))
+        retry = retry.select_for_update(skip_locked=True, of=("self",))
+    columns = ("pk", "tm_last_attempt", "tm_create")
+    fresh = fresh.values_list(*columns)[:_LIMIT]
+    retry = retry.values_list(*columns)[:_LIMIT]
+    due = overdue(_OUTDIAL, _NOW).values_list("pk")[:1]
+    held_back = "CASE WHEN (SELECT due FROM overdue) THEN 0 ELSE %s"
+    return (
+        _sql("WITH overdue AS MATERIALIZED (SELECT EXISTS (")
+        + _compiled(due)
+        + _sql(") AS due), fresh AS MATERIALIZED (")
+        + _compiled(fresh, f"LIMIT {held_back} END")
+        + _sql("), retry AS MATERIALIZED (")
+        + _compiled(retry, f"LIMIT {held_back} - (SELECT count(*) FROM fresh) END")
+        + _sql(
+            "), picked AS MATERIALIZED (SELECT * FROM fresh UNION ALL"
+            " SELECT * FROM retry)"
+        )
+    )
+
+
+@functools.cache
+def _claim_statement(vendor: str) -> Statement:
+    targets, destinations, attempts = _quoted()
+    if vendor != "postgresql":
+        # SQLite: the pick and every destination of the picked targets.
+        statement = _pick_prefix() + _sql(
+            f" SELECT (SELECT due FROM overdue), {_columns(TARGET_FIELDS, 't')},"
+            f" {_columns(DESTINATION_FIELDS, 'd')} FROM (SELECT 1) AS one"
+            f" LEFT JOIN (picked p JOIN {targets} t ON t.id = p.pk"
+            f" JOIN {destinations} d ON d.outdial_target_id = t.id) ON 1 = 1"
+            ' ORDER BY p.tm_last_attempt NULLS FIRST, p.tm_create, t.id, d."index"'
+        )
+        return _qmark(statement)
+    # The clock is read once every picked row is locked (``clock`` counts
+    # them first): an attempt never starts before the previous one on the
+    # same target ended. The destination is bumped only if it still has
+    # room, and the target and attempt follow only a bumped destination, so
+    # a row changed since the statement's snapshot is left unclaimed, never
+    # half-claimed.
+    under_maximum = 'd.try_count < (%s::int[])[d."index" + 1]'
+    slot = (
+        'json_build_array(d."index", d.type, d.target, d.target_name, d.name,'
+        ' d.detail, CASE WHEN d."index" = l.destination_index THEN l.try_count'
+        " ELSE d.try_count END)"
+    )
+    return _pick_prefix() + _sql(
+        ", clock AS MATERIALIZED (SELECT clock_timestamp() AS now"
+        " FROM (SELECT count(*) FROM picked) AS held),"
+        " chosen AS MATERIALIZED (SELECT DISTINCT ON (d.outdial_target_id) d.id"
+        f" FROM {destinations} d JOIN picked p ON d.outdial_target_id = p.pk"
+        f' WHERE {under_maximum} ORDER BY d.outdial_target_id, d."index"),'
+        f" bumped AS (UPDATE {destinations} d SET try_count = d.try_count + 1"
+        f" FROM chosen c WHERE d.id = c.id AND {under_maximum}"
+        ' RETURNING d.outdial_target_id, d."index", d.target, d.try_count),'
+        f" taken AS (UPDATE {targets} t SET status = %s, settled_outcome = %s,"
+        " tm_last_attempt = clock.now, tm_update = clock.now FROM bumped b, clock"
+        " WHERE t.id = b.outdial_target_id AND t.status = %s"
+        f" RETURNING {_columns(TARGET_FIELDS, 't')}),"
+        f" logged AS (INSERT INTO {attempts} (id, outdial_id, outdial_target_id,"
+        " destination_index, address, try_count, max_try_counts, outcome,"
+        " lease_expires, tm_start) SELECT gen_random_uuid(), tk.outdial_id,"
+        ' b.outdial_target_id, b."index", b.target, b.try_count,'
+        " to_jsonb(%s::int[]), %s, tk.tm_last_attempt + make_interval(secs => %s),"
+        " tk.tm_last_attempt FROM bumped b JOIN taken tk"
+        " ON tk.id = b.outdial_target_id RETURNING id, outdial_target_id,"
+        " destination_index, try_count, lease_expires)"
+        f" SELECT (SELECT due FROM overdue), {_columns(TARGET_FIELDS, 'tk')},"
+        " l.id, l.lease_expires, l.destination_index, l.try_count,"
+        f' (SELECT json_agg({slot} ORDER BY d."index") FROM {destinations} d'
+        " WHERE d.outdial_target_id = tk.id)"
+        " FROM (SELECT 1) AS one LEFT JOIN (taken tk JOIN logged l"
+        " ON l.outdial_target_id = tk.id JOIN picked p ON p.pk = tk.id) ON true"
+        " ORDER BY p.tm_last_attempt NULLS FIRST, p.tm_create",
+        "maxima",
+        "maxima",
+        "progressing",
+        "pending",
+        "idle",
+        "maxima",
+        "pending",
+        "lease_seconds",
+    )
+
+
+def _qmark(statement: Statement) -> Statement:
+    """For the sqlite3 driver's own cursor, which takes ``?``."""
+    from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
+
+    return Statement(
+        FORMAT_QMARK_REGEX.sub("?", statement.sql).replace("%%", "%"),
+        statement.slots,
+    )
+
+
+# --- values back from the drivers ---------------------------------------------
+
+
+def _uuid(value) -> uuid.UUID | None:
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    return uuid.UUID(value)
+
+
+def _time(value) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+_TARGET_NAMES = [f.attname for f in TARGET_FIELDS]
+_TARGET_KINDS = [
+    _uuid
+    if f.get_internal_type() in ("UUIDField", "ForeignKey")
+    else _time
+    if f.get_internal_type() == "DateTimeField"
+    else None
+    for f in TARGET_FIELDS
+]
+
+
+def target_from_row(values: Sequence) -> OutdialTarget:
+    converted = [
+        value if kind is None else kind(value)
+        for kind, value in zip(_TARGET_KINDS, values, strict=True)
+    ]
+    return OutdialTarget.from_db(connection.alias, _TARGET_NAMES, converted)
+
+
+_DESTINATION_NAMES = [
+    f.attname for f in DESTINATION_FIELDS
+]  # id, index, type, target, target_name, name, detail, try_count
+
+
+def _destination(target_id, values) -> Destination:
+    destination = Destination(outdial_target_id=target_id)
+    for name, value in zip(_DESTINATION_NAMES, values, strict=True):
+        setattr(destination, name, value)
+    destination._state.adding = False
+    destination._state.db = connection.alias
+    return destination
+
+
+def _attach(target: OutdialTarget, destinations: list[Destination]) -> None:
+    target._prefetched_objects_cache = {"destinations": destinations}
+
+
+@dataclass
+class Taken:
+    """One claimed target, as the claim statements answer it."""
+
+    claim_id: uuid.UUID
+    lease_expires: datetime
+    destination_index: int
+    target: OutdialTarget
+
+
+class Overdue(Exception):
+    """The outdial holds an overdue lease: sweep, then claim again."""
+
+
+class Contended(Exception):
+    """A conditional update matched fewer rows than were picked."""
+
+
+def claim_postgresql(outdial_id, maxima, limit, lease_seconds, cutoff) -> list[Taken]:
+    """One statement, in autocommit its own transaction."""
+    statement = _claim_statement("postgresql")
+    params = statement.params(
+        outdial=outdial_id,
+        cutoff=cutoff,
+        now=datetime.now(UTC),
+        limit=limit,
+        maxima=list(maxima),
+        lease_seconds=lease_seconds,
+        progressing=str(TargetStatus.PROGRESSING),
+        pending="",
+        idle=str(TargetStatus.IDLE),
+        **{f"maximum_{i}": m for i, m in enumerate(maxima)},
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, params)
+        rows = cursor.fetchall()
+    if rows[0][0]:
+        raise Overdue
+    width = len(TARGET_FIELDS)
+    taken = []
+    for row in rows:
+        if row[1] is None:
+            continue
+        target = target_from_row(row[1 : 1 + width])
+        claim_id, lease_expires, index, _, slots = row[1 + width :]
+        _attach(
+            target,
+            [_destination(target.pk, [None, *slot]) for slot in slots],
+        )
+        taken.append(Taken(claim_id, lease_expires, index, target))
+    return taken
+
+
+def claim_sqlite(outdial_id, maxima, limit, lease_seconds, cutoff, now_fn):
+    """One read and three writes, inside the IMMEDIATE transaction that
+    Django opens (SQLite's single write lock is held from its BEGIN)."""
+    statement = _claim_statement("sqlite")
+    targets, destinations, attempts = _quoted()
+    with transaction.atomic():
+        cursor = connection.connection.cursor()
+        try:
+            params = statement.params(
+                outdial=db_id(outdial_id),
+                cutoff=db_time(cutoff),
+                now=db_time(now_fn()),
+                limit=limit,
+                **{f"maximum_{i}": m for i, m in enumerate(maxima)},
+            )
+            rows = cursor.execute(statement.sql, params).fetchall()
+            if rows[0][0]:
+                raise Overdue
+            width = len(TARGET_FIELDS)
+            picked: list[OutdialTarget] = []
+            for row in rows:
+                if row[1] is None:
+                    continue
+                key = row[1]
+                if not picked or picked[-1]._key != key:
+                    target = target_from_row(row[1 : 1 + width])
+                    target._key = key
+                    _attach(target, [])
+                    picked.append(target)
+                picked[-1]._prefetched_objects_cache["destinations"].append(
+                    _destination(picked[-1].pk, row[1 + width :])
+                )
+            chosen = []
+            for target in picked:
+                for destination in target._prefetched_objects_cache["destinations"]:
+                    if destination.try_count < maxima[destination.index]:
+                        chosen.append((target, destination))
+                        break
+            if not chosen:
+                return []
+            # Read the clock after the write lock is ours: an attempt then
+            # never starts before the previous one on the same target ended.
+            now = now_fn()
+            stamp = db_time(now)
+            lease_expires = now + _seconds(lease_seconds)
+            keys = [target._key for target, _ in chosen]
+            marks = ", ".join("?" * len(chosen))
+            cursor.execute(
+                f"UPDATE {targets} SET status = ?, settled_outcome = ?,"
+                f" tm_last_attempt = ?, tm_update = ? WHERE id IN ({marks})"
+                " AND status = ?",
+                ["progressing", "", stamp, stamp, *keys, "idle"],
+            )
+            if cursor.rowcount != len(chosen):
+                raise Contended
+            cursor.execute(
+                f"UPDATE {destinations} SET try_count = try_count + 1"
+                f" WHERE id IN ({marks})",
+                [destination.pk for _, destination in chosen],
+            )
+            claim_ids = [uuid.uuid4() for _ in chosen]
+            maxima_json = json.dumps(list(maxima))
+            lease = db_time(lease_expires)
+            values = []
+            for claim_id, (target, destination) in zip(claim_ids, chosen, strict=True):
+                values += [
+                    claim_id.hex,
+                    db_id(outdial_id),
+                    target._key,
+                    destination.index,
+                    destination.target,
+                    destination.try_count + 1,
+                    maxima_json,
+                    "",
+                    lease,
+                    stamp,
+                ]
+            row_marks = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chosen))
+            cursor.execute(
+                f"INSERT INTO {attempts} (id, outdial_id, outdial_target_id,"
+                " destination_index, address, try_count, max_try_counts, outcome,"
+                f" lease_expires, tm_start) VALUES {row_marks}",
+                values,
+            )
+        finally:
+            cursor.close()
+    taken = []
+    for claim_id, (target, destination) in zip(claim_ids, chosen, strict=True):
+        del target._key
+        target.status = TargetStatus.PROGRESSING
+        target.settled_outcome = AttemptOutcome.PENDING
+        target.tm_last_attempt = target.tm_update = now
+        destination.try_count += 1
+        taken.append(Taken(claim_id, lease_expires, destination.index, target))
+    return taken
+
+
+def _seconds(seconds: int):
+    from datetime import timedelta
+
+    return timedelta(seconds=seconds)
