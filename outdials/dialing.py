@@ -238,6 +238,8 @@ def report_result(
     """
     if outcome not in RESULT_OUTCOMES:
         raise ValueError(f"not an outcome a dialer reports: {outcome!r}")
+    if connection.vendor == "postgresql":
+        return _report_in_one_statement(outdial, target_id, claim_id, outcome)
     target = None
     # Twice at most: a settle that loses a race judges again what the winner wrote.
     for _ in range(2):
@@ -278,6 +280,33 @@ def report_result(
                 target.status, target.settled_outcome = status, outcome
                 target.tm_update = now
                 return target
+    raise ClaimNotActive(
+        "CLAIM_NOT_ACTIVE", "This claim was settled at the same moment; try again."
+    )
+
+
+def _report_in_one_statement(outdial, target_id, claim_id, outcome) -> OutdialTarget:
+    """PostgreSQL: look, settle and answer in one round trip; the checks
+    below only interpret what the statement found."""
+    for _ in range(2):
+        now = timezone.now()
+        found = dialing_sql.settle_postgresql(
+            outdial.pk, target_id, claim_id, str(outcome), now
+        )
+        if found is None:
+            _refuse_unknown(outdial, target_id)
+        if found.settled:
+            return found.target
+        attempt = Attempt(
+            pk=claim_id, outcome=found.outcome, lease_expires=found.lease_expires
+        )
+        if attempt.outcome == outcome:
+            return found.target
+        _refuse_settled(attempt)
+        if attempt.lease_expires <= now:
+            settle_expired(outdial, now=now)
+            raise _expired(attempt)
+        # Open and unexpired, yet not settled: another result won the race.
     raise ClaimNotActive(
         "CLAIM_NOT_ACTIVE", "This claim was settled at the same moment; try again."
     )

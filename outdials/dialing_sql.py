@@ -492,3 +492,69 @@ def claim_sqlite(outdial_id, maxima, limit, lease_seconds, cutoff, now_fn):
         destination.try_count += 1
         taken.append(Taken(claim_id, lease_expires, destination.index, target))
     return taken
+
+
+@functools.cache
+def _result_statement() -> str:
+    targets, destinations, attempts = _quoted()
+    slot = (
+        'json_build_array(d."index", d.type, d.target, d.target_name, d.name,'
+        " d.detail, d.try_count)"
+    )
+    # The target's new status is judged as dialing._status_after judges it:
+    # idle while a destination has attempts left under the claim's maxima
+    # and the outcome reached nobody, else done.
+    return (
+        "WITH found AS MATERIALIZED (SELECT a.id, a.outcome, a.lease_expires,"
+        f" a.outdial_target_id FROM {attempts} a WHERE a.id = %s"
+        " AND a.outdial_id = %s AND a.outdial_target_id = %s),"
+        f" settled AS (UPDATE {attempts} a SET outcome = %s,"
+        " tm_end = clock_timestamp() FROM found f WHERE a.id = f.id"
+        " AND a.outcome = '' AND a.lease_expires > %s"
+        " RETURNING a.outdial_target_id, a.max_try_counts, a.tm_end),"
+        f" moved AS (UPDATE {targets} t SET status = CASE WHEN %s <> 'answered'"
+        f" AND EXISTS (SELECT 1 FROM {destinations} d"
+        " WHERE d.outdial_target_id = t.id"
+        ' AND d.try_count < (s.max_try_counts ->> d."index"::int)::int)'
+        " THEN 'idle' ELSE 'done' END, settled_outcome = %s, tm_update = s.tm_end"
+        " FROM settled s WHERE t.id = s.outdial_target_id"
+        " AND t.status = 'progressing'"
+        " RETURNING t.status, t.settled_outcome, t.tm_update)"
+        " SELECT f.outcome, f.lease_expires, (SELECT count(*) FROM settled),"
+        f" m.status, m.settled_outcome, m.tm_update, {_columns(TARGET_FIELDS, 't')},"
+        f' (SELECT json_agg({slot} ORDER BY d."index") FROM {destinations} d'
+        " WHERE d.outdial_target_id = t.id)"
+        f" FROM found f JOIN {targets} t ON t.id = f.outdial_target_id"
+        " LEFT JOIN moved m ON true"
+    )
+
+
+@dataclass
+class Settling:
+    """What the result statement found and did."""
+
+    outcome: str  # the attempt's outcome before this statement
+    lease_expires: datetime
+    settled: bool
+    target: OutdialTarget
+
+
+def settle_postgresql(outdial_id, target_id, claim_id, outcome, now) -> Settling | None:
+    """Settle an open, unexpired claim in one statement (autocommit: its own
+    transaction) and answer the target as it now stands; ``None`` when the
+    outdial has no such claim on that target."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _result_statement(),
+            [claim_id, outdial_id, target_id, outcome, now, outcome, outcome],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    previous, lease_expires, settled, status, settled_outcome, tm_update = row[:6]
+    target = target_from_row(row[6:-1])
+    _attach(target, [_destination(target.pk, [None, *slot]) for slot in row[-1]])
+    if status is not None:
+        target.status, target.settled_outcome = status, settled_outcome
+        target.tm_update = tm_update
+    return Settling(previous, lease_expires, bool(settled), target)
