@@ -52,7 +52,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from . import dialing_sql, metrics
+from . import dialing_sql, metrics, statistics
 from .models import (
     DESTINATION_SLOTS,
     Attempt,
@@ -627,5 +627,6 @@ def override_status(queryset: QuerySet, status: str) -> tuple[int, int]:
     changed = queryset.exclude(status__in=[TargetStatus.PROGRESSING, status]).update(
         status=status, settled_outcome=AttemptOutcome.PENDING, tm_update=timezone.now()
     )
+    statistics.refresh_after_bulk_write(changed, OutdialTarget)
     skipped = queryset.filter(status=TargetStatus.PROGRESSING).count()
     return changed, skipped

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from . import statistics
 from .models import Destination, Outdial, OutdialTarget, TargetStatus
 
 
@@ -74,6 +75,7 @@ def soft_delete_targets(queryset) -> tuple[int, int]:
     deleted = live.exclude(status=TargetStatus.PROGRESSING).update(
         tm_delete=now, tm_update=now
     )
+    statistics.refresh_after_bulk_write(deleted, OutdialTarget)
     return deleted, live.filter(status=TargetStatus.PROGRESSING).count()
 
 

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from .. import metrics, validators
+from .. import metrics, statistics, validators
 from ..models import (
     Attempt,
     Destination,
@@ -119,6 +119,7 @@ def import_csv(
         }
         with transaction.atomic():
             write(outdial, plan, started=started, options=options, progress=progress)
+    statistics.refresh_after_bulk_write(plan.report.created, OutdialTarget, Destination)
     return plan.report
 
 
@@ -148,5 +149,6 @@ def undo_import(batch: ImportBatch) -> UndoResult:
         kept = live.count()
         locked.tm_undo = now
         locked.save(update_fields=["tm_undo"])
+    statistics.refresh_after_bulk_write(deleted, OutdialTarget)
     batch.tm_undo = now
     return UndoResult(deleted=deleted, kept=kept)
