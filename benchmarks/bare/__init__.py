@@ -1,0 +1,1 @@
+"""The framework-free floor of the read path (``read_path``): a bare WSGI app."""
