@@ -148,6 +148,7 @@ def _literal(value) -> str:
     raise RuntimeError(f"no literal for {value!r}")
 
 
+@functools.cache
 def _quoted():
     quote = connection.ops.quote_name
     return (
