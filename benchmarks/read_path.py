@@ -105,8 +105,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(database_url: str, app: str = "outdialsite.wsgi"):
-    """``app`` served as ``make run`` serves the service: 2 sync workers."""
+def gunicorn(
+    database_url: str,
+    app: str = "outdialsite.wsgi",
+    config: str = "outdialsite/gunicorn.conf.py",
+):
+    """``app`` served with 2 sync workers; the service as ``make run`` serves
+    it, a floor with its own ``config``."""
     port = free_port()
     log = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen(
@@ -120,7 +125,7 @@ def gunicorn(database_url: str, app: str = "outdialsite.wsgi"):
             "--workers",
             str(WORKERS),
             "--config",
-            "outdialsite/gunicorn.conf.py",
+            config,
         ],
         cwd=ROOT,
         env=server_env(database_url),
@@ -280,7 +285,11 @@ def run_one(kind: str, url: str, quick: bool) -> list:
         first = f"/v1.0/outdials/{outdial}/targets?page_size=100"
         with (
             gunicorn(database_url) as port,
-            gunicorn(database_url, "benchmarks.bare.app:application") as bare,
+            gunicorn(
+                database_url,
+                "benchmarks.bare.app:application",
+                "benchmarks/bare/gunicorn.conf.py",
+            ) as bare,
         ):
             kinds = (("api", port, ""), ("floor", port, "/bench-floor"))
             kinds += (("bare", bare, ""),)

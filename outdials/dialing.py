@@ -296,6 +296,7 @@ def _report_in_one_statement(outdial, target_id, claim_id, outcome) -> OutdialTa
         if found is None:
             _refuse_unknown(outdial, target_id)
         if found.settled:
+            metrics.settle_on_commit(outcome)
             return found.target
         attempt = Attempt(
             pk=claim_id, outcome=found.outcome, lease_expires=found.lease_expires
