@@ -40,6 +40,14 @@ def env_int(name: str, default: int) -> int:
         ) from None
 
 
+def env_choice(name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (the first is the default)."""
+    raw = (os.environ.get(name) or "").strip().lower() or choices[0]
+    if raw not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}")
+    return raw
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -253,6 +261,8 @@ OUTDIALS = {
     "API_RATE": os.environ.get("OUTDIALS_API_RATE", ""),
     # Proxies in front that append to X-Forwarded-For; 0 trusts none of it.
     "TRUSTED_PROXIES": env_int("OUTDIALS_TRUSTED_PROXIES", 0),
+    # Times on the wire: "seed" (the tutorial's) or "rfc3339" (VoIPbin's now).
+    "WIRE_TIMES": env_choice("OUTDIALS_WIRE_TIMES", ("seed", "rfc3339")),
 }
 
 # Caches. The sign-in throttle and the API rate limit must be shared by every

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import BooleanField, Expression, F, QuerySet
 
-from ..timestamps import format_ts, parse_ts
+from ..timestamps import format_token, parse_ts
 from .errors import APIError
 
 
@@ -103,7 +103,7 @@ def before_token(queryset: QuerySet, token: str) -> QuerySet:
 
 def token_of(item) -> str:
     """A token that points exactly at ``item`` (time and id)."""
-    return f"{format_ts(item.tm_create)},{item.pk}"
+    return f"{format_token(item.tm_create)},{item.pk}"
 
 
 def paginate(request, queryset: QuerySet) -> Page:
@@ -121,7 +121,7 @@ def page_of(rows: list, size: int) -> Page:
         return Page([], "")
     items = rows[:size]
     last = items[-1]
-    next_token = format_ts(last.tm_create)
+    next_token = format_token(last.tm_create)
     if len(rows) > size and rows[size].tm_create == last.tm_create:
         next_token = f"{next_token},{last.pk}"
     return Page(items, next_token)

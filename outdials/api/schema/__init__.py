@@ -19,6 +19,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
+from ... import timestamps
 from .. import views
 from . import core, dialing, importing  # noqa: F401  (they describe the views)
 from .components import ERROR_STATUSES  # noqa: F401  (ENUM_NAME_OVERRIDES)
@@ -52,6 +53,8 @@ def documented_endpoints(endpoints, **kwargs):
     return kept
 
 
+_SEED_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
+
 REQUEST_ID_HEADER = {
     "description": "The request's id, also in an error's `request_id`.",
     "schema": {"type": "string"},
@@ -72,7 +75,26 @@ def finish_document(result, generator, request, public):
                 if status == "429":
                     headers["Retry-After"] = RETRY_AFTER_HEADER
     result["servers"] = [{"url": "/", "description": "This server"}]
+    if timestamps.mode() == timestamps.RFC3339:
+        _examples_in_rfc3339(result)
     return result
+
+
+def _examples_in_rfc3339(node, key: str = "") -> object:
+    """The seed's times in the examples, as the rfc3339 mode writes them."""
+    if isinstance(node, dict):
+        for name, value in node.items():
+            node[name] = _examples_in_rfc3339(value, name)
+    elif isinstance(node, list):
+        node[:] = [_examples_in_rfc3339(value, key) for value in node]
+    elif isinstance(node, str) and _SEED_TIME.fullmatch(node):
+        if node == timestamps.SENTINEL:
+            return None
+        value = timestamps.parse_ts(node)
+        if key == "next_page_token":
+            return timestamps.format_token(value)
+        return timestamps.format_rfc3339(value)
+    return node
 
 
 # --- the served document and its viewers (local files, no CDN) -----------------

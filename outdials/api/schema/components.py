@@ -13,11 +13,11 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
-    extend_schema_field,
     extend_schema_serializer,
 )
 from rest_framework import serializers
 
+from ... import timestamps
 from ...models import DestinationType, TargetStatus
 from ..errors import STATUS_OF_HTTP
 
@@ -156,16 +156,32 @@ class AddressScheme(OpenApiSerializerExtension):
 TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$"
 
 
-@extend_schema_field(
-    {
-        "type": "string",
-        "pattern": TIMESTAMP_PATTERN,
-        "example": "2022-04-28 01:41:40.503790",
-        "description": "UTC; `9999-01-01 00:00:00.000000` when it has not happened.",
-    }
-)
 class TimestampField(serializers.CharField):
-    pass
+    """A time as ``timestamps.format_ts`` writes it in the mode that is on."""
+
+
+class TimestampScheme(OpenApiSerializerFieldExtension):
+    """The document describes the wire times of the mode that is on
+    (``OUTDIALS_WIRE_TIMES``), read when the document is generated."""
+
+    target_class = TimestampField
+
+    def map_serializer_field(self, auto_schema, direction):
+        if timestamps.mode() == timestamps.RFC3339:
+            return {
+                "type": "string",
+                "format": "date-time",
+                "nullable": True,
+                "example": "2022-04-28T01:41:40.50379Z",
+                "description": "RFC 3339, UTC; `null` when it has not happened.",
+            }
+        return {
+            "type": "string",
+            "pattern": TIMESTAMP_PATTERN,
+            "example": "2022-04-28 01:41:40.503790",
+            "description": "UTC; `9999-01-01 00:00:00.000000` when it has not "
+            "happened.",
+        }
 
 
 class AddressOut(serializers.Serializer):
