@@ -224,11 +224,8 @@ REST_FRAMEWORK = {
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": (
         "outdials.api.renderers.JSONFallbackNegotiation"
     ),
-    "DEFAULT_PARSER_CLASSES": [
-        "outdials.api.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON whatever the Content-Type says (SPEC §2); the CSV import has its own.
+    "DEFAULT_PARSER_CLASSES": ["outdials.api.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "outdials.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

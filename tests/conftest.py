@@ -113,6 +113,17 @@ def target(outdial):
 STATUS_OF_HTTP = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 404: "NOT_FOUND"}
 
 
+def by_field(details: list) -> dict[str, list[str]]:
+    """VoIPbin's ``details`` array of ``{"field", "message"}`` as
+    ``{field: [messages]}``, for comparing."""
+    assert isinstance(details, list), details
+    found: dict[str, list[str]] = {}
+    for item in details:
+        assert set(item) == {"field", "message"}, item
+        found.setdefault(item["field"], []).append(item["message"])
+    return found
+
+
 def assert_error(response, http_status: int, reason: str, status: str = "") -> dict:
     """``response`` is the SPEC §5 envelope with this code and reason; returns
     its ``error`` object (for checking message and details)."""

@@ -11,7 +11,7 @@ from django.utils import timezone
 from outdials import credentials
 from outdials.models import AccessKey, Outdial
 from outdials.timestamps import SENTINEL, format_ts, parse_ts
-from tests.conftest import assert_error
+from tests.conftest import assert_error, by_field
 
 KEY_FIELDS = [
     "id",
@@ -181,8 +181,8 @@ def test_the_server_managed_fields_are_ignored_on_create(api, alice, bob):
 )
 def test_it_rejects_bad_fields_on_create(api, payload, field, message):
     response = api.post(url(), payload, format="json")
-    error = assert_error(response, 400, "INVALID_FIELD")
-    assert error["details"] == {field: [message]}
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
+    assert by_field(error["details"]) == {field: [message]}
     assert not AccessKey.objects.exists()
 
 
@@ -259,15 +259,15 @@ def test_it_updates_name_and_detail_only(api, key):
 def test_an_update_rejects_bad_fields(api, key):
     access_key, _ = key
     response = api.put(url(access_key), {"name": ["x"]}, format="json")
-    error = assert_error(response, 400, "INVALID_FIELD")
-    assert error["details"] == {"name": ["must be a string."]}
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
+    assert by_field(error["details"]) == {"name": ["must be a string."]}
     access_key.refresh_from_db()
     assert access_key.name == "ci" and access_key.tm_update is None
 
 
 def test_patch_is_not_an_update(api, key):
     response = api.patch(url(key[0]), {"name": "x"}, format="json")
-    assert_error(response, 405, "METHOD_NOT_ALLOWED", "UNIMPLEMENTED")
+    assert_error(response, 404, "ROUTE_NOT_FOUND")
 
 
 # --- delete, expiry ---------------------------------------------------------
@@ -287,8 +287,8 @@ def test_a_deleted_key_no_longer_authenticates(anon, api, key):
     assert anon.get("/v1.0/outdials").status_code == 401
     # Still readable by id; no longer changeable.
     assert api.get(url(access_key)).json() == body
-    assert_error(api.put(url(access_key), {"name": "x"}), 404, "ACCESS_KEY_NOT_FOUND")
-    assert_error(api.delete(url(access_key)), 404, "ACCESS_KEY_NOT_FOUND")
+    assert_error(api.put(url(access_key), {"name": "x"}), 404, "ACCESSKEY_NOT_FOUND")
+    assert_error(api.delete(url(access_key)), 404, "ACCESSKEY_NOT_FOUND")
 
 
 def test_a_key_can_delete_itself(anon, key):
@@ -306,7 +306,7 @@ def test_an_expired_key_no_longer_authenticates(anon, key):
     access_key.tm_expire = timezone.now() - timedelta(microseconds=1)
     access_key.save()
     response = anon.get("/v1.0/outdials", HTTP_AUTHORIZATION=f"Bearer {secret}")
-    assert_error(response, 401, "UNAUTHENTICATED")
+    assert_error(response, 401, "INVALID_CREDENTIALS")
 
 
 def test_a_wrong_or_altered_key_does_not_authenticate(anon, key):
@@ -323,7 +323,7 @@ def test_another_customers_key_is_a_404_like_a_missing_one(api, bobs_key):
     missing = f"/v1.0/accesskeys/{uuid.uuid4()}"
     for method, payload in (("get", None), ("put", {"name": "x"}), ("delete", None)):
         response = getattr(api, method)(url(access_key), payload, format="json")
-        assert_error(response, 404, "ACCESS_KEY_NOT_FOUND")
+        assert_error(response, 404, "ACCESSKEY_NOT_FOUND")
         assert without_request_id(response) == without_request_id(
             getattr(api, method)(missing, payload, format="json")
         )
@@ -337,11 +337,11 @@ def test_a_non_uuid_key_id_is_a_400(api):
     for method in ("get", "put", "delete"):
         response = getattr(api, method)("/v1.0/accesskeys/123", {}, format="json")
         error = assert_error(response, 400, "INVALID_ID")
-        assert error["message"] == "id must be a UUID."
+        assert error["message"] == "The provided id is not a valid UUID."
 
 
 def test_a_missing_key_is_a_404(api):
     error = assert_error(
-        api.get(f"/v1.0/accesskeys/{uuid.uuid4()}"), 404, "ACCESS_KEY_NOT_FOUND"
+        api.get(f"/v1.0/accesskeys/{uuid.uuid4()}"), 404, "ACCESSKEY_NOT_FOUND"
     )
     assert error["message"] == "The access key was not found."

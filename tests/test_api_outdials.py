@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from outdials.models import NIL_UUID, Outdial
 from outdials.timestamps import SENTINEL, format_ts
-from tests.conftest import assert_error
+from tests.conftest import assert_error, by_field
 from tests.test_seed_tutorial import OUTDIAL_KEYS
 
 CAMPAIGN = "7f1c5b2e-2a9a-4c48-9d0e-3f2a1b4c5d6e"
@@ -115,9 +115,9 @@ def test_it_ignores_server_managed_and_unknown_keys_on_create(api, alice, bob):
 )
 def test_it_rejects_bad_fields_on_create(api, payload, field, message):
     response = api.post(url(), payload, format="json")
-    error = assert_error(response, 400, "INVALID_FIELD")
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
     assert error["message"] == f"{field}: {message}"
-    assert error["details"] == {field: [message]}
+    assert by_field(error["details"]) == {field: [message]}
     assert not Outdial.objects.exists()
 
 
@@ -134,8 +134,8 @@ def test_it_accepts_values_at_the_limits(api):
 
 def test_it_names_every_bad_field(api):
     response = api.post(url(), {"name": 5, "detail": 6}, format="json")
-    error = assert_error(response, 400, "INVALID_FIELD")
-    assert error["details"] == {
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
+    assert by_field(error["details"]) == {
         "name": ["must be a string."],
         "detail": ["must be a string."],
     }
@@ -223,7 +223,7 @@ def test_a_non_uuid_id_is_a_400(api, bad_id):
     for method in ("get", "put", "delete"):
         response = getattr(api, method)(f"/v1.0/outdials/{bad_id}", format="json")
         error = assert_error(response, 400, "INVALID_ID")
-        assert error["message"] == "id must be a UUID."
+        assert error["message"] == "The provided id is not a valid UUID."
     for suffix in ("campaign_id", "data"):
         response = api.put(f"/v1.0/outdials/{bad_id}/{suffix}", {}, format="json")
         assert_error(response, 400, "INVALID_ID")
@@ -319,21 +319,25 @@ def test_an_update_ignores_server_managed_keys(api, alice, bob, outdial):
 
 def test_an_update_rejects_wrong_types(api, outdial):
     error = assert_error(
-        api.put(url(outdial), {"name": 5}, format="json"), 400, "INVALID_FIELD"
+        api.put(url(outdial), {"name": 5}, format="json"), 400, "INVALID_ARGUMENT"
     )
-    assert error["details"] == {"name": ["must be a string."]}
+    assert by_field(error["details"]) == {"name": ["must be a string."]}
     error = assert_error(
         api.put(url(outdial), {"detail": "d" * 2001}, format="json"),
         400,
-        "INVALID_FIELD",
+        "INVALID_ARGUMENT",
     )
-    assert error["details"] == {"detail": ["must be at most 2000 characters."]}
+    assert by_field(error["details"]) == {
+        "detail": ["must be at most 2000 characters."]
+    }
     outdial.refresh_from_db()
     assert outdial.tm_update is None
 
 
 def test_it_sets_the_campaign_id(api, outdial):
-    response = api.put(url(outdial, "/campaign_id"), {"campaign_id": CAMPAIGN})
+    response = api.put(
+        url(outdial, "/campaign_id"), {"campaign_id": CAMPAIGN}, format="json"
+    )
     assert response.status_code == 200
     assert response.json()["campaign_id"] == CAMPAIGN
     outdial.refresh_from_db()
@@ -360,8 +364,8 @@ def test_it_detaches_the_campaign_with_the_nil_uuid(api, outdial):
 )
 def test_the_campaign_id_must_be_a_uuid(api, outdial, payload, message):
     response = api.put(url(outdial, "/campaign_id"), payload, format="json")
-    error = assert_error(response, 400, "INVALID_FIELD")
-    assert error["details"] == {"campaign_id": [message]}
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
+    assert by_field(error["details"]) == {"campaign_id": [message]}
 
 
 def test_it_sets_the_data(api, outdial):
@@ -382,8 +386,8 @@ def test_it_sets_the_data(api, outdial):
 )
 def test_the_data_must_be_a_string_within_its_limit(api, outdial, payload, message):
     response = api.put(url(outdial, "/data"), payload, format="json")
-    error = assert_error(response, 400, "INVALID_FIELD")
-    assert error["details"] == {"data": [message]}
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
+    assert by_field(error["details"]) == {"data": [message]}
     outdial.refresh_from_db()
     assert outdial.data == ""
 

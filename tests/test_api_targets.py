@@ -11,7 +11,7 @@ from django.utils import timezone
 from outdials import credentials, targets
 from outdials.models import Destination, Outdial, OutdialTarget
 from outdials.timestamps import SENTINEL, format_ts
-from tests.conftest import assert_error, tel
+from tests.conftest import assert_error, by_field, tel
 
 TARGET_KEYS = (
     ["id", "outdial_id", "name", "detail", "data", "status"]
@@ -249,21 +249,21 @@ def test_it_ignores_server_managed_keys_on_create(api, outdial, bobs_outdial):
 )
 def test_it_rejects_bad_fields_on_create(api, outdial, payload, field, message):
     response = post(api, outdial, **payload)
-    error = assert_error(response, 400, "INVALID_FIELD")
-    assert error["details"] == {field: [message]}
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
+    assert by_field(error["details"]) == {field: [message]}
     assert error["message"] == f"{field}: {message}"
     assert not OutdialTarget.objects.exists() and not Destination.objects.exists()
 
 
 def test_destination_0_is_required(api, outdial):
     response = api.post(url(outdial), {"name": "x"}, format="json")
-    error = assert_error(response, 400, "INVALID_FIELD")
-    assert error["details"] == {"destination_0": ["This field is required."]}
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
+    assert by_field(error["details"]) == {"destination_0": ["This field is required."]}
     response = api.post(
         url(outdial), {"destination_1": SEED_TEL}, format="json"
     )  # a later slot does not stand in for slot 0
-    error = assert_error(response, 400, "INVALID_FIELD")
-    assert error["details"] == {"destination_0": ["This field is required."]}
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
+    assert by_field(error["details"]) == {"destination_0": ["This field is required."]}
     assert not OutdialTarget.objects.exists()
 
 
@@ -294,8 +294,8 @@ def test_it_rejects_invalid_tel_numbers_naming_the_slot(api, outdial, number, me
         destination_1={"type": "sip", "target": "sip:a@pbx.example.com"},
         destination_2={"type": "tel", "target": number},
     )
-    error = assert_error(response, 400, "INVALID_FIELD")
-    assert error["details"] == {"destination_2.target": [message]}
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
+    assert by_field(error["details"]) == {"destination_2.target": [message]}
     assert not OutdialTarget.objects.exists()
 
 
@@ -303,8 +303,8 @@ def test_unassigned_numbers_pass_unless_strict(api, outdial):
     assert post(api, outdial).status_code == 200  # +15559876543, as in the seed
     with strict_numbers():
         response = post(api, outdial)
-        error = assert_error(response, 400, "INVALID_FIELD")
-        assert error["details"] == {
+        error = assert_error(response, 400, "INVALID_ARGUMENT")
+        assert by_field(error["details"]) == {
             "destination_0.target": [
                 "+15559876543 is not an assigned phone number (strict mode)."
             ]
@@ -343,8 +343,8 @@ def test_unassigned_numbers_pass_unless_strict(api, outdial):
 )
 def test_it_rejects_bad_sip_and_email_addresses(api, outdial, address, message):
     response = post(api, outdial, destination_4=address)
-    error = assert_error(response, 400, "INVALID_FIELD")
-    assert error["details"] == {"destination_4.target": [message]}
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
+    assert by_field(error["details"]) == {"destination_4.target": [message]}
 
 
 def test_it_names_every_bad_slot(api, outdial):
@@ -354,8 +354,11 @@ def test_it_names_every_bad_slot(api, outdial):
         destination_0={"type": "tel", "target": "123"},
         destination_1={"type": "fax", "target": "x"},
     )
-    error = assert_error(response, 400, "INVALID_FIELD")
-    assert set(error["details"]) == {"destination_0.target", "destination_1.type"}
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
+    assert set(by_field(error["details"])) == {
+        "destination_0.target",
+        "destination_1.type",
+    }
 
 
 def test_it_does_not_create_targets_in_another_customers_outdial(api, bobs_outdial):
@@ -394,7 +397,7 @@ def test_a_target_under_another_outdial_is_a_404(api, alice, outdial, target):
     other = Outdial.objects.create(customer=alice.customer, name="other")
     for method in ("get", "delete"):
         response = getattr(api, method)(url(other, target))
-        assert_error(response, 404, "TARGET_NOT_FOUND")
+        assert_error(response, 404, "OUTDIAL_TARGET_NOT_FOUND")
     target.refresh_from_db()
     assert target.tm_delete is None
 
@@ -407,7 +410,7 @@ def test_another_customers_target_is_a_404_like_a_missing_one(
     for method in ("get", "delete"):
         for path in (url(bobs_outdial, bobs), f"{url(outdial)}/{bobs.id}"):
             response = getattr(api, method)(path)
-            assert_error(response, 404, "TARGET_NOT_FOUND")
+            assert_error(response, 404, "OUTDIAL_TARGET_NOT_FOUND")
             assert body_without_request_id(response) == body_without_request_id(
                 getattr(api, method)(missing)
             )
@@ -423,10 +426,10 @@ def test_non_uuid_ids_are_a_400(api, outdial, target):
     for method in ("get", "delete"):
         response = getattr(api, method)(f"{url(outdial)}/not-a-uuid")
         error = assert_error(response, 400, "INVALID_ID")
-        assert error["message"] == "target_id must be a UUID."
+        assert error["message"] == "The provided target_id is not a valid UUID."
         response = getattr(api, method)(f"/v1.0/outdials/nope/targets/{target.id}")
         error = assert_error(response, 400, "INVALID_ID")
-        assert error["message"] == "id must be a UUID."
+        assert error["message"] == "The provided id is not a valid UUID."
     for method in ("get", "post"):
         response = getattr(api, method)(
             "/v1.0/outdials/nope/targets", {}, format="json"
@@ -437,7 +440,7 @@ def test_non_uuid_ids_are_a_400(api, outdial, target):
 def test_targets_have_no_update_endpoint(api, outdial, target):
     for method in ("put", "patch", "post"):
         response = getattr(api, method)(url(outdial, target), {}, format="json")
-        assert_error(response, 405, "METHOD_NOT_ALLOWED", status="UNIMPLEMENTED")
+        assert_error(response, 404, "ROUTE_NOT_FOUND")
 
 
 # --- delete -----------------------------------------------------------------
@@ -459,7 +462,7 @@ def test_it_soft_deletes_a_target(api, outdial, target):
 
 def test_a_deleted_target_cannot_be_deleted_again(api, outdial, target):
     first = api.delete(url(outdial, target)).json()
-    assert_error(api.delete(url(outdial, target)), 404, "TARGET_NOT_FOUND")
+    assert_error(api.delete(url(outdial, target)), 404, "OUTDIAL_TARGET_NOT_FOUND")
     assert api.get(url(outdial, target)).json() == first
 
 
@@ -477,7 +480,7 @@ def test_a_target_being_dialed_cannot_be_deleted(api, outdial, target):
 def test_targets_of_a_deleted_outdial_stay_readable_by_id(api, outdial, target):
     api.delete(f"/v1.0/outdials/{outdial.id}")
     assert api.get(url(outdial, target)).json()["id"] == str(target.id)
-    assert_error(api.delete(url(outdial, target)), 404, "TARGET_NOT_FOUND")
+    assert_error(api.delete(url(outdial, target)), 404, "OUTDIAL_TARGET_NOT_FOUND")
     assert_error(api.get(url(outdial)), 404, "OUTDIAL_NOT_FOUND")
 
 
@@ -553,9 +556,11 @@ def test_the_status_filter_combines_with_paging(api, outdial):
 @pytest.mark.parametrize("status", ["IDLE", "paused", "idle,done", "\x00"])
 def test_an_invalid_status_filter_is_a_400(api, outdial, status):
     response = api.get(url(outdial), {"status": status})
-    error = assert_error(response, 400, "INVALID_FIELD")
-    assert list(error["details"]) == ["status"]
-    assert "is not one of the available choices" in error["details"]["status"][0]
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
+    assert list(by_field(error["details"])) == ["status"]
+    assert (
+        "is not one of the available choices" in by_field(error["details"])["status"][0]
+    )
 
 
 # --- query counts -----------------------------------------------------------
@@ -667,4 +672,4 @@ def test_a_target_deleted_meanwhile_is_a_404(api, outdial, target, monkeypatch):
         return found
 
     monkeypatch.setattr(views, "target_of", read_then_deleted)
-    assert_error(api.delete(url(outdial, target)), 404, "TARGET_NOT_FOUND")
+    assert_error(api.delete(url(outdial, target)), 404, "OUTDIAL_TARGET_NOT_FOUND")

@@ -11,9 +11,13 @@ from django.utils import timezone
 
 from outdials import credentials
 from outdials.models import Customer, Outdial, User
-from tests.conftest import PASSWORD, assert_error
+from tests.conftest import PASSWORD, assert_error, by_field
 
-UNAUTHENTICATED = "Sign in first: send a valid token or access key."
+# VoIPbin's two 401 reasons (bin-api-manager/lib/middleware/authenticate.go).
+UNAUTHENTICATED = {
+    "AUTHENTICATION_REQUIRED": "Authentication is required.",
+    "INVALID_CREDENTIALS": "The provided credentials are invalid.",
+}
 
 
 def login(client, username="alice", password=PASSWORD):
@@ -40,9 +44,9 @@ def claims_for(user, **changes) -> dict:
     return {key: value for key, value in claims.items() if value is not None}
 
 
-def assert_unauthenticated(response):
-    error = assert_error(response, 401, "UNAUTHENTICATED")
-    assert error["message"] == UNAUTHENTICATED
+def assert_unauthenticated(response, reason: str = "INVALID_CREDENTIALS"):
+    error = assert_error(response, 401, reason)
+    assert error["message"] == UNAUTHENTICATED[reason]
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
@@ -86,7 +90,7 @@ def test_the_login_token_works_in_every_carrier(anon, alice, alices_outdial):
     token = login(anon).json()["token"]
     assert names_seen(anon.get("/v1.0/outdials")) == ["alice's list"]  # cookie
     anon.cookies.clear()
-    assert_unauthenticated(anon.get("/v1.0/outdials"))
+    assert_unauthenticated(anon.get("/v1.0/outdials"), "AUTHENTICATION_REQUIRED")
     assert names_seen(anon.get("/v1.0/outdials", {"token": token})) == ["alice's list"]
     assert names_seen(
         anon.get("/v1.0/outdials", HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -151,8 +155,8 @@ def test_a_user_without_a_customer_cannot_use_the_api(anon, db):
 )
 def test_login_rejects_bad_input(anon, alice, payload, details):
     response = anon.post("/auth/login", payload, format="json")
-    error = assert_error(response, 400, "INVALID_FIELD")
-    assert error["details"] == details
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
+    assert by_field(error["details"]) == details
 
 
 def test_login_rejects_malformed_json(anon, alice):
@@ -162,16 +166,18 @@ def test_login_rejects_malformed_json(anon, alice):
     assert_error(response, 400, "INVALID_JSON_BODY")
 
 
-def test_login_accepts_a_form_post(anon, alice):
+def test_login_refuses_a_form_post_as_not_json(anon, alice):
+    """Bodies are JSON whatever their Content-Type says (SPEC §2): a form
+    signs nobody in and sets no cookie."""
     response = anon.post("/auth/login", {"username": "alice", "password": PASSWORD})
-    assert response.status_code == 200
-    assert response.json()["username"] == "alice"
+    assert_error(response, 400, "INVALID_JSON_BODY")
+    assert "token" not in response.cookies
 
 
 def test_login_only_takes_post(anon, alice):
     for method in ("get", "put", "delete"):
         response = getattr(anon, method)("/auth/login")
-        assert_error(response, 405, "METHOD_NOT_ALLOWED", "UNIMPLEMENTED")
+        assert_error(response, 404, "ROUTE_NOT_FOUND")
 
 
 def test_login_needs_no_credentials_and_ignores_bad_ones(anon, alice):
@@ -194,8 +200,11 @@ def test_no_credential_is_a_401(anon, alice):
         f"/v1.0/outdials/{uuid.uuid4()}",
         "/v1.0/accesskeys",
     ):
-        assert_unauthenticated(anon.get(path))
-    assert_unauthenticated(anon.post("/v1.0/outdials", {"name": "x"}, format="json"))
+        assert_unauthenticated(anon.get(path), "AUTHENTICATION_REQUIRED")
+    assert_unauthenticated(
+        anon.post("/v1.0/outdials", {"name": "x"}, format="json"),
+        "AUTHENTICATION_REQUIRED",
+    )
     assert not Outdial.objects.exists()
 
 
@@ -283,7 +292,9 @@ def test_empty_carriers_are_skipped(anon, alice, alices_outdial):
     "header", ["Basic YWxpY2U6cGFzc3dvcmQ=", "Bearer", "Bearer   ", "Token abc"]
 )
 def test_other_authorization_schemes_do_not_authenticate(anon, alice, header):
-    assert_unauthenticated(anon.get("/v1.0/outdials", HTTP_AUTHORIZATION=header))
+    assert_unauthenticated(
+        anon.get("/v1.0/outdials", HTTP_AUTHORIZATION=header), "AUTHENTICATION_REQUIRED"
+    )
 
 
 # --- bad tokens -------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.utils import timezone
 from outdials import dialing, targets
 from outdials.models import Attempt, Destination, OutdialTarget
 from outdials.timestamps import SENTINEL, format_ts, parse_ts
-from tests.conftest import assert_error, tel
+from tests.conftest import assert_error, by_field, tel
 
 CLAIM_KEYS = [
     "claim_id",
@@ -458,7 +458,7 @@ def test_another_customers_outdial_and_targets_answer_404(api, outdial, bobs_out
     assert_error(
         report(api, outdial, theirs.id, str(their_claim.claim_id), "answered"),
         404,
-        "TARGET_NOT_FOUND",
+        "OUTDIAL_TARGET_NOT_FOUND",
     )
     for path in ["available", "summary"]:
         assert_error(api.get(f"{base}/{path}"), 404, "OUTDIAL_NOT_FOUND")
@@ -469,7 +469,7 @@ def test_another_customers_outdial_and_targets_answer_404(api, outdial, bobs_out
         assert_error(
             api.get(f"/v1.0/outdials/{outdial.id}/targets/{theirs.id}/{path}"),
             404,
-            "TARGET_NOT_FOUND",
+            "OUTDIAL_TARGET_NOT_FOUND",
         )
     assert_error(
         api.put(
@@ -509,8 +509,8 @@ def test_it_refuses_claim_arguments_out_of_range_or_of_the_wrong_type(
     api, outdial, body, field
 ):
     make_target(outdial, "+15550000160")
-    error = assert_error(claim(api, outdial, **body), 400, "INVALID_FIELD")
-    assert list(error["details"]) == [field]
+    error = assert_error(claim(api, outdial, **body), 400, "INVALID_ARGUMENT")
+    assert list(by_field(error["details"])) == [field]
     assert error["message"].startswith(f"{field}: ")
     assert Attempt.objects.count() == 0
     assert OutdialTarget.objects.get().status == "idle"
@@ -537,8 +537,8 @@ def test_it_refuses_bad_results(api, outdial, body, field):
         payload,
         format="json",
     )
-    error = assert_error(response, 400, "INVALID_FIELD")
-    assert list(error["details"]) == [field]
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
+    assert list(by_field(error["details"])) == [field]
     assert Attempt.objects.get().outcome == ""
     assert status_of(target) == "progressing"
 
@@ -549,9 +549,9 @@ def test_an_unknown_outcome_is_named_in_the_message(api, outdial):
     error = assert_error(
         report(api, outdial, target.id, item["claim_id"], "voicemail"),
         400,
-        "INVALID_FIELD",
+        "INVALID_ARGUMENT",
     )
-    assert error["details"] == {
+    assert by_field(error["details"]) == {
         "outcome": ["must be one of answered, no_answer, busy, failed."]
     }
 
@@ -580,9 +580,8 @@ def test_it_refuses_ids_that_are_not_uuids_and_bodies_that_are_not_json(api, out
     )
     assert_error(
         api.get(f"/v1.0/outdials/{outdial.id}/claim"),
-        405,
-        "METHOD_NOT_ALLOWED",
-        "UNIMPLEMENTED",
+        404,
+        "ROUTE_NOT_FOUND",
     )
 
 
@@ -590,7 +589,7 @@ def test_a_request_without_credentials_is_401(anon, outdial):
     assert_error(
         anon.post(f"/v1.0/outdials/{outdial.id}/claim", {}, format="json"),
         401,
-        "UNAUTHENTICATED",
+        "AUTHENTICATION_REQUIRED",
     )
 
 
@@ -654,8 +653,8 @@ def test_available_takes_the_claims_names_and_the_old_ones(api, outdial):
 )
 def test_available_refuses_bad_query_values(api, outdial, query, field):
     response = api.get(f"/v1.0/outdials/{outdial.id}/available?{query}")
-    error = assert_error(response, 400, "INVALID_FIELD")
-    assert list(error["details"]) == [field]
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
+    assert list(by_field(error["details"])) == [field]
 
 
 # --- eligibility ---------------------------------------------------------------
@@ -713,8 +712,8 @@ def test_eligibility_refuses_bad_query_values(api, outdial, target):
     response = api.get(
         f"/v1.0/outdials/{outdial.id}/targets/{target.id}/eligibility?max_try_count_0=x"
     )
-    error = assert_error(response, 400, "INVALID_FIELD")
-    assert list(error["details"]) == ["max_try_count_0"]
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
+    assert list(by_field(error["details"])) == ["max_try_count_0"]
 
 
 # --- attempt log -----------------------------------------------------------------
@@ -848,14 +847,16 @@ def test_the_status_of_a_target_being_dialed_cannot_be_overridden(api, outdial):
 
 @pytest.mark.parametrize("value", ["progressing", "open", 1, None])
 def test_the_status_override_takes_idle_or_done_only(api, outdial, target, value):
-    error = assert_error(put_status(api, outdial, target, value), 400, "INVALID_FIELD")
-    assert list(error["details"]) == ["status"]
+    error = assert_error(
+        put_status(api, outdial, target, value), 400, "INVALID_ARGUMENT"
+    )
+    assert list(by_field(error["details"])) == ["status"]
     assert status_of(target) == "idle"
 
 
 def test_a_deleted_targets_status_cannot_be_set(api, outdial, target):
     targets.soft_delete(target)
-    assert_error(put_status(api, outdial, target, "done"), 404, "TARGET_NOT_FOUND")
+    assert_error(put_status(api, outdial, target, "done"), 404, "OUTDIAL_TARGET_NOT_FOUND")
 
 
 def test_override_status_skips_targets_being_dialed(outdial):

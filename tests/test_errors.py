@@ -16,7 +16,7 @@ from rest_framework.exceptions import PermissionDenied
 from outdials.api import views
 from outdials.api.errors import APIError
 from outdials.models import Outdial
-from tests.conftest import assert_error
+from tests.conftest import assert_error, by_field
 
 UUID4 = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
@@ -61,23 +61,34 @@ def test_deeply_nested_json_is_a_400_not_a_crash(api):
 )
 def test_a_body_that_is_not_an_object_is_a_400(api, body, kind):
     response = post_raw(api, "/v1.0/outdials", body)
-    error = assert_error(response, 400, "INVALID_FIELD")
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
     message = f"Invalid data. Expected a dictionary, but got {kind}."
-    assert error["details"] == {"body": [message]}
+    assert by_field(error["details"]) == {"body": [message]}
     assert error["message"] == message
     assert not Outdial.objects.exists()
 
 
 def test_a_null_body_is_a_400(api):
     response = post_raw(api, "/v1.0/outdials", b"null")
-    error = assert_error(response, 400, "INVALID_FIELD")
-    assert error["details"] == {"body": ["No data provided"]}
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
+    assert by_field(error["details"]) == {"body": ["No data provided"]}
 
 
-def test_an_unsupported_content_type_is_a_415(api):
-    response = post_raw(api, "/v1.0/outdials", b"name=x", content_type="text/plain")
-    error = assert_error(response, 415, "UNSUPPORTED_MEDIA_TYPE", "INVALID_ARGUMENT")
-    assert error["message"].endswith("Send JSON (Content-Type: application/json).")
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", ""],
+)
+def test_a_body_is_json_whatever_its_content_type_says(api, content_type):
+    """VoIPbin's BindJSON reads the body as JSON whatever the header says; a
+    form is not JSON, and never a blank create."""
+    response = post_raw(
+        api, "/v1.0/outdials", b'{"name": "typed"}', content_type=content_type
+    )
+    assert response.status_code == 200
+    assert response.json()["name"] == "typed"
+    response = post_raw(api, "/v1.0/outdials", b"name=x", content_type=content_type)
+    assert_error(response, 400, "INVALID_JSON_BODY")
+    assert list(Outdial.objects.values_list("name", flat=True)) == ["typed"]
 
 
 def test_an_oversize_body_is_a_413(api, settings):
@@ -150,8 +161,11 @@ def test_a_chunked_body_without_a_length_is_refused_not_ignored(api):
 def test_an_unknown_api_url_is_a_404_envelope(api, anon, path, method):
     for client in (api, anon):
         response = getattr(client, method)(path, HTTP_ACCEPT="text/html")
-        error = assert_error(response, 404, "NOT_FOUND")
-        assert error["message"] == f"There is no API endpoint at {path}."
+        error = assert_error(response, 404, "ROUTE_NOT_FOUND")
+        assert error["message"] == (
+            "The requested endpoint does not exist. "
+            f"There is no {method.upper()} {path}."
+        )
         assert b"<html" not in response.content.lower()
 
 
@@ -168,10 +182,16 @@ def test_an_unknown_api_url_is_a_404_envelope(api, anon, path, method):
         ("delete", "/v1.0/accesskeys"),
     ],
 )
-def test_a_wrong_method_is_a_405_envelope(api, outdial, method, path):
+def test_a_wrong_method_is_a_route_not_found(api, outdial, method, path):
+    """VoIPbin answers a wrong method as an unknown route (its status list has
+    no 405): bin-api-manager/server/no_route.go. ``Allow`` still says what
+    the path takes."""
     response = getattr(api, method)(path.format(id=outdial.id), {}, format="json")
-    error = assert_error(response, 405, "METHOD_NOT_ALLOWED", "UNIMPLEMENTED")
-    assert error["message"] == f'Method "{method.upper()}" not allowed.'
+    error = assert_error(response, 404, "ROUTE_NOT_FOUND")
+    assert error["message"] == (
+        f'The requested endpoint does not exist. Method "{method.upper()}" '
+        "not allowed."
+    )
     assert method.upper() not in response["Allow"]
 
 
@@ -194,7 +214,7 @@ def test_an_unhandled_exception_is_a_500_envelope_without_a_traceback(
     monkeypatch.setattr(views.OutdialViewSet, "retrieve", explode)
     with override_settings(DEBUG=debug), caplog.at_level(logging.ERROR):
         response = api.get(f"/v1.0/outdials/{outdial.id}")
-    error = assert_error(response, 500, "INTERNAL_ERROR", "INTERNAL")
+    error = assert_error(response, 500, "INTERNAL", "INTERNAL")
     assert error["message"] == (
         "Something went wrong on our side; quote the request id if you report it."
     )
@@ -212,7 +232,7 @@ def test_an_exception_while_building_a_list_is_a_500_envelope(
 ):
     monkeypatch.setattr(views.wire, "outdial", explode)
     response = api.get("/v1.0/outdials")
-    assert_error(response, 500, "INTERNAL_ERROR", "INTERNAL")
+    assert_error(response, 500, "INTERNAL", "INTERNAL")
 
 
 # --- X-Request-ID -----------------------------------------------------------
@@ -272,7 +292,8 @@ def test_too_many_query_fields_is_a_400(api, settings):
     response = post_raw(
         api, "/v1.0/outdials", body, content_type="application/x-www-form-urlencoded"
     )
-    assert_error(response, 400, "TOO_MANY_FIELDS")
+    # A form is not JSON: refused as such, whatever its size.
+    assert_error(response, 400, "INVALID_JSON_BODY")
     assert not Outdial.objects.exists()
 
 
@@ -299,7 +320,7 @@ def test_django_500_view_answers_the_envelope_on_api_paths(rf):
     assert json.loads(response.content) == {
         "error": {
             "status": "INTERNAL",
-            "reason": "INTERNAL_ERROR",
+            "reason": "INTERNAL",
             "message": (
                 "Something went wrong on our side; quote the request id if you "
                 "report it."
@@ -330,10 +351,10 @@ def handled(exc, rf):
     [
         (PermissionDenied(), 403, "PERMISSION_DENIED", "PERMISSION_DENIED"),
         (DjangoPermissionDenied(), 403, "PERMISSION_DENIED", "PERMISSION_DENIED"),
-        (Http404(), 404, "NOT_FOUND", "NOT_FOUND"),
-        (exceptions.NotFound(), 404, "NOT_FOUND", "NOT_FOUND"),
-        (exceptions.NotAcceptable(), 406, "INVALID_ARGUMENT", "NOT_ACCEPTABLE"),
-        (exceptions.Throttled(wait=4.2), 429, "RESOURCE_EXHAUSTED", "RATE_LIMITED"),
+        (Http404(), 404, "NOT_FOUND", "RESOURCE_NOT_FOUND"),
+        (exceptions.NotFound(), 404, "NOT_FOUND", "RESOURCE_NOT_FOUND"),
+        (exceptions.NotAcceptable(), 400, "INVALID_ARGUMENT", "NOT_ACCEPTABLE"),
+        (exceptions.Throttled(wait=4.2), 429, "RESOURCE_EXHAUSTED", "RATE_LIMIT_EXCEEDED"),
         (exceptions.APIException(), 500, "INTERNAL", "ERROR"),
         (
             APIError(409, "ALREADY_THERE", "It exists.", status="ALREADY_EXISTS"),
@@ -368,7 +389,7 @@ def test_an_api_error_carries_its_headers_and_details(rf):
     )
     response, error = handled(exc, rf)
     assert response["X-Thing"] == "1"
-    assert error["details"] == {"rows": [2, 5]}
+    assert error["details"] == [{"rows": [2, 5]}]
 
 
 def test_other_exceptions_are_left_to_the_middleware(rf):

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from outdials import importing, targets
 from outdials.models import ImportBatch, Outdial, OutdialTarget
 
-from .conftest import tel
+from .conftest import by_field, tel
 
 GOOD = "name,destination_0\nAnn,(202) 555-0143\nBob,+44 20 7946 0958\n"
 REPORT_KEYS = [
@@ -123,21 +123,23 @@ def test_an_invalid_row_aborts_with_the_report_in_details(api, outdial):
     response = upload(api, outdial, GOOD + "Bad,12\n")
     body = assert_error(response, 400, "INVALID_ROWS")
     assert body["status"] == "INVALID_ARGUMENT"
-    assert body["details"] == {
-        "import_id": None,
-        "rows": 3,
-        "created": 2,
-        "duplicates": 0,
-        "invalid": 1,
-        "errors": [
-            {
-                "row": 4,
-                "column": "destination_0",
-                "message": "12 is too short for its country code.",
-            }
-        ],
-        "warnings": [],
-    }
+    assert body["details"] == [
+        {
+            "import_id": None,
+            "rows": 3,
+            "created": 2,
+            "duplicates": 0,
+            "invalid": 1,
+            "errors": [
+                {
+                    "row": 4,
+                    "column": "destination_0",
+                    "message": "12 is too short for its country code.",
+                }
+            ],
+            "warnings": [],
+        }
+    ]
     assert "nothing was imported" in body["message"]
     assert OutdialTarget.objects.count() == 0
     assert ImportBatch.objects.count() == 0
@@ -179,8 +181,8 @@ def test_on_duplicate_is_honoured(api, outdial):
     ],
 )
 def test_bad_parameters_are_400s_that_name_the_field(api, outdial, query, field):
-    body = assert_error(upload(api, outdial, GOOD, query), 400, "INVALID_FIELD")
-    assert field in body["details"]
+    body = assert_error(upload(api, outdial, GOOD, query), 400, "INVALID_ARGUMENT")
+    assert field in by_field(body["details"])
     assert OutdialTarget.objects.count() == 0
 
 
@@ -207,7 +209,7 @@ def test_too_many_rows_is_a_413(api, outdial, settings):
     body = assert_error(
         upload(api, outdial, GOOD + "Cy,+12025550144\n"), 413, "TOO_MANY_ROWS"
     )
-    assert body["details"]["errors"][0]["row"] == 4
+    assert body["details"][0]["errors"][0]["row"] == 4
 
 
 def test_a_body_over_the_upload_limit_is_a_413_before_the_view(api, outdial, settings):
@@ -217,13 +219,13 @@ def test_a_body_over_the_upload_limit_is_a_413_before_the_view(api, outdial, set
     assert OutdialTarget.objects.count() == 0
 
 
-def test_other_content_types_are_415(api, outdial):
+def test_other_content_types_are_400s(api, outdial):
     response = api.post(
         f"/v1.0/outdials/{outdial.id}/targets/import",
         {"destination_0": "+12025550143"},
         format="json",
     )
-    assert_error(response, 415, "UNSUPPORTED_MEDIA_TYPE")
+    assert_error(response, 400, "UNSUPPORTED_MEDIA_TYPE")
 
 
 def test_a_multipart_body_without_a_file_is_a_400(api, outdial):
@@ -236,7 +238,7 @@ def test_a_multipart_body_without_a_file_is_a_400(api, outdial):
 
 
 def test_importing_needs_a_credential(anon, outdial):
-    assert_error(upload(anon, outdial), 401, "UNAUTHENTICATED")
+    assert_error(upload(anon, outdial), 401, "AUTHENTICATION_REQUIRED")
 
 
 def test_another_customers_outdial_is_a_404_everywhere(api, bobs_outdial, bob):
@@ -268,7 +270,7 @@ def test_ids_that_are_not_uuids_are_400s(api, outdial):
     assert_error(upload(api, Outdial(id="nope")), 400, "INVALID_ID")
     response = api.delete(f"/v1.0/outdials/{outdial.id}/imports/nope")
     body = assert_error(response, 400, "INVALID_ID")
-    assert body["message"] == "import_id must be a UUID."
+    assert body["message"] == "The provided import_id is not a valid UUID."
 
 
 def test_a_deleted_outdial_takes_no_import(api, outdial):
@@ -390,9 +392,9 @@ def test_export_takes_the_targets_list_filters(api, outdial):
     body = assert_error(
         api.get(f"/v1.0/outdials/{outdial.id}/targets/export?status=gone"),
         400,
-        "INVALID_FIELD",
+        "INVALID_ARGUMENT",
     )
-    assert "status" in body["details"]
+    assert "status" in by_field(body["details"])
 
 
 def test_export_leaves_out_deleted_targets(api, outdial):

@@ -136,7 +136,7 @@ def test_one_target_answers_only_in_its_own_outdial_of_the_callers_customer(
     ]:
         response = api.get(f"/v1.0/outdials/{outdial_id}/targets/{target_id}")
         assert response.status_code == 404
-        assert response.json()["error"]["reason"] == "TARGET_NOT_FOUND"
+        assert response.json()["error"]["reason"] == "OUTDIAL_TARGET_NOT_FOUND"
 
 
 def test_a_deleted_target_still_answers_by_id_with_its_slots(api, outdial):

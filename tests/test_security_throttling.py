@@ -263,7 +263,7 @@ def test_a_customer_over_its_rate_gets_429_in_the_envelope(api, alice, bob, cloc
         assert response["Retry-After"] == "41"
         error = response.json()["error"]
         assert error["status"] == "RESOURCE_EXHAUSTED"
-        assert error["reason"] == "RATE_LIMITED"
+        assert error["reason"] == "RATE_LIMIT_EXCEEDED"
         assert response["Cache-Control"] == "no-store"
         # Another customer has its own count.
         other = APIClient()

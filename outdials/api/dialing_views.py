@@ -17,6 +17,7 @@ from .dialing_serializers import (
 )
 from .errors import APIError, not_found
 from .lookups import outdial_of, parse_id
+from .parsers import json_body
 from .views import page_response
 
 
@@ -58,7 +59,7 @@ def _refused(error: dialing.DialingError) -> APIError:
 def claim(request, outdial_pk: str) -> Response:
     """``POST /outdials/{id}/claim``: lease eligible targets to a dialer."""
     outdial = _outdial(request, outdial_pk, live=True)
-    params = _valid(ClaimSerializer, request.data)
+    params = _valid(ClaimSerializer, json_body(request))
     claims = dialing.claim(outdial, **params.arguments())
     return Response({"result": [wire.claim(c) for c in claims]})
 
@@ -68,7 +69,7 @@ def result(request, outdial_pk: str, pk: str) -> Response:
     """``POST /outdials/{id}/targets/{target_id}/result``: settle a claim."""
     outdial = outdial_of(request, outdial_pk)
     target_id = parse_id(pk, "target_id")
-    fields = _valid(ResultSerializer, request.data).validated_data
+    fields = _valid(ResultSerializer, json_body(request)).validated_data
     try:
         target = dialing.report_result(
             outdial, target_id, fields["claim_id"], fields["outcome"]
@@ -118,7 +119,7 @@ def summary(request, outdial_pk: str) -> Response:
 def status(request, outdial_pk: str, pk: str) -> Response:
     """``PUT /outdials/{id}/targets/{target_id}/status``: a person's override."""
     target = _target(outdial_of(request, outdial_pk, live=True), pk, live=True)
-    fields = _valid(StatusSerializer, request.data).validated_data
+    fields = _valid(StatusSerializer, json_body(request)).validated_data
     try:
         target = dialing.set_status(target, fields["status"])
     except dialing.DialingError as error:

@@ -1,8 +1,12 @@
 """The error envelope (SPEC §5): every 4xx/5xx of the API has this body.
 
-``{"error": {"status", "reason", "message", "request_id"[, "details"]}}``.
-Views raise :class:`APIError` (or DRF's exceptions); the DRF exception handler
-and the middleware turn everything else into the same shape.
+``{"error": {"status", "reason", "message", "request_id"[, "details"]}}``,
+as VoIPbin writes it (``bin-api-manager/lib/apierror/envelope.go``):
+``details`` is an array of objects, ``status`` one of VoIPbin's closed list
+(``bin-common-handler/models/errors/status.go``), and the reason VoIPbin's
+own wherever it has one for the case. Views raise :class:`APIError` (or DRF's
+exceptions); the DRF exception handler and the middleware turn everything
+else into the same shape.
 """
 
 import logging
@@ -20,21 +24,30 @@ INTERNAL_MESSAGE = (
     "Something went wrong on our side; quote the request id if you report it."
 )
 
+# VoIPbin's HTTPStatusFor (bin-common-handler/models/errors/rpc.go), plus the
+# two transport refusals VoIPbin has no answer for (a body over the limit, a
+# body without a length), which keep their HTTP codes as INVALID_ARGUMENT.
 STATUS_OF_HTTP = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
     403: "PERMISSION_DENIED",
     404: "NOT_FOUND",
-    405: "UNIMPLEMENTED",
-    411: "INVALID_ARGUMENT",
-    406: "INVALID_ARGUMENT",
     409: "FAILED_PRECONDITION",
+    411: "INVALID_ARGUMENT",
     413: "INVALID_ARGUMENT",
-    415: "INVALID_ARGUMENT",
     429: "RESOURCE_EXHAUSTED",
     500: "INTERNAL",
     503: "UNAVAILABLE",
 }
+
+# A missing resource's reason, as VoIPbin's reason catalogue names it
+# (bin-api-manager/docsdev/source/restful_api_errors.rst).
+NOT_FOUND_REASONS = {
+    "outdial": "OUTDIAL_NOT_FOUND",
+    "target": "OUTDIAL_TARGET_NOT_FOUND",
+    "access_key": "ACCESSKEY_NOT_FOUND",
+}
+ROUTE_NOT_FOUND_MESSAGE = "The requested endpoint does not exist."
 
 
 class APIError(exceptions.APIException):
@@ -45,7 +58,7 @@ class APIError(exceptions.APIException):
         http_status: int,
         reason: str,
         message: str,
-        details: dict | list | None = None,
+        details: list | dict | None = None,
         status: str | None = None,
         headers: dict | None = None,
     ):
@@ -61,7 +74,20 @@ class APIError(exceptions.APIException):
 def not_found(what: str) -> APIError:
     """A missing resource, or another customer's: the two look the same."""
     return APIError(
-        404, f"{what.upper()}_NOT_FOUND", f"The {what.replace('_', ' ')} was not found."
+        404,
+        NOT_FOUND_REASONS.get(what, f"{what.upper()}_NOT_FOUND"),
+        f"The {what.replace('_', ' ')} was not found.",
+    )
+
+
+def route_not_found(request) -> APIError:
+    """A path (or a method at a path) the API does not serve: VoIPbin's
+    ``ROUTE_NOT_FOUND`` (bin-api-manager/server/no_route.go), which answers a
+    wrong method the same way."""
+    return APIError(
+        404,
+        "ROUTE_NOT_FOUND",
+        f"{ROUTE_NOT_FOUND_MESSAGE} There is no {request.method} {request.path}.",
     )
 
 
@@ -80,7 +106,8 @@ def envelope(
         "request_id": getattr(request, "request_id", ""),
     }
     if details:
-        error["details"] = details
+        # VoIPbin's details are an array of objects, never one object.
+        error["details"] = [details] if isinstance(details, dict) else details
     return {"error": error}
 
 
@@ -111,7 +138,7 @@ def server_error(request) -> HttpResponse:
     from .middleware import is_api_path
 
     if is_api_path(request.path):
-        return error_response(request, 500, "INTERNAL_ERROR", INTERNAL_MESSAGE)
+        return error_response(request, 500, "INTERNAL", INTERNAL_MESSAGE)
     return defaults.server_error(request)
 
 
@@ -134,42 +161,68 @@ def flatten_validation(detail, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
+def field_details(detail) -> list[dict]:
+    """DRF's error detail as VoIPbin's ``details`` array: one
+    ``{"field", "message"}`` per message, ``field`` a path such as
+    ``destination_0.target`` (``body`` for the body as a whole)."""
+    return [
+        {"field": field, "message": message}
+        for field, messages in flatten_validation(detail).items()
+        for message in messages
+    ]
+
+
 def _describe(exc: exceptions.APIException) -> tuple[int, str, str, object]:
     if isinstance(exc, APIError):
         return exc.status_code, exc.reason, exc.message, exc.details
     if isinstance(exc, exceptions.ValidationError):
-        details = flatten_validation(exc.detail)
-        field, messages = next(iter(details.items()), ("body", ["is invalid."]))
-        message = f"{field}: {messages[0]}" if field != "body" else messages[0]
-        return 400, "INVALID_FIELD", message, details
+        details = field_details(exc.detail) or [
+            {"field": "body", "message": "is invalid."}
+        ]
+        field, first = details[0]["field"], details[0]["message"]
+        message = f"{field}: {first}" if field != "body" else first
+        # VoIPbin's reason for a body that fails handler-level validation
+        # (bin-api-manager/server/outdials.go).
+        return 400, "INVALID_ARGUMENT", message, details
     if isinstance(exc, exceptions.ParseError):
         return 400, "INVALID_JSON_BODY", "The request body is not valid JSON.", None
-    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+    if isinstance(exc, exceptions.NotAuthenticated):
+        # bin-api-manager/lib/middleware/authenticate.go: no credential ...
+        return 401, "AUTHENTICATION_REQUIRED", "Authentication is required.", None
+    if isinstance(exc, exceptions.AuthenticationFailed):
+        # ... and one that is not valid (expired, deleted, wrong).
         return (
             401,
-            "UNAUTHENTICATED",
-            "Sign in first: send a valid token or access key.",
+            "INVALID_CREDENTIALS",
+            "The provided credentials are invalid.",
             None,
         )
     if isinstance(exc, exceptions.PermissionDenied):
         return 403, "PERMISSION_DENIED", str(exc.detail), None
     if isinstance(exc, exceptions.NotFound):
-        return 404, "NOT_FOUND", "The resource was not found.", None
+        return 404, "RESOURCE_NOT_FOUND", "The resource was not found.", None
     if isinstance(exc, exceptions.MethodNotAllowed):
-        return 405, "METHOD_NOT_ALLOWED", str(exc.detail), None
+        return 404, "ROUTE_NOT_FOUND", f"{ROUTE_NOT_FOUND_MESSAGE} {exc.detail}", None
     if isinstance(exc, exceptions.UnsupportedMediaType):
         return (
-            415,
+            400,
             "UNSUPPORTED_MEDIA_TYPE",
             f"{exc.detail} Send JSON (Content-Type: application/json).",
             None,
         )
     if isinstance(exc, exceptions.NotAcceptable):
-        return 406, "NOT_ACCEPTABLE", "The API answers application/json only.", None
+        return 400, "NOT_ACCEPTABLE", "The API answers application/json only.", None
     if isinstance(exc, exceptions.Throttled):
         wait = int(exc.wait or 1)
-        return 429, "RATE_LIMITED", f"Too many requests; retry in {wait} s.", None
-    return exc.status_code, "ERROR", str(exc.detail), None
+        # bin-api-manager/lib/middleware/customer_ratelimit.go
+        return (
+            429,
+            "RATE_LIMIT_EXCEEDED",
+            f"Too many requests; retry in {wait} s.",
+            [{"limited_by": "customer"}],
+        )
+    code = exc.status_code if exc.status_code in STATUS_OF_HTTP else 400
+    return code, "ERROR", str(exc.detail), None
 
 
 def exception_handler(exc, context):

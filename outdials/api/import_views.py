@@ -57,7 +57,7 @@ def _upload(request):
         fields = {key: request.data.get(key) for key in request.data if key != "file"}
         return upload, upload.name or "", fields
     raise APIError(
-        415,
+        400,
         "UNSUPPORTED_MEDIA_TYPE",
         "Send the CSV as a text/csv body or as the 'file' field of a "
         "multipart/form-data body.",

@@ -4,15 +4,23 @@ import uuid
 
 from django.db.models import QuerySet
 
-from ..models import AccessKey, Outdial, OutdialTarget
+from ..models import NIL_UUID, AccessKey, Outdial, OutdialTarget
 from .errors import APIError, not_found
 
 
 def parse_id(value: str, name: str = "id") -> uuid.UUID:
+    """An id from the URL; one that is not a UUID, or is the nil UUID, is a
+    400 ``INVALID_ID`` (bin-api-manager/server/outdials.go: FromStringOrNil,
+    then ``== uuid.Nil``)."""
     try:
-        return uuid.UUID(value)
+        parsed = uuid.UUID(value)
     except (ValueError, TypeError, AttributeError):
-        raise APIError(400, "INVALID_ID", f"{name} must be a UUID.") from None
+        parsed = NIL_UUID
+    if parsed == NIL_UUID:
+        raise APIError(
+            400, "INVALID_ID", f"The provided {name} is not a valid UUID."
+        ) from None
+    return parsed
 
 
 def one(queryset):

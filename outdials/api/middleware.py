@@ -117,4 +117,4 @@ class APIErrorMiddleware:
             request.path,
             getattr(request, "request_id", ""),
         )
-        return error_response(request, 500, "INTERNAL_ERROR", INTERNAL_MESSAGE)
+        return error_response(request, 500, "INTERNAL", INTERNAL_MESSAGE)

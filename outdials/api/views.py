@@ -11,10 +11,11 @@ from rest_framework.response import Response
 from .. import credentials, dialing, targets
 from ..models import AccessKey, Outdial, OutdialTarget
 from . import throttling, wire
-from .errors import APIError, not_found
+from .errors import APIError, not_found, route_not_found
 from .filters import TargetFilter
 from .lookups import access_key_of, outdial_of, parse_id, target_of
 from .pagination import page_of, page_size_of, paginate, parse_token
+from .parsers import json_body
 from .reads import destination_slots, live_targets, target_with_slots
 from .serializers import (
     AccessKeyCreateSerializer,
@@ -29,7 +30,8 @@ from .serializers import (
 
 
 def valid(serializer_class, request):
-    serializer = serializer_class(data=request.data)
+    """The request's JSON body checked by ``serializer_class``."""
+    serializer = serializer_class(data=json_body(request))
     serializer.is_valid(raise_exception=True)
     return serializer
 
@@ -208,4 +210,4 @@ def login(request):
 @permissions([])
 def unknown(request, path=""):
     """Any other URL under the API: a 404 in the envelope, never an HTML page."""
-    raise APIError(404, "NOT_FOUND", f"There is no API endpoint at {request.path}.")
+    raise route_not_found(request)

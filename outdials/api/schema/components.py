@@ -290,11 +290,13 @@ def page_of(item: type[serializers.Serializer], name: str):
 # --- the error envelope -------------------------------------------------------
 
 
-# SPEC §5's statuses, and any other the code maps an HTTP code to.
+# VoIPbin's closed list (bin-common-handler/models/errors/status.go), which
+# every status the code maps an HTTP code to belongs to.
 ERROR_STATUSES = sorted(
     {
         "INVALID_ARGUMENT",
         "UNAUTHENTICATED",
+        "PAYMENT_REQUIRED",
         "PERMISSION_DENIED",
         "NOT_FOUND",
         "ALREADY_EXISTS",
@@ -302,9 +304,9 @@ ERROR_STATUSES = sorted(
         "RESOURCE_EXHAUSTED",
         "UNAVAILABLE",
         "INTERNAL",
-        *STATUS_OF_HTTP.values(),
     }
 )
+assert set(STATUS_OF_HTTP.values()) <= set(ERROR_STATUSES)
 
 
 class ErrorBody(serializers.Serializer):
@@ -312,9 +314,11 @@ class ErrorBody(serializers.Serializer):
     reason = serializers.CharField(help_text="A stable UPPER_SNAKE code.")
     message = serializers.CharField(help_text="A sentence a person can act on.")
     request_id = serializers.CharField(help_text="Also the X-Request-ID header.")
-    details = serializers.JSONField(
+    details = serializers.ListField(
+        child=serializers.DictField(),
         required=False,
-        help_text='Per-field messages, e.g. `{"destination_0.target": ["…"]}`.',
+        help_text="An array of objects, as VoIPbin's: for a field that breaks its "
+        'rule, `{"field": "destination_0.target", "message": "…"}` each.',
     )
 
     class Meta:
@@ -349,13 +353,11 @@ ERRORS = {
     400: (
         "The request is malformed: an id that is not a UUID, a body that is "
         "not JSON, or a field that breaks its rule (named in `details`).",
-        _error_example(400, "INVALID_ID", "id must be a UUID."),
+        _error_example(400, "INVALID_ID", "The provided id is not a valid UUID."),
     ),
     401: (
         "No credential, or one that is not valid (expired, deleted, wrong).",
-        _error_example(
-            401, "UNAUTHENTICATED", "Sign in first: send a valid token or access key."
-        ),
+        _error_example(401, "AUTHENTICATION_REQUIRED", "Authentication is required."),
     ),
     403: ("The credential may not do this.", None),
     404: (
@@ -371,7 +373,6 @@ ERRORS = {
             "The request body is 2000000 bytes; the limit is 1048576 bytes.",
         ),
     ),
-    415: ("The body is not JSON (`Content-Type: application/json`).", None),
     429: ("Too many requests; `Retry-After` says when to try again.", None),
 }
 
@@ -391,7 +392,7 @@ def errors(*codes: int) -> dict:
 # Every authenticated call may be refused these ways.
 AUTHED = (401, 429)
 # ... and a call with a JSON body these.
-WITH_BODY = (400, 413, 415)
+WITH_BODY = (400, 413)
 
 
 def answers(ok, *codes: int, description: str = "") -> dict:

@@ -52,7 +52,7 @@ extend_schema_view(
             "multipart/form-data": ImportUpload,
             "text/csv": OpenApiTypes.STR,
         },
-        responses=answers(ImportReportOut, 400, 404, 409, 413, 415, *AUTHED),
+        responses=answers(ImportReportOut, 400, 404, 409, 413, *AUTHED),
     )
 )(import_views.ImportView)
 
