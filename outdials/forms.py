@@ -14,6 +14,13 @@ ADDRESS_TYPE_CHOICES = [
     (DestinationType.TEL, "Phone"),
     (DestinationType.SIP, "SIP"),
     (DestinationType.EMAIL, "Email"),
+    # VoIPbin's other address types, so a target set through the API or an
+    # import keeps its type when a person edits it.
+    *[
+        (value, label)
+        for value, label in DestinationType.choices
+        if value not in ("tel", "sip", "email")
+    ],
 ]
 
 
@@ -173,7 +180,10 @@ class TargetForm(TextRules):
             # the address most likely means, as in a CSV without a type column.
             type_ = cleaned.get(f"type_{i}") or validators.infer_address_type(address)
             cleaned[f"type_{i}"] = type_
-            _check(self, f"target_{i}", validators.validate_address, type_, address)
+            if _check(self, f"target_{i}", validators.validate_address, type_, address):
+                # Stored in the one form the rule answers (a SIP address
+                # with its scheme, an id in lower case).
+                cleaned[f"target_{i}"] = validators.validate_address(type_, address)
         return cleaned
 
     def slots(self) -> list[Address | None]:

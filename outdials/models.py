@@ -272,9 +272,21 @@ class OutdialTarget(models.Model):
 
 
 class DestinationType(models.TextChoices):
+    """Every type of VoIPbin's address model (bin-common-handler/models/
+    address/main.go); ``validators.ADDRESS_RULES`` checks each."""
+
     TEL = "tel"
     SIP = "sip"
     EMAIL = "email"
+    WHATSAPP = "whatsapp"
+    AGENT = "agent"
+    AI = "ai"
+    AI_TEAM = "ai_team"
+    CONFERENCE = "conference"
+    EXTENSION = "extension"
+    LINE = "line"
+    WEBCHAT = "webchat"
+    WEB_SESSION = "web_session"
 
 
 class Destination(models.Model):
@@ -287,7 +299,7 @@ class Destination(models.Model):
         OutdialTarget, on_delete=models.CASCADE, related_name="destinations"
     )
     index = models.PositiveSmallIntegerField()
-    type = models.CharField(max_length=8, choices=DestinationType.choices)
+    type = models.CharField(max_length=16, choices=DestinationType.choices)
     target = models.CharField(max_length=2000)
     target_name = models.CharField(max_length=255, blank=True, default="")
     name = models.CharField(max_length=255, blank=True, default="")

@@ -7,6 +7,7 @@ field (``destination_2.target``).
 """
 
 import re
+import uuid
 from functools import lru_cache
 
 import phonenumbers
@@ -145,9 +146,18 @@ def validate_region(value: str) -> str:
 
 
 def validate_sip(value: str) -> str:
+    """A SIP address with or without its scheme (VoIPbin's docs write
+    ``user@host``; bin-common-handler/models/address/validate.go asks only
+    for ``user@domain``); returns it in the one stored form, with the scheme
+    (``sip:`` when it had none)."""
+    if not value[:5].lower().startswith(("sip:", "sips:")):
+        value = f"sip:{value}"
     match = SIP_URI.fullmatch(value)
     if not match:
-        raise ValidationError("must be a SIP URI like sip:alice@pbx.example.com.")
+        raise ValidationError(
+            "must be a SIP address like alice@pbx.example.com or "
+            "sip:alice@pbx.example.com."
+        )
     port = match.group("port")
     if port is not None and not 0 < int(port) < 65536:
         raise ValidationError("has a port out of range (1–65535).")
@@ -164,8 +174,43 @@ def validate_email(value: str) -> str:
     return value
 
 
-ADDRESS_RULES = {"tel": validate_tel, "sip": validate_sip, "email": validate_email}
+def validate_resource_id(value: str) -> str:
+    """The id of a VoIPbin resource (agent, conference, extension, …): a UUID
+    other than the nil one, as validate.go's validateUUID asks; returns it in
+    its canonical lower-case form."""
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        parsed = uuid.UUID(int=0)
+    if parsed.int == 0 or len(value) != 36:
+        raise ValidationError(
+            "must be the resource's id, a UUID like "
+            "a1b2c3d4-e5f6-7890-abcd-ef1234567890."
+        )
+    return str(parsed)
+
+
+# Every type of VoIPbin's address model (bin-common-handler/models/address/
+# main.go), checked as validate.go checks it: E.164 for tel and whatsapp, an
+# address for email and sip, an id for the rest. VoIPbin's ValidateTarget
+# has no case for ai and ai_team; main.go says their target is an id, so it
+# is checked as one. A dialer gets the type and decides what to do with it.
+ADDRESS_RULES = {
+    "tel": validate_tel,
+    "sip": validate_sip,
+    "email": validate_email,
+    "whatsapp": validate_tel,
+    "agent": validate_resource_id,
+    "ai": validate_resource_id,
+    "ai_team": validate_resource_id,
+    "conference": validate_resource_id,
+    "extension": validate_resource_id,
+    "line": validate_resource_id,
+    "webchat": validate_resource_id,
+    "web_session": validate_resource_id,
+}
 ADDRESS_TYPES = tuple(ADDRESS_RULES)
+PHONE_TYPES = ("tel", "whatsapp")
 
 
 def validate_address_type(value: str) -> str:
@@ -179,11 +224,12 @@ def validate_address_type(value: str) -> str:
 
 
 def validate_address(type_: str, target: str, strict: bool | None = None) -> str:
-    """Check ``target`` against the rule for ``type_``; returns the target."""
+    """Check ``target`` against the rule for ``type_``; returns the target in
+    its stored form (a SIP address with its scheme, an id in lower case)."""
     validate_text(target, "ADDRESS_MAX_LENGTH")
     if not target:
         raise ValidationError("must not be empty.")
-    if type_ == "tel":
+    if type_ in PHONE_TYPES:
         return validate_tel(target, strict)
     return ADDRESS_RULES[type_](target)
 
@@ -203,7 +249,7 @@ def address_key(type_: str, target: str) -> int | str:
     checks across slots and types: the digits of an E.164 number; an email
     address case-folded; a SIP URI with its scheme and host case-folded (its
     user part is case-sensitive)."""
-    if type_ == "tel":
+    if type_ in PHONE_TYPES:
         return int(target[1:])
     if type_ == "sip":
         match = SIP_URI.fullmatch(target)

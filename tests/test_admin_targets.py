@@ -96,7 +96,12 @@ def test_a_target_added_with_slots_is_idle_with_fresh_try_counts(alice_admin, ou
         ("tel", "5559876543", "Must be an E.164 number starting with '+', e.g. "),
         ("tel", "+1 555 987", "Must be '+' followed by 2 to 15 digits, without "),
         ("tel", "+1555", "+1555 is too short for its country code."),
-        ("sip", "alice@pbx", "Must be a SIP URI like sip:alice@pbx.example.com."),
+        (
+            "sip",
+            "alice",
+            "Must be a SIP address like alice@pbx.example.com or "
+            "sip:alice@pbx.example.com.",
+        ),
         ("email", "ops at example", "Must be an email address like ops@example"),
         ("tel", "", "This field is required."),
     ],

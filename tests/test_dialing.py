@@ -856,7 +856,9 @@ def test_the_status_override_takes_idle_or_done_only(api, outdial, target, value
 
 def test_a_deleted_targets_status_cannot_be_set(api, outdial, target):
     targets.soft_delete(target)
-    assert_error(put_status(api, outdial, target, "done"), 404, "OUTDIAL_TARGET_NOT_FOUND")
+    assert_error(
+        put_status(api, outdial, target, "done"), 404, "OUTDIAL_TARGET_NOT_FOUND"
+    )
 
 
 def test_override_status_skips_targets_being_dialed(outdial):

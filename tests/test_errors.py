@@ -189,8 +189,7 @@ def test_a_wrong_method_is_a_route_not_found(api, outdial, method, path):
     response = getattr(api, method)(path.format(id=outdial.id), {}, format="json")
     error = assert_error(response, 404, "ROUTE_NOT_FOUND")
     assert error["message"] == (
-        f'The requested endpoint does not exist. Method "{method.upper()}" '
-        "not allowed."
+        f'The requested endpoint does not exist. Method "{method.upper()}" not allowed.'
     )
     assert method.upper() not in response["Allow"]
 
@@ -354,7 +353,12 @@ def handled(exc, rf):
         (Http404(), 404, "NOT_FOUND", "RESOURCE_NOT_FOUND"),
         (exceptions.NotFound(), 404, "NOT_FOUND", "RESOURCE_NOT_FOUND"),
         (exceptions.NotAcceptable(), 400, "INVALID_ARGUMENT", "NOT_ACCEPTABLE"),
-        (exceptions.Throttled(wait=4.2), 429, "RESOURCE_EXHAUSTED", "RATE_LIMIT_EXCEEDED"),
+        (
+            exceptions.Throttled(wait=4.2),
+            429,
+            "RESOURCE_EXHAUSTED",
+            "RATE_LIMIT_EXCEEDED",
+        ),
         (exceptions.APIException(), 500, "INTERNAL", "ERROR"),
         (
             APIError(409, "ALREADY_THERE", "It exists.", status="ALREADY_EXISTS"),

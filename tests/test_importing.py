@@ -141,7 +141,9 @@ def test_it_reports_an_unknown_type(outdial):
         {
             "row": 2,
             "column": "destination_0_type",
-            "message": "'fax' is not a destination type; use tel, sip or email.",
+            "message": "'fax' is not a destination type; use one of: "
+            "tel, sip, email, whatsapp, agent, ai, ai_team, conference, extension, "
+            "line, webchat, web_session.",
         }
     ]
 
@@ -252,17 +254,23 @@ def test_it_checks_names_details_and_data_against_their_limits(outdial):
     ]
 
 
-def test_a_row_without_destination_0_is_invalid(outdial):
+def test_a_row_without_destination_0_takes_its_other_slots(outdial):
+    """Any one filled slot will do, as in the API and VoIPbin."""
+    run(outdial, "name,destination_0,destination_1\nAnn,,+12025550143\n")
+    assert addresses(outdial) == [[(1, "tel", "+12025550143", "")]]
+
+
+def test_a_row_without_any_destination_is_invalid(outdial):
     report = run(
         outdial,
-        "name,destination_0,destination_1\nAnn,,+12025550143\n",
+        "name,destination_0,destination_1\nAnn,,\n",
         on_error="skip",
     )
     assert report.errors == [
         {
             "row": 2,
             "column": "destination_0",
-            "message": "is empty; every target needs one.",
+            "message": "is empty, as are the others; every target needs one.",
         }
     ]
 

@@ -175,7 +175,13 @@ def test_a_target_needs_destination_0(alice_page, page):
         (0, "tel", "5559876543", "Must be an E.164 number starting with"),
         (0, "tel", "+1555", "+1555 is too short for its country code."),
         (0, "tel", "+1 555 987 6543", "Must be &#x27;+&#x27; followed by 2 to 15"),
-        (3, "sip", "alice@pbx", "Must be a SIP URI like sip:alice@pbx.example.com."),
+        (
+            3,
+            "sip",
+            "alice",
+            "Must be a SIP address like alice@pbx.example.com or "
+            "sip:alice@pbx.example.com.",
+        ),
         (4, "email", "not-an-email", "Must be an email address like ops@example"),
         (1, "tel", "+1" * 1001, "Ensure this value has at most 2000 characters"),
     ],

@@ -154,7 +154,6 @@ def test_it_accepts_sip_uris(uri):
 @pytest.mark.parametrize(
     "uri",
     [
-        "alice@pbx.example.com",
         "sip:alice",
         "sip:@pbx.example.com",
         "sip:alice@",
@@ -166,8 +165,23 @@ def test_it_accepts_sip_uris(uri):
 )
 def test_it_rejects_malformed_sip_uris(uri):
     assert message_of(validators.validate_sip, uri) == (
-        "must be a SIP URI like sip:alice@pbx.example.com."
+        "must be a SIP address like alice@pbx.example.com or sip:alice@pbx.example.com."
     )
+
+
+@pytest.mark.parametrize(
+    "written,stored",
+    [
+        ("alice@pbx.example.com", "sip:alice@pbx.example.com"),
+        ("sip:alice@pbx.example.com", "sip:alice@pbx.example.com"),
+        ("sips:alice@pbx.example.com:5061", "sips:alice@pbx.example.com:5061"),
+        ("testuser@example.com", "sip:testuser@example.com"),
+    ],
+)
+def test_a_sip_address_is_taken_with_or_without_its_scheme(written, stored):
+    """VoIPbin's docs write ``user@domain``; stored in one form, with it."""
+    assert validators.validate_sip(written) == stored
+    assert validators.validate_address("sip", written) == stored
 
 
 @pytest.mark.parametrize("port", ["0", "65536", "99999"])
@@ -187,7 +201,9 @@ def test_it_checks_email_addresses():
 
 def test_it_names_the_accepted_destination_types():
     assert message_of(validators.validate_address_type, "fax") == (
-        "'fax' is not a destination type; use one of: tel, sip, email."
+        "'fax' is not a destination type; use one of: "
+        "tel, sip, email, whatsapp, agent, ai, ai_team, conference, extension, "
+        "line, webchat, web_session."
     )
     assert validators.validate_address_type("sip") == "sip"
 

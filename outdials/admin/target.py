@@ -58,8 +58,10 @@ class DestinationForm(RulesForm):
         cleaned = super().clean()
         type_, address = cleaned.get("type"), cleaned.get("target")
         if type_ and self.check("type", validators.validate_address_type, type_):
-            if address is not None:
-                self.check("target", validators.validate_address, type_, address)
+            if address is not None and self.check(
+                "target", validators.validate_address, type_, address
+            ):
+                cleaned["target"] = validators.validate_address(type_, address)
         return cleaned
 
     def address(self) -> Address:

@@ -91,7 +91,9 @@ class AddressSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         try:
-            validators.validate_address(attrs["type"], attrs["target"])
+            attrs["target"] = validators.validate_address(
+                attrs["type"], attrs["target"]
+            )
         except DjangoValidationError as error:
             raise serializers.ValidationError({"target": error.messages}) from None
         return attrs
@@ -117,15 +119,43 @@ class DataSerializer(serializers.Serializer):
     data = data_field()
 
 
+DESTINATION_KEYS = [f"destination_{i}" for i in range(5)]
+NO_DESTINATION = "At least one destination_N target is required."
+
+
+def is_unused_slot(value) -> bool:
+    """``null``, ``{}`` or an address without a target: VoIPbin's clients send
+    all five slots, the unused ones so (bin-api-manager/server/outdials.go
+    counts a slot as filled by its target alone)."""
+    return value is None or (
+        isinstance(value, dict) and value.get("target") in ("", None)
+    )
+
+
 class TargetCreateSerializer(serializers.Serializer):
     name = name_field(required=False, default="")
     detail = detail_field(required=False, default="")
     data = data_field(required=False, default="")
-    destination_0 = AddressSerializer()
+    destination_0 = AddressSerializer(required=False, allow_null=True)
     destination_1 = AddressSerializer(required=False, allow_null=True)
     destination_2 = AddressSerializer(required=False, allow_null=True)
     destination_3 = AddressSerializer(required=False, allow_null=True)
     destination_4 = AddressSerializer(required=False, allow_null=True)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            data = {
+                key: value
+                for key, value in data.items()
+                if not (key in DESTINATION_KEYS and is_unused_slot(value))
+            }
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        # Any one slot, not necessarily destination_0 (outdials.go, as above).
+        if not any(attrs.get(key) for key in DESTINATION_KEYS):
+            raise serializers.ValidationError(NO_DESTINATION)
+        return attrs
 
     def slots(self) -> list[Address | None]:
         data = self.validated_data

@@ -315,9 +315,7 @@ class Checker:
             type_cell = "" if type_at is None else cells[type_at].strip().lower()
             target_name = "" if name_at is None else unguard_cell(cells[name_at])
             if not written:
-                if n == 0:
-                    problems.append((column, "is empty; every target needs one."))
-                elif type_cell or target_name:
+                if type_cell or target_name:
                     problems.append(
                         (column, "is empty but its type or name column is not.")
                     )
@@ -327,13 +325,14 @@ class Checker:
                 problems.append(
                     (
                         f"{column}_type",
-                        f"'{type_cell}' is not a destination type; use tel, sip "
-                        "or email.",
+                        f"'{type_cell}' is not a destination type; use one of: "
+                        + ", ".join(validators.ADDRESS_TYPES)
+                        + ".",
                     )
                 )
                 continue
             try:
-                if type_ == "tel":
+                if type_ in validators.PHONE_TYPES:
                     address, assigned = validators.classify_phone(
                         written, self.region, self.strict
                     )
@@ -350,7 +349,9 @@ class Checker:
                     address = validators.validate_address(type_, written, self.strict)
             except ValidationError as error:
                 message = error.messages[0]
-                if type_ != "tel" and not message.startswith(written):
+                if type_ not in validators.PHONE_TYPES and not message.startswith(
+                    written
+                ):
                     message = f"{written} {message}"
                 problems.append((column, message))
                 continue
@@ -367,6 +368,14 @@ class Checker:
                 continue
             keys.append(key)
             destinations.append((n, type_, address, target_name))
+        if not destinations and not problems:
+            # Any one slot will do, as in the API (not necessarily the first).
+            problems.append(
+                (
+                    "destination_0",
+                    "is empty, as are the others; every target needs one.",
+                )
+            )
         if problems:
             report.invalid += 1
             for column, message in problems:

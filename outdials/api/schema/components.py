@@ -17,7 +17,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-from ... import timestamps
+from ... import timestamps, validators
 from ...models import DestinationType, TargetStatus
 from ..errors import STATUS_OF_HTTP
 
@@ -105,16 +105,19 @@ class StrictTextScheme(OpenApiSerializerFieldExtension):
 
 # What ``target`` must look like for each type (validators.py has the whole
 # rule: a tel number must also be possible for its country code).
+PHONE_SHAPE = {
+    "pattern": r"^\+[0-9]{2,15}$",
+    "description": "E.164: `+` and 2–15 digits, possible for its country code.",
+    "example": "+15559876543",
+}
 TARGET_SHAPES = {
-    "tel": {
-        "pattern": r"^\+[0-9]{2,15}$",
-        "description": "E.164: `+` and 2–15 digits, possible for its country code.",
-        "example": "+15559876543",
-    },
+    "tel": PHONE_SHAPE,
+    "whatsapp": PHONE_SHAPE,
     "sip": {
-        "pattern": r"^sips?:[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+@[A-Za-z0-9.\-\[\]:]+$",
-        "description": "A SIP URI `sip:user@host` (or `sips:`).",
-        "example": "sip:alice@pbx.example.com",
+        "pattern": r"^(sips?:)?[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+@[A-Za-z0-9.\-\[\]:]+$",
+        "description": "A SIP address `user@host`, with or without its scheme "
+        "(`sip:`, `sips:`); stored with it.",
+        "example": "alice@pbx.example.com",
     },
     "email": {
         "format": "email",
@@ -122,6 +125,19 @@ TARGET_SHAPES = {
         "example": "ops@example.com",
     },
 }
+# The other types of VoIPbin's address model name a resource by its id.
+TARGET_SHAPES.update(
+    {
+        type_: {
+            "format": "uuid",
+            "description": f"The {type_.replace('_', ' ')}'s id.",
+            "example": "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+        }
+        for type_, rule in validators.ADDRESS_RULES.items()
+        if rule is validators.validate_resource_id
+    }
+)
+assert set(TARGET_SHAPES) == set(validators.ADDRESS_TYPES)
 
 
 class AddressScheme(OpenApiSerializerExtension):
@@ -148,6 +164,8 @@ class AddressScheme(OpenApiSerializerExtension):
                     "required": base["required"],
                 }
             )
+        # An unused slot may be sent as {} (or null), as VoIPbin's clients do.
+        variants.append({"type": "object", "title": "unused", "maxProperties": 0})
         return {"oneOf": variants}
 
 
