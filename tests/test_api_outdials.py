@@ -289,9 +289,12 @@ def test_it_updates_name_and_detail(api, outdial):
     assert body["tm_delete"] == SENTINEL
 
 
-def test_an_update_changes_only_the_fields_sent(api, outdial):
+def test_an_update_replaces_both_name_and_detail(api, outdial):
+    """As VoIPbin's PUT: an omitted one becomes "" (SPEC §2)."""
     body = api.put(url(outdial), {"detail": "only this"}, format="json").json()
-    assert (body["name"], body["detail"]) == ("test outdial", "only this")
+    assert (body["name"], body["detail"]) == ("", "only this")
+    outdial.refresh_from_db()
+    assert (outdial.name, outdial.detail) == ("", "only this")
 
 
 def test_an_update_ignores_server_managed_keys(api, alice, bob, outdial):
@@ -353,12 +356,23 @@ def test_it_detaches_the_campaign_with_the_nil_uuid(api, outdial):
     assert response.json()["campaign_id"] == str(NIL_UUID)
 
 
+@pytest.mark.parametrize("empty", ["", None])
+def test_an_empty_campaign_id_is_the_nil_uuid(api, outdial, empty):
+    """VoIPbin reads it with uuid.FromStringOrNil (server/outdials.go)."""
+    api.put(url(outdial, "/campaign_id"), {"campaign_id": CAMPAIGN}, format="json")
+    response = api.put(
+        url(outdial, "/campaign_id"), {"campaign_id": empty}, format="json"
+    )
+    assert response.json()["campaign_id"] == str(NIL_UUID)
+    created = api.post("/v1.0/outdials", {"campaign_id": empty}, format="json")
+    assert created.json()["campaign_id"] == str(NIL_UUID)
+
+
 @pytest.mark.parametrize(
     "payload,message",
     [
         ({}, "This field is required."),
         ({"campaign_id": 123}, "must be a UUID string."),
-        ({"campaign_id": None}, "This field may not be null."),
         ({"campaign_id": "nope"}, "must be a UUID string."),
     ],
 )
@@ -411,7 +425,6 @@ def test_it_soft_deletes_an_outdial(api, outdial):
     "method,suffix,payload",
     [
         ("put", "", {"name": "x"}),
-        ("delete", "", None),
         ("put", "/campaign_id", {"campaign_id": CAMPAIGN}),
         ("put", "/data", {"data": "x"}),
         ("get", "/targets", None),

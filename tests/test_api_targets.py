@@ -464,10 +464,12 @@ def test_it_soft_deletes_a_target(api, outdial, target):
     assert api.get(url(outdial, target)).json() == body
 
 
-def test_a_deleted_target_cannot_be_deleted_again(api, outdial, target):
+def test_deleting_a_deleted_target_answers_it_again(api, outdial, target):
+    """Idempotent, as VoIPbin's DELETE (SPEC §2)."""
     first = api.delete(url(outdial, target)).json()
-    assert_error(api.delete(url(outdial, target)), 404, "OUTDIAL_TARGET_NOT_FOUND")
-    assert api.get(url(outdial, target)).json() == first
+    again = api.delete(url(outdial, target))
+    assert again.status_code == 200
+    assert again.json() == first == api.get(url(outdial, target)).json()
 
 
 def test_a_target_being_dialed_cannot_be_deleted(api, outdial, target):
@@ -484,7 +486,7 @@ def test_a_target_being_dialed_cannot_be_deleted(api, outdial, target):
 def test_targets_of_a_deleted_outdial_stay_readable_by_id(api, outdial, target):
     api.delete(f"/v1.0/outdials/{outdial.id}")
     assert api.get(url(outdial, target)).json()["id"] == str(target.id)
-    assert_error(api.delete(url(outdial, target)), 404, "OUTDIAL_TARGET_NOT_FOUND")
+    assert api.delete(url(outdial, target)).json()["tm_delete"] is not None
     assert_error(api.get(url(outdial)), 404, "OUTDIAL_NOT_FOUND")
 
 
@@ -665,7 +667,9 @@ def test_a_target_claimed_while_being_deleted_stays(api, outdial, target, monkey
     assert (target.status, target.tm_delete) == ("progressing", None)
 
 
-def test_a_target_deleted_meanwhile_is_a_404(api, outdial, target, monkeypatch):
+def test_a_target_deleted_meanwhile_answers_as_deleted(
+    api, outdial, target, monkeypatch
+):
     from outdials.api import views
 
     read = views.target_of
@@ -676,4 +680,7 @@ def test_a_target_deleted_meanwhile_is_a_404(api, outdial, target, monkeypatch):
         return found
 
     monkeypatch.setattr(views, "target_of", read_then_deleted)
-    assert_error(api.delete(url(outdial, target)), 404, "OUTDIAL_TARGET_NOT_FOUND")
+    response = api.delete(url(outdial, target))
+    assert response.status_code == 200
+    target.refresh_from_db()
+    assert response.json()["tm_delete"] == format_ts(target.tm_delete)

@@ -166,14 +166,9 @@ def test_deleted_targets_are_left_out_of_pages(api, outdial):
         ("101", 100),
         ("0", 100),
         ("-1", 100),
-        ("abc", 100),
+        ("+5", 5),
         ("", 100),
-        ("1.5", 100),
-        (" 5", 100),
-        (str(10**20), 100),
-        ("9" * 5000, 100),
-        ("²", 100),
-        ("٣", 100),
+        (str(10**17), 100),
     ],
 )
 def test_page_size_outside_1_to_100_becomes_100(api, outdial, raw, size):
@@ -185,6 +180,18 @@ def test_page_size_outside_1_to_100_becomes_100(api, outdial, raw, size):
     response = api.get(targets_url(outdial), {"page_size": raw})
     assert response.status_code == 200
     assert len(response.json()["result"]) == size
+
+
+@pytest.mark.parametrize(
+    "raw", ["abc", "1.5", " 5", str(10**20), "9" * 5000, "²", "٣", "5x"]
+)
+def test_a_page_size_that_is_not_a_whole_number_is_a_400(api, outdial, raw):
+    """VoIPbin's generated binding refuses it (gens/openapi_server/gen.go)."""
+    for path in (targets_url(outdial), "/v1.0/outdials", "/v1.0/accesskeys"):
+        error = assert_error(
+            api.get(path, {"page_size": raw}), 400, "INVALID_REQUEST_PARAMETER"
+        )
+        assert error["message"] == 'The parameter "page_size" has an invalid format.'
 
 
 def test_page_size_of_reads_the_query(rf):

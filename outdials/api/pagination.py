@@ -7,6 +7,7 @@ would skip or repeat rows, so the token then also carries the item's id:
 ``(tm_create, id)`` descending, served by the partial indexes on each list.
 """
 
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -23,13 +24,25 @@ class Page:
     next_page_token: str
 
 
+_PAGE_SIZE = re.compile(r"[+-]?[0-9]{1,18}")
+
+
 def page_size_of(request) -> int:
-    """``page_size`` from the query; anything not in 1..max becomes the max."""
+    """``page_size`` from the query, as VoIPbin reads it: a whole number
+    outside 1..max becomes the max (bin-api-manager/server/outdials.go);
+    anything that is not a whole number is a 400 (its generated binding,
+    gens/openapi_server/gen.go, and server/error.go's reason)."""
     maximum = settings.OUTDIALS["MAX_PAGE_SIZE"]
     raw = request.query_params.get("page_size", "")
-    # isdigit() alone admits "²" and other non-ASCII digits int() cannot take.
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
+    if raw == "":
         return settings.OUTDIALS["PAGE_SIZE"]
+    # A regex, not isdigit(): that admits "²", which int() cannot take.
+    if not _PAGE_SIZE.fullmatch(raw):
+        raise APIError(
+            400,
+            "INVALID_REQUEST_PARAMETER",
+            'The parameter "page_size" has an invalid format.',
+        )
     size = int(raw)
     return size if 1 <= size <= maximum else maximum
 

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from .. import validators
+from ..models import NIL_UUID
 from ..targets import Address
 
 
@@ -70,6 +71,22 @@ class StrictUUIDField(serializers.UUIDField):
         return super().to_internal_value(data)
 
 
+class CampaignIdField(StrictUUIDField):
+    """A campaign id; ``""`` (or ``null``) is the nil UUID, no campaign, as
+    VoIPbin's ``uuid.FromStringOrNil`` reads it (bin-api-manager/server/
+    outdials.go). Any other string that is not a UUID stays an error here,
+    where VoIPbin would quietly detach the campaign."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data):
+        if data is None or data == "":
+            return True, NIL_UUID
+        return super().validate_empty_values(data)
+
+
 def name_field(**kwargs):
     return StrictCharField(rule=validators.validate_name, **kwargs)
 
@@ -103,16 +120,19 @@ class OutdialCreateSerializer(serializers.Serializer):
     name = name_field(required=False, default="")
     detail = detail_field(required=False, default="")
     data = data_field(required=False, default="")
-    campaign_id = StrictUUIDField(required=False)
+    campaign_id = CampaignIdField(required=False)
 
 
 class OutdialUpdateSerializer(serializers.Serializer):
-    name = name_field(required=False)
-    detail = detail_field(required=False)
+    """``PUT /outdials/{id}`` replaces both, an omitted one with ``""``, as
+    VoIPbin's UpdateBasicInfo does (bin-api-manager/server/outdials.go)."""
+
+    name = name_field(required=False, default="")
+    detail = detail_field(required=False, default="")
 
 
 class CampaignSerializer(serializers.Serializer):
-    campaign_id = StrictUUIDField()
+    campaign_id = CampaignIdField()
 
 
 class DataSerializer(serializers.Serializer):

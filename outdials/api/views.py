@@ -69,7 +69,9 @@ class OutdialViewSet(viewsets.ViewSet):
         return Response(wire.outdial(targets.update_outdial(outdial, **changes)))
 
     def destroy(self, request, pk=None):
-        outdial = outdial_of(request, pk, live=True)
+        # Idempotent, as VoIPbin's (bin-api-manager/pkg/servicehandler/
+        # outdials.go reads the outdial whether deleted or not, then deletes).
+        outdial = outdial_of(request, pk)
         return Response(wire.outdial(targets.soft_delete(outdial)))
 
     @action(detail=True, methods=["put"], url_path="campaign_id")
@@ -131,10 +133,9 @@ class TargetViewSet(viewsets.ViewSet):
         return Response(wire.target_row(*found))
 
     def destroy(self, request, outdial_pk=None, pk=None):
-        target = target_of(request, outdial_pk, pk, live=True)
-        if not targets.delete_target(target):
-            if target.tm_delete is not None:  # deleted meanwhile
-                raise not_found("target")
+        # Idempotent, as VoIPbin's: a deleted target answers 200 with itself.
+        target = target_of(request, outdial_pk, pk)
+        if not targets.delete_target(target) and target.tm_delete is None:
             raise APIError(
                 409,
                 "TARGET_IN_PROGRESS",
@@ -169,7 +170,7 @@ class AccessKeyViewSet(viewsets.ViewSet):
         return Response(wire.access_key(access_key))
 
     def destroy(self, request, pk=None):
-        access_key = access_key_of(request, pk, live=True)
+        access_key = access_key_of(request, pk)
         return Response(wire.access_key(targets.soft_delete(access_key)))
 
 
