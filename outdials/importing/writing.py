@@ -106,7 +106,7 @@ class _Writer:
 def _id_base() -> int:
     """The high bits of one import's ids: 60 random bits, laid out as a version
     4 UUID. A row counter and 32 more random bits fill the rest, so the ids sort
-    in file order: rows stamped with one ``tm_create`` still list and export in
+    in file order: rows that share a ``tm_create`` still list and export in
     the order of the file."""
     value = uuid.UUID(int=secrets.randbits(64) << 64, version=4).int
     return value & ~((1 << 62) - 1)
@@ -152,8 +152,11 @@ def write(outdial, plan: Plan, *, started, options, progress) -> ImportBatch:
         file_name=options["file_name"][:255],
     )
     writer = _Writer()
-    now = timezone.now()
-    stamp = connection.ops.adapt_datetimefield_value(now)
+    # Each target its own tm_create, consecutive microseconds in file order:
+    # a client that builds its page token from an item's tm_create (VoIPbin's
+    # way) then never skips or repeats a row of the import.
+    first = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
     outdial_id, batch_id = outdial.pk.hex, batch.pk.hex
     base = _id_base()
     counter = 0
@@ -165,6 +168,7 @@ def write(outdial, plan: Plan, *, started, options, progress) -> ImportBatch:
             if row in conflicts:
                 _late_duplicate(report, row, slots, keys, conflicts[row], options)
                 continue
+            stamp = adapt(first + timedelta(microseconds=counter))
             counter += 1
             target_id = f"{base | counter << 32 | getrandbits(32):032x}"
             targets.append(
