@@ -445,7 +445,8 @@ PAGING = [
         "page_size",
         {"type": "integer", "minimum": 1, "maximum": 100, "default": 100},
         OpenApiParameter.QUERY,
-        description="Items per page, 1–100 (other values are read as 100).",
+        description="Items per page, 1–100 (a whole number outside that is read "
+        "as 100; anything else is a 400).",
     ),
     OpenApiParameter(
         "page_token",
