@@ -362,3 +362,21 @@ def test_tokens_built_from_tm_create_see_every_imported_row_once(api, outdial, m
         seen += [item["name"] for item in page["result"]]
         token = page["result"][-1]["tm_create"]  # built by the client
     assert seen == [f"row {n}" for n in reversed(range(rows))]
+
+
+def test_the_document_describes_the_mode_that_is_on(anon, mode):
+    """``/v1.0/openapi.json`` types the times as the answers write them."""
+    document = anon.get("/v1.0/openapi.json").json()
+    outdial = document["components"]["schemas"]["Outdial"]["properties"]
+    example = document["paths"]["/v1.0/outdials"]["post"]["responses"]["200"]
+    (value,) = [
+        e["value"] for e in example["content"]["application/json"]["examples"].values()
+    ]
+    if mode == "rfc3339":
+        assert outdial["tm_delete"]["format"] == "date-time"
+        assert outdial["tm_delete"]["nullable"] is True
+        assert GO_TIME.fullmatch(value["tm_create"]) and value["tm_delete"] is None
+    else:
+        assert "format" not in outdial["tm_delete"]
+        assert outdial["tm_delete"]["pattern"]
+        assert value["tm_delete"] == SENTINEL
