@@ -140,6 +140,23 @@ TARGET_SHAPES.update(
 assert set(TARGET_SHAPES) == set(validators.ADDRESS_TYPES)
 
 
+class CampaignIdScheme(OpenApiSerializerFieldExtension):
+    """A campaign id, or ``""``/``null`` for none (VoIPbin's FromStringOrNil)."""
+
+    target_class = "outdials.api.serializers.CampaignIdField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {
+            "oneOf": [
+                {"type": "string", "format": "uuid"},
+                {"type": "string", "maxLength": 0},
+            ],
+            "nullable": True,
+            "description": 'The campaign\'s id; `""` or `null` for none (the nil '
+            "UUID).",
+        }
+
+
 class AddressScheme(OpenApiSerializerExtension):
     """A destination in a request: one shape per ``type``."""
 
