@@ -19,6 +19,7 @@ ENV_NAMES = (
     "OUTDIALS_ALLOW_DEV_SECRET",
     "DATABASE_CONNECT_TIMEOUT",
     "DATABASE_STATEMENT_TIMEOUT",
+    "OUTDIALS_WIRE_TIMES",
 )
 SHOW = (
     "import django, json; django.setup(); from django.conf import settings as s; "
@@ -75,6 +76,15 @@ def test_a_bad_debug_value_is_refused_loudly():
     result = start(DJANGO_DEBUG="maybe", DJANGO_SECRET_KEY="s" * 60)
     assert result.returncode != 0
     assert "DJANGO_DEBUG must be 1/0/true/false, not 'maybe'" in result.stderr
+
+
+def test_a_wire_times_mode_other_than_seed_or_rfc3339_is_refused_loudly():
+    result = start(OUTDIALS_WIRE_TIMES="iso", DJANGO_SECRET_KEY="s" * 60)
+    assert result.returncode != 0
+    assert "OUTDIALS_WIRE_TIMES must be one of seed, rfc3339" in result.stderr
+    assert (
+        start(OUTDIALS_WIRE_TIMES="RFC3339", DJANGO_SECRET_KEY="s" * 60).returncode == 0
+    )
 
 
 def test_allowed_hosts_are_a_comma_separated_list():
