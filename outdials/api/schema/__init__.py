@@ -76,18 +76,18 @@ def finish_document(result, generator, request, public):
                     headers["Retry-After"] = RETRY_AFTER_HEADER
     result["servers"] = [{"url": "/", "description": "This server"}]
     if timestamps.mode() == timestamps.RFC3339:
-        _examples_in_rfc3339(result)
+        result = _examples_in_rfc3339(result)
     return result
 
 
 def _examples_in_rfc3339(node, key: str = "") -> object:
-    """The seed's times in the examples, as the rfc3339 mode writes them."""
+    """The seed's times in the examples, as the rfc3339 mode writes them: a
+    new document, since the examples' dicts are shared module constants."""
     if isinstance(node, dict):
-        for name, value in node.items():
-            node[name] = _examples_in_rfc3339(value, name)
-    elif isinstance(node, list):
-        node[:] = [_examples_in_rfc3339(value, key) for value in node]
-    elif isinstance(node, str) and _SEED_TIME.fullmatch(node):
+        return {name: _examples_in_rfc3339(value, name) for name, value in node.items()}
+    if isinstance(node, list):
+        return [_examples_in_rfc3339(value, key) for value in node]
+    if isinstance(node, str) and _SEED_TIME.fullmatch(node):
         if node == timestamps.SENTINEL:
             return None
         value = timestamps.parse_ts(node)
