@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outdials', '0003_login_cache_table'),
+        ('outdials', '0008_rate_count'),
     ]
 
     operations = [
