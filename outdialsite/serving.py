@@ -72,7 +72,7 @@ _STATUS = {
     417: "INVALID_ARGUMENT",
     431: "INVALID_ARGUMENT",
     500: "INTERNAL",
-    501: "UNIMPLEMENTED",
+    501: "INVALID_ARGUMENT",  # VoIPbin's status list has no UNIMPLEMENTED
     503: "UNAVAILABLE",
 }
 
@@ -129,7 +129,7 @@ class SyncWorker(sync.SyncWorker):
             message = f"{phrase}: {redact(str(exc))}"
             self.log.warning("Invalid request from ip=%s: %s", addr[0], exc)
         else:
-            code, phrase, reason = 500, "Internal Server Error", "INTERNAL_ERROR"
+            code, phrase, reason = 500, "Internal Server Error", "INTERNAL"
             message = (
                 "Something went wrong on our side; quote the request id if you "
                 "report it."

@@ -25,13 +25,15 @@ INTERNAL_MESSAGE = (
 )
 
 # VoIPbin's HTTPStatusFor (bin-common-handler/models/errors/rpc.go), plus the
-# two transport refusals VoIPbin has no answer for (a body over the limit, a
-# body without a length), which keep their HTTP codes as INVALID_ARGUMENT.
+# refusals VoIPbin has no answer for (a body over the limit, a body without a
+# length, a probe asked with the wrong method), which keep their HTTP codes as
+# INVALID_ARGUMENT. The API itself answers a wrong method 404 ROUTE_NOT_FOUND.
 STATUS_OF_HTTP = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
     403: "PERMISSION_DENIED",
     404: "NOT_FOUND",
+    405: "INVALID_ARGUMENT",
     409: "FAILED_PRECONDITION",
     411: "INVALID_ARGUMENT",
     413: "INVALID_ARGUMENT",
