@@ -46,7 +46,7 @@ def test_readyz_is_503_when_the_database_does_not_answer(client):
         response = client.get("/readyz")
     error = assert_error(response, 503, "NOT_READY", "UNAVAILABLE")
     assert response["Retry-After"] == "5"
-    assert "database did not answer: gone" in error["details"]["database_answers"]
+    assert "database did not answer: gone" in error["details"][0]["database_answers"]
     assert client.get("/readyz").status_code == 200  # and back
 
 
@@ -62,7 +62,7 @@ def test_readyz_is_503_while_a_migration_is_missing(client):
     ):
         response = client.get("/readyz")
     error = assert_error(response, 503, "NOT_READY", "UNAVAILABLE")
-    assert error["details"] == {
+    assert error["details"][0] == {
         "database_answers": "ok",
         "migrations_applied": "1 migration(s) not applied: outdials.0099_next; "
         "run manage.py migrate.",
@@ -80,7 +80,7 @@ def test_readyz_runs_checks_added_to_the_setting(client, settings):
         "tests.test_health.worker_seen",
     ]
     error = assert_error(client.get("/readyz"), 503, "NOT_READY", "UNAVAILABLE")
-    assert error["details"]["worker_seen"] == "no worker seen for 90 s"
+    assert error["details"][0]["worker_seen"] == "no worker seen for 90 s"
     assert error["message"] == "Not ready: worker_seen: no worker seen for 90 s"
 
 
