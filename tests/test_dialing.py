@@ -636,7 +636,7 @@ def test_available_takes_the_claims_names_and_the_old_ones(api, outdial):
     assert ids("try_count_0=2&try_count_1=0") == both  # the old names still work
     # Given both, the claim's name wins.
     assert ids("max_try_count_0=0&try_count_0=2") == [str(new.id)]
-    error = assert_error(api.get(f"{base}&max_try_count_2=-1"), 400, "INVALID_FIELD")
+    error = assert_error(api.get(f"{base}&max_try_count_2=-1"), 400, "INVALID_ARGUMENT")
     assert list(error["details"]) == ["max_try_count_2"]
 
 
