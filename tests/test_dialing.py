@@ -637,7 +637,7 @@ def test_available_takes_the_claims_names_and_the_old_ones(api, outdial):
     # Given both, the claim's name wins.
     assert ids("max_try_count_0=0&try_count_0=2") == [str(new.id)]
     error = assert_error(api.get(f"{base}&max_try_count_2=-1"), 400, "INVALID_ARGUMENT")
-    assert list(error["details"]) == ["max_try_count_2"]
+    assert list(by_field(error["details"])) == ["max_try_count_2"]
 
 
 @pytest.mark.parametrize(
