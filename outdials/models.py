@@ -149,6 +149,9 @@ class ImportBatch(models.Model):
     file_name = models.CharField(max_length=255, blank=True, default="")
     rows = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
+    # Rows whose key column matched a live target (see ``importing.updating``).
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
     invalid = models.PositiveIntegerField(default=0)
     report = models.JSONField(default=dict, blank=True)
@@ -191,6 +194,12 @@ class OutdialTarget(models.Model):
     name = models.CharField(max_length=255, blank=True, default="")
     detail = models.TextField(blank=True, default="")
     data = models.TextField(blank=True, default="")
+    # The id another system (a CRM) knows this target by, from an import's key
+    # column: a re-upload with the same key updates the target instead of
+    # adding a second one. The database default keeps raw inserts valid.
+    external_id = models.CharField(
+        max_length=255, blank=True, default="", db_default=""
+    )
     status = models.CharField(
         max_length=16, choices=TargetStatus.choices, default=TargetStatus.IDLE
     )
@@ -250,6 +259,12 @@ class OutdialTarget(models.Model):
                 fields=["outdial", "-tm_create", "-id"],
                 name="target_deleted",
                 condition=Q(tm_delete__isnull=False),
+            ),
+            # A re-upload finds its live targets by key.
+            models.Index(
+                fields=["outdial", "external_id"],
+                name="target_external_id",
+                condition=Q(tm_delete__isnull=True) & ~Q(external_id=""),
             ),
         ]
 
@@ -387,3 +402,62 @@ class RateCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
+
+
+class ImportChange(models.Model):
+    """What one import changed on a target it updated (a re-upload with a key
+    column): the values before, so undoing the import puts them back."""
+
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.CASCADE, related_name="changes"
+    )
+    outdial_target = models.ForeignKey(
+        OutdialTarget, on_delete=models.CASCADE, related_name="+"
+    )
+    # {"name", "detail", "data", "destinations": [[index, type, target,
+    #  target_name, name, detail], …]}
+    before = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"change of {self.outdial_target_id} by {self.batch_id}"
+
+
+class SavedMapping(models.Model):
+    """The column mapping staff saved for an outdial's uploads, offered again
+    for the next file: ``columns`` maps a header to a field (``importing.
+    mapping.FIELDS``)."""
+
+    outdial = models.OneToOneField(
+        Outdial, on_delete=models.CASCADE, related_name="saved_mapping"
+    )
+    columns = models.JSONField(default=dict)
+    key = models.CharField(max_length=255, blank=True, default="")
+    unmapped_to_data = models.BooleanField(default=False)
+    tm_update = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"mapping of {self.outdial_id}"
+
+
+class StagedUpload(models.Model):
+    """A file uploaded on the staff pages and kept in the default storage until
+    it is imported or expires: the mapping and preview steps read it again, so
+    it is never uploaded twice. Owned by one customer and one outdial."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    outdial = models.ForeignKey(Outdial, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    storage_name = models.CharField(max_length=500)
+    file_name = models.CharField(max_length=255, blank=True, default="")
+    size = models.PositiveBigIntegerField(default=0)
+    tm_create = models.DateTimeField(default=timezone.now, editable=False)
+    tm_expire = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["tm_expire"], name="staged_upload_expire")]
+
+    def __str__(self) -> str:
+        return self.file_name or str(self.id)

@@ -199,6 +199,9 @@ STORAGES = {
         )
     },
 }
+# The default storage keeps uploaded import files between the mapping, preview
+# and import steps; point it at a shared volume when several hosts serve.
+MEDIA_ROOT = os.environ.get("OUTDIALS_MEDIA_ROOT", str(BASE_DIR / "media"))
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_MANIFEST_STRICT = False
 
@@ -250,6 +253,10 @@ OUTDIALS = {
     # CSV imports: rows per file and characters per cell, checked before writing.
     "IMPORT_MAX_ROWS": env_int("OUTDIALS_IMPORT_MAX_ROWS", 1_000_000),
     "IMPORT_MAX_CELL_CHARS": env_int("OUTDIALS_IMPORT_MAX_CELL_CHARS", 2000),
+    # An uploaded file waits this long for its mapping, preview and import.
+    "STAGED_UPLOAD_TTL": timedelta(
+        minutes=env_int("OUTDIALS_STAGED_UPLOAD_MINUTES", 120)
+    ),
     # Sign-in throttling: this many failures for one username from one address
     # within the window lock that pair out until the oldest failure ages out.
     "LOGIN_FAILURES": env_int("OUTDIALS_LOGIN_FAILURES", 5),

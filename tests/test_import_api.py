@@ -17,10 +17,14 @@ REPORT_KEYS = [
     "import_id",
     "rows",
     "created",
+    "updated",
+    "unchanged",
     "duplicates",
     "invalid",
     "errors",
     "warnings",
+    "mapping",
+    "key",
 ]
 
 
@@ -62,10 +66,14 @@ def test_it_imports_a_multipart_file_and_answers_the_report(api, outdial, alice)
         "import_id": str(batch.id),
         "rows": 2,
         "created": 2,
+        "updated": 0,
+        "unchanged": 0,
         "duplicates": 0,
         "invalid": 0,
         "errors": [],
         "warnings": [],
+        "mapping": {"name": "name", "destination_0": "destination_0"},
+        "key": None,
     }
     assert (batch.file_name, batch.created_by, batch.created_by_name) == (
         "list.csv",
@@ -128,8 +136,12 @@ def test_an_invalid_row_aborts_with_the_report_in_details(api, outdial):
             "import_id": None,
             "rows": 3,
             "created": 2,
+            "updated": 0,
+            "unchanged": 0,
             "duplicates": 0,
             "invalid": 1,
+            "mapping": {"name": "name", "destination_0": "destination_0"},
+            "key": None,
             "errors": [
                 {
                     "row": 4,
@@ -313,6 +325,8 @@ def test_the_imports_list_shows_who_when_what_and_counts(api, outdial):
         "created_by": "alice",
         "rows": 2,
         "created": 0,
+        "updated": 0,
+        "unchanged": 0,
         "duplicates": 1,
         "invalid": 1,
         "tm_create": body["result"][0]["tm_create"],

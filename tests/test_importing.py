@@ -545,10 +545,18 @@ def test_the_report_adds_up_and_lists_why(outdial):
         "import_id": str(report.import_id),
         "rows": 6,
         "created": 2,
+        "updated": 0,
+        "unchanged": 0,
         "duplicates": 2,
         "invalid": 2,
         "errors": report.errors,
         "warnings": report.warnings,
+        "mapping": {
+            "name": "name",
+            "destination_0": "destination_0",
+            "destination_1": "destination_1",
+        },
+        "key": None,
     }
 
 

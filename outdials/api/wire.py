@@ -186,7 +186,7 @@ def claim(c: Claim) -> dict:
 
 
 def import_batch(b: ImportBatch) -> dict:
-    """One CSV import as the imports list shows it (the report is left out)."""
+    """One import as the imports list shows it (the report is left out)."""
     return {
         "id": str(b.id),
         "outdial_id": str(b.outdial_id),
@@ -194,6 +194,8 @@ def import_batch(b: ImportBatch) -> dict:
         "created_by": b.created_by_name,
         "rows": b.rows,
         "created": b.created,
+        "updated": b.updated,
+        "unchanged": b.unchanged,
         "duplicates": b.duplicates,
         "invalid": b.invalid,
         "tm_create": format_ts(b.tm_create),

@@ -1,9 +1,15 @@
-"""CSV imports into an outdial: parse → normalize → validate → dedupe → write.
+"""Imports into an outdial: read → map → normalize → validate → dedupe → write.
 
 The API, the staff upload page and the ``import_targets`` command all call
 :func:`import_csv` and :func:`undo_import`; none of them re-implements a step.
 
-An import reads the file as a stream, twice: ``source`` scans the bytes (size
+``formats`` tells CSV from a spreadsheet (``spreadsheet`` reads .xlsx, .xls
+and .ods into the same rows), ``mapping`` resolves the header to fields (a
+guess unless the caller chose), ``updating`` turns rows whose key column
+matches a live target into updates, ``preview`` keeps the first rows as they
+would be stored.
+
+A CSV import reads the file as a stream, twice: ``source`` scans the bytes (size
 limit, encoding), ``checking`` parses and checks every row against the rules
 of ``validators.py``, dedupes on the normalized address and spools the rows to
 create; then ``writing`` writes them in one transaction through the driver's
@@ -28,6 +34,7 @@ from ..models import (
     OutdialTarget,
     TargetStatus,
 )
+from . import formats, mapping, spreadsheet, updating
 from .checking import Checker
 from .report import MAX_REPORTED, ImportRejected, ImportReport, UndoResult, reject
 from .source import READ_CHUNK, binary, scan
@@ -41,7 +48,9 @@ __all__ = [
     "ImportRejected",
     "ImportReport",
     "UndoResult",
+    "formats",
     "import_csv",
+    "mapping",
     "undo_import",
 ]
 
@@ -65,8 +74,21 @@ def import_csv(
     created_by=None,
     created_by_name: str = "",
     progress: Progress | None = None,
+    columns: dict | None = None,
+    key: str = "",
+    unmapped_to_data: bool = False,
+    sheet: str | None = None,
+    preview: int = 0,
 ) -> ImportReport:
-    """Import the CSV file ``stream`` (binary) into ``outdial``.
+    """Import the CSV or spreadsheet file ``stream`` (binary) into ``outdial``.
+
+    ``columns`` maps the file's headers to fields (``mapping.FIELDS``); without
+    it the importer guesses and says so in ``warnings``. ``key`` names a column
+    whose value is kept on each target: a later file with the same key updates
+    that target. ``unmapped_to_data`` keeps the columns not mapped in ``data``
+    as a JSON object. ``sheet`` picks a workbook's sheet (else the first).
+    ``preview`` rows are reported as they would be stored, with the columns'
+    sample values.
 
     ``region`` is the default country of numbers written without ``+``
     (``OUTDIALS["DEFAULT_REGION"]`` when not given). ``on_duplicate``: ``skip``
@@ -91,8 +113,14 @@ def import_csv(
         raise reject("INVALID_REGION", error.messages[0]) from None
     if strict is None:
         strict = validators.strict_by_default()
+    if columns is not None:
+        try:
+            columns = mapping.parse(columns)
+        except ValueError as error:
+            raise reject("INVALID_MAPPING", f"The mapping {error}") from None
+    chosen = mapping.Mapping(columns, key or "", unmapped_to_data)
     started = timezone.now()
-    source = scan(stream, settings.OUTDIALS["UPLOAD_MAX_BYTES"])
+    source = _open(stream, file_name, sheet)
     try:
         checker = Checker(
             outdial,
@@ -100,11 +128,17 @@ def import_csv(
             strict=strict,
             on_duplicate=on_duplicate,
             progress=progress,
+            columns=chosen,
+            preview_rows=preview,
         )
         plan = checker.run(source)
     finally:
-        if binary(stream) is not source.file:
+        if not isinstance(source, spreadsheet.Sheet) and (
+            binary(stream) is not source.file
+        ):
             source.file.close()
+    if isinstance(source, spreadsheet.Sheet):
+        plan.report.sheet, plan.report.sheets = source.name, source.names
     with plan.spool:
         if dry_run:
             return plan.report
@@ -123,10 +157,33 @@ def import_csv(
     return plan.report
 
 
+def _open(stream, file_name: str, sheet: str | None):
+    """A CSV ``Source`` or a spreadsheet's ``Sheet``, after the size limit."""
+    limit = settings.OUTDIALS["UPLOAD_MAX_BYTES"]
+    file = binary(stream)
+    kind = formats.detect(file, file_name) if file is not None else "csv"
+    if kind == "csv":
+        return scan(stream, limit)
+    start = file.tell()
+    size = file.seek(0, 2) - start
+    file.seek(start)
+    if size > limit:
+        raise reject(
+            "FILE_TOO_LARGE",
+            f"The file is larger than the limit of {limit} bytes; split it into "
+            "several imports.",
+            413,
+        )
+    return spreadsheet.open_sheet(
+        file, kind, sheet, settings.OUTDIALS["IMPORT_MAX_ROWS"]
+    )
+
+
 def undo_import(batch: ImportBatch) -> UndoResult:
     """Undo ``batch``: delete (softly, like every delete) its live targets that
-    were never attempted; keep the others, which have a history, and count them.
-    Raises :class:`ImportRejected` (409) when the batch was undone already."""
+    were never attempted; keep the others, which have a history, and count them;
+    give the targets it updated their values before (``restored``). Raises
+    :class:`ImportRejected` (409) when the batch was undone already."""
     with transaction.atomic():
         locked = ImportBatch.objects.select_for_update(no_key=True).get(pk=batch.pk)
         if locked.tm_undo is not None:
@@ -147,8 +204,9 @@ def undo_import(batch: ImportBatch) -> UndoResult:
         )
         deleted = untouched.update(tm_delete=now, tm_update=now)
         kept = live.count()
+        restored, held = updating.restore(locked)
         locked.tm_undo = now
         locked.save(update_fields=["tm_undo"])
     statistics.refresh_after_bulk_write(deleted, OutdialTarget)
     batch.tm_undo = now
-    return UndoResult(deleted=deleted, kept=kept)
+    return UndoResult(deleted=deleted, kept=kept + held, restored=restored)

@@ -9,94 +9,28 @@ import io
 import itertools
 import pickle
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from .. import validators
-from ..exporting import export_columns, import_columns, unguard_cell
-from ..models import DESTINATION_SLOTS, Destination, Outdial
+from ..exporting import unguard_cell
+from ..models import Destination, Outdial
+from . import mapping, preview, updating
 from .dedupe import SeenAddresses
 from .report import ImportReport, reject
 from .source import NulFound, Source, has_text, refuse_nul
+from .spreadsheet import Sheet
 
 SPOOL_CHUNK = 5000  # rows per pickled chunk (and per write)
 DELIMITERS = (",", ";", "\t")
-
-
-@dataclass
-class _Layout:
-    width: int
-    name: int | None
-    detail: int | None
-    data: int | None
-    # (slot, address column, type column or None, name column or None)
-    slots: list[tuple[int, int, int | None, int | None]]
-    labels: list[str]
 
 
 def _delimiter(line: str) -> str:
     counts = {d: line.count(d) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: counts[d])
     return best if counts[best] else ","
-
-
-def _layout(header: list[str], report: ImportReport) -> _Layout:
-    labels = [cell.strip().lstrip("\ufeff").strip().lower() for cell in header]
-    known = set(import_columns())
-    server_kept = set(export_columns()) - known
-    repeated = sorted({label for label in labels if label and labels.count(label) > 1})
-    if repeated:
-        raise reject(
-            "DUPLICATE_COLUMN",
-            "The header names " + ", ".join(repeated) + " more than once; "
-            "keep one column of each name.",
-            row=1,
-            column=repeated[0],
-        )
-    for position, label in enumerate(labels, start=1):
-        if not label:
-            report.warn(1, "", f"Column {position} has no name; it is ignored.")
-        elif label not in known and label not in server_kept:
-            report.warn(1, label, "Unknown column; it is ignored.")
-    where = {label: i for i, label in enumerate(labels) if label}
-    if "destination_0" not in where:
-        raise reject(
-            "MISSING_COLUMN",
-            "The header has no destination_0 column: every target needs a "
-            "first destination. Row 1 must be the header.",
-            row=1,
-            column="destination_0",
-        )
-    slots = []
-    for n in DESTINATION_SLOTS:
-        address = f"destination_{n}"
-        for extra in (f"{address}_type", f"{address}_name"):
-            if extra in where and address not in where:
-                raise reject(
-                    "MISSING_COLUMN",
-                    f"The header has {extra} but no {address} column.",
-                    row=1,
-                    column=extra,
-                )
-        if address in where:
-            slots.append(
-                (
-                    n,
-                    where[address],
-                    where.get(f"{address}_type"),
-                    where.get(f"{address}_name"),
-                )
-            )
-    return _Layout(
-        len(labels),
-        where.get("name"),
-        where.get("detail"),
-        where.get("data"),
-        slots,
-        labels,
-    )
 
 
 # -- checking the rows --------------------------------------------------------
@@ -109,6 +43,8 @@ class Plan:
     report: ImportReport
     spool: tempfile.SpooledTemporaryFile
     seen: SeenAddresses
+    # Rows whose key matched a live target: ``updating.Update`` each.
+    updates: list = field(default_factory=list)
 
 
 def existing_keys(outdial: Outdial, since=None):
@@ -138,8 +74,24 @@ def _text_cell(value: str, limit_name: str) -> str | None:
 class Checker:
     """Read, normalize, validate and dedupe every row; spool the good ones."""
 
-    def __init__(self, outdial, *, region, strict, on_duplicate, progress):
+    def __init__(
+        self,
+        outdial,
+        *,
+        region,
+        strict,
+        on_duplicate,
+        progress,
+        columns: mapping.Mapping | None = None,
+        preview_rows: int = 0,
+    ):
         self.outdial = outdial
+        self.columns = columns or mapping.Mapping()
+        self.preview = preview.Collector(preview_rows)
+        self.keyed: dict = {}  # external id → updating.Current, with a key
+        self.keys_seen: dict[str, int] = {}  # external id → row of the file
+        self.updates: list = []
+        self.last = None
         self.region = region
         self.strict = strict
         self.on_duplicate = on_duplicate
@@ -152,9 +104,21 @@ class Checker:
         seen = SeenAddresses()
         for key in existing_keys(self.outdial):
             seen.add(key, 0)
+        if self.columns.key:
+            self.keyed = updating.keyed_targets(self.outdial)
         spool = tempfile.SpooledTemporaryFile(
             max_size=16 << 20, prefix="outdials-import-"
         )
+        if isinstance(source, Sheet):
+            self._where = lambda row: (row, source.height)
+            try:
+                self._read_sheet(source, report, seen, spool)
+            except BaseException:
+                spool.close()
+                raise
+            spool.seek(0)
+            return Plan(report, spool, seen, self.updates)
+        self._where = lambda row: (source.file.tell(), source.size)
         source.file.seek(source.start)
         text = io.TextIOWrapper(source.file, encoding=source.encoding, newline="")
         try:
@@ -165,7 +129,38 @@ class Checker:
         finally:
             text.detach()
         spool.seek(0)
-        return Plan(report, spool, seen)
+        return Plan(report, spool, seen, self.updates)
+
+    def _read_sheet(self, sheet: Sheet, report, seen, spool) -> None:
+        rows = sheet.rows(report)
+        header = next(rows, None)
+        if not header or not any(cell.strip() for cell in header):
+            raise reject(
+                "EMPTY_FILE",
+                f"The sheet “{sheet.name}” is empty; its first row must be the "
+                "header (name, phone, …).",
+            )
+        self._header_and_rows(header, rows, sheet.first_row, report, seen, spool)
+        if report.rows == 0:
+            raise reject(
+                "NO_ROWS",
+                "The sheet has a header but no rows; add a row per target.",
+                report=report,
+            )
+
+    def _header_and_rows(self, header, reader, first_row, report, seen, spool):
+        """Shared by CSV and sheets once the header row is read."""
+        if max(map(len, header)) > self.max_cell:
+            raise reject(
+                "CELL_TOO_LONG",
+                f"The header has a cell longer than {self.max_cell} characters.",
+                row=first_row,
+            )
+        layout = mapping.layout(header, self.columns, report)
+        report.mapping = layout.columns
+        report.key = self.columns.key or None
+        self.preview.start(header, layout)
+        self._rows(reader, layout, report, seen, spool, first_row)
 
     def _read(self, text, source, report, seen, spool) -> None:
         first = text.readline()
@@ -189,14 +184,7 @@ class Checker:
         self.row = row = 0
         try:
             header = next(reader)
-            if max(map(len, header)) > self.max_cell:
-                raise reject(
-                    "CELL_TOO_LONG",
-                    f"The header has a cell longer than {self.max_cell} characters.",
-                    row=1,
-                )
-            layout = _layout(header, report)
-            self._rows(reader, layout, report, seen, spool, source)
+            self._header_and_rows(header, reader, 1, report, seen, spool)
         except csv.Error as error:
             row = self.row
             if "field larger than field limit" in str(error):
@@ -231,17 +219,18 @@ class Checker:
                 report=report,
             )
 
-    def _rows(self, reader, layout, report, seen, spool, source) -> None:
+    def _rows(self, reader, layout, report, seen, spool, first_row=1) -> None:
         """Check every row; ``self.row`` follows the row read."""
         chunk: list = []
-        row = self.row = 1
+        row = self.row = first_row
         blank = 0
         check = self._check
         progress = self.progress
+        collect = self.preview.add if self.preview.wanted else None
         for cells in reader:
             row = self.row = row + 1
             if progress and not row % SPOOL_CHUNK:
-                progress("check", source.file.tell(), source.size)
+                progress("check", *self._where(row))
             if not any(cells):
                 blank += 1
                 continue
@@ -278,8 +267,14 @@ class Checker:
                     f"has {len(cells)} cells but the header has {layout.width}; "
                     "quote cells that contain the delimiter.",
                 )
+                if collect is not None:
+                    collect(row, cells, None, report)
                 continue
             prepared = check(cells, row, layout, report, seen)
+            if collect is not None:
+                collect(row, cells, self.last, report)
+                if not self.preview.wanted:
+                    collect = None
             if prepared is not None:
                 chunk.append(prepared)
                 if len(chunk) >= SPOOL_CHUNK:
@@ -289,28 +284,50 @@ class Checker:
             pickle.dump(chunk, spool, pickle.HIGHEST_PROTOCOL)
         if blank:
             report.warn(None, "", f"{blank} empty rows were skipped.")
+        report.preview, report.columns = self.preview.finish()
         if progress:
-            progress("check", source.size, source.size)
+            done, total = self._where(row)
+            progress("check", total, total)
+
+    def _texts(self, cells, layout) -> tuple[str, str, str]:
+        """Name, detail and data of a row as they would be stored."""
+        if layout.name is None and (
+            layout.first_name is not None or layout.last_name is not None
+        ):
+            name = " ".join(
+                part
+                for at in (layout.first_name, layout.last_name)
+                if at is not None and (part := unguard_cell(cells[at]).strip())
+            )
+        else:
+            name = "" if layout.name is None else unguard_cell(cells[layout.name])
+        detail = "" if layout.detail is None else unguard_cell(cells[layout.detail])
+        if layout.extras:
+            data = preview.data_object(cells, layout.extras)
+        else:
+            data = "" if layout.data is None else unguard_cell(cells[layout.data])
+        return name, detail, data
 
     def _check(self, cells, row, layout, report, seen):
-        """One row: the tuple to spool, or ``None`` (invalid or a duplicate)."""
+        """One row: the tuple to spool, or ``None`` (invalid, a duplicate, or
+        an update of a keyed target, kept in ``self.updates``). ``self.last``
+        holds the row as it would be stored, for the preview."""
         problems = []
-        texts = []
-        for column, index, limit_name in (
-            ("name", layout.name, "NAME_MAX_LENGTH"),
-            ("detail", layout.detail, "DETAIL_MAX_LENGTH"),
-            ("data", layout.data, "DATA_MAX_BYTES"),
+        texts = self._texts(cells, layout)
+        for column, value, limit_name in (
+            ("name", texts[0], "NAME_MAX_LENGTH"),
+            ("detail", texts[1], "DETAIL_MAX_LENGTH"),
+            ("data", texts[2], "DATA_MAX_BYTES"),
         ):
-            value = "" if index is None else unguard_cell(cells[index])
             message = _text_cell(value, limit_name) if value else None
             if message:
                 problems.append((column, message))
-            texts.append(value)
         destinations = []
         keys = []
         notes = []
+        compact = layout.compact
         for n, at, type_at, name_at in layout.slots:
-            column = f"destination_{n}"
+            column = layout.headers[at] if compact else f"destination_{n}"
             written = unguard_cell(cells[at]).strip()
             type_cell = "" if type_at is None else cells[type_at].strip().lower()
             target_name = "" if name_at is None else unguard_cell(cells[name_at])
@@ -320,11 +337,13 @@ class Checker:
                         (column, "is empty but its type or name column is not.")
                     )
                 continue
+            if compact:
+                n = len(destinations)
             type_ = type_cell or validators.infer_address_type(written)
             if type_ not in validators.ADDRESS_TYPES:
                 problems.append(
                     (
-                        f"{column}_type",
+                        layout.headers[type_at] if compact else f"{column}_type",
                         f"'{type_cell}' is not a destination type; use one of: "
                         + ", ".join(validators.ADDRESS_TYPES)
                         + ".",
@@ -358,7 +377,12 @@ class Checker:
             if target_name:
                 message = _text_cell(target_name, "NAME_MAX_LENGTH")
                 if message:
-                    problems.append((f"{column}_name", message))
+                    problems.append(
+                        (
+                            layout.headers[name_at] if compact else f"{column}_name",
+                            message,
+                        )
+                    )
                     continue
             key = validators.address_key(type_, address)
             if key in keys:
@@ -370,22 +394,65 @@ class Checker:
             destinations.append((n, type_, address, target_name))
         if not destinations and not problems:
             # Any one slot will do, as in the API (not necessarily the first).
-            problems.append(
-                (
-                    "destination_0",
-                    "is empty, as are the others; every target needs one.",
+            if compact:
+                names = [layout.headers[at] for _n, at, _t, _m in layout.slots]
+                problems.append(
+                    (
+                        "",
+                        f"has no destination: {names[0]} is empty."
+                        if len(names) == 1
+                        else f"has no destination: {', '.join(names)} are all "
+                        "empty.",
+                    )
                 )
-            )
+            else:
+                problems.append(
+                    (
+                        "destination_0",
+                        "is empty, as are the others; every target needs one.",
+                    )
+                )
+        external_id = ""
+        if layout.key is not None:
+            external_id = cells[layout.key].strip()
+            if len(external_id) > updating.KEY_MAX_LENGTH:
+                problems.append(
+                    (
+                        layout.headers[layout.key],
+                        f"is longer than {updating.KEY_MAX_LENGTH} characters, "
+                        "the most a key may have.",
+                    )
+                )
+        destinations = tuple(destinations)
         if problems:
+            self.last = (*texts, destinations, external_id, "invalid")
             report.invalid += 1
             for column, message in problems:
                 report.error(row, column, message)
             return None
+        current = None
+        if external_id:
+            first = self.keys_seen.get(external_id)
+            if first is not None:
+                self.last = (*texts, destinations, external_id, "duplicate")
+                column = layout.headers[layout.key]
+                message = f"The key {external_id} repeats row {first}"
+                if self.on_duplicate == "error":
+                    report.invalid += 1
+                    report.error(row, column, f"{message}.")
+                else:
+                    report.duplicates += 1
+                    report.warn(row, column, f"{message}; row skipped.")
+                return None
+            self.keys_seen[external_id] = row
+            current = self.keyed.get(external_id)
+        own = current.keys if current is not None else ()
         if self.on_duplicate != "allow":
             for (n, _type, address, _name), key in zip(destinations, keys, strict=True):
                 first = seen.get(key)
-                if first is None:
+                if first is None or (first == 0 and key in own):
                     continue
+                self.last = (*texts, destinations, external_id, "duplicate")
                 where = (
                     "is already a target in this outdial"
                     if first == 0
@@ -403,7 +470,7 @@ class Checker:
         else:
             for (n, _type, address, _name), key in zip(destinations, keys, strict=True):
                 first = seen.get(key)
-                if first is not None:
+                if first is not None and not (first == 0 and key in own):
                     where = (
                         "is already a target" if first == 0 else f"repeats row {first}"
                     )
@@ -413,9 +480,25 @@ class Checker:
                         f"{address} {where}; imported (on_duplicate=allow).",
                     )
                     break
+        if current is not None:
+            if (*texts, destinations) == current.values:
+                self.last = (*texts, destinations, external_id, "unchanged")
+                report.unchanged += 1
+                return None
+            self.last = (*texts, destinations, external_id, "update")
+            for column, message in notes:
+                report.warn(row, column, message)
+            for key in keys:
+                seen.add(key, row)
+            report.updated += 1
+            self.updates.append(
+                updating.Update(row, current.pk, *texts, destinations, external_id)
+            )
+            return None
+        self.last = (*texts, destinations, external_id, "create")
         for column, message in notes:
             report.warn(row, column, message)
         for key in keys:
             seen.add(key, row)
         report.created += 1
-        return (row, texts[0], texts[1], texts[2], tuple(destinations), tuple(keys))
+        return (row, *texts, destinations, tuple(keys), external_id)

@@ -10,19 +10,27 @@ MAX_REPORTED = 1000  # errors (and warnings) listed in a report
 class ImportReport:
     """What an import did (or, for a dry run or an abort, would do).
 
-    ``created + duplicates + invalid == rows`` always; ``errors`` and
-    ``warnings`` list the first :data:`MAX_REPORTED` of each, with ``row`` as a
-    spreadsheet numbers it (the header is row 1).
+    ``created + updated + unchanged + duplicates + invalid == rows`` always;
+    ``errors`` and ``warnings`` list the first :data:`MAX_REPORTED` of each,
+    with ``row`` as a spreadsheet numbers it (the header is row 1).
     """
 
     rows: int = 0
     created: int = 0
+    updated: int = 0
+    unchanged: int = 0
     duplicates: int = 0
     invalid: int = 0
     errors: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
     import_id: uuid.UUID | None = None
     unlisted_warnings: int = 0
+    mapping: dict | None = None  # header → field, as applied
+    key: str | None = None  # the key column, when updating on re-upload
+    preview: list[dict] | None = None  # the first rows as they would be stored
+    columns: list[dict] | None = None  # each column, its field and samples
+    sheet: str | None = None  # the sheet read, for a workbook
+    sheets: list[str] | None = None  # every worksheet of a workbook
 
     def error(self, row: int, column: str, message: str) -> None:
         if len(self.errors) < MAX_REPORTED:
@@ -45,15 +53,26 @@ class ImportReport:
                     "listed.",
                 }
             )
-        return {
+        found = {
             "import_id": str(self.import_id) if self.import_id else None,
             "rows": self.rows,
             "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
             "duplicates": self.duplicates,
             "invalid": self.invalid,
             "errors": self.errors,
             "warnings": warnings,
+            "mapping": self.mapping or {},
+            "key": self.key,
         }
+        if self.sheets is not None:
+            found["sheet"] = self.sheet
+            found["sheets"] = self.sheets
+        if self.preview is not None:
+            found["preview"] = self.preview
+            found["columns"] = self.columns
+        return found
 
 
 class ImportRejected(Exception):
@@ -78,6 +97,7 @@ class ImportRejected(Exception):
 class UndoResult:
     deleted: int
     kept: int
+    restored: int = 0  # updated targets given their values before back
 
 
 def reject(reason, message, status=400, report=None, row=None, column=""):

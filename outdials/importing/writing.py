@@ -14,6 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from ..models import Destination, ImportBatch, Outdial, OutdialTarget
+from . import updating
 from .checking import Plan, existing_keys
 from .report import ImportRejected, ImportReport, reject
 
@@ -47,6 +48,7 @@ class _Writer:
                 "name",
                 "detail",
                 "data",
+                "external_id",
                 "status",
                 "tm_create",
                 "tm_update",
@@ -164,7 +166,7 @@ def write(outdial, plan: Plan, *, started, options, progress) -> ImportBatch:
     total = report.created
     for chunk in _chunks(plan.spool):
         targets, destinations = [], []
-        for row, name, detail, data, slots, keys in chunk:
+        for row, name, detail, data, slots, keys, external_id in chunk:
             if row in conflicts:
                 _late_duplicate(report, row, slots, keys, conflicts[row], options)
                 continue
@@ -172,8 +174,8 @@ def write(outdial, plan: Plan, *, started, options, progress) -> ImportBatch:
             counter += 1
             target_id = f"{base | counter << 32 | getrandbits(32):032x}"
             targets.append(
-                (target_id, outdial_id, batch_id, name, detail, data, "idle")
-                + (stamp, stamp)
+                (target_id, outdial_id, batch_id, name, detail, data, external_id)
+                + ("idle", stamp, stamp)
             )
             for n, type_, address, target_name in slots:
                 destinations.append(
@@ -183,15 +185,29 @@ def write(outdial, plan: Plan, *, started, options, progress) -> ImportBatch:
         written += len(targets)
         if progress:
             progress("write", written, total)
+    if plan.updates:
+        updating.apply(batch, plan.updates, report)
     if report.invalid and options["on_error"] == "abort":
         raise invalid_rows(report)
     batch.rows = report.rows
     batch.created = report.created
+    batch.updated = report.updated
+    batch.unchanged = report.unchanged
     batch.duplicates = report.duplicates
     batch.invalid = report.invalid
     report.import_id = batch.pk
     batch.report = report.as_dict()
-    batch.save(update_fields=["rows", "created", "duplicates", "invalid", "report"])
+    batch.save(
+        update_fields=[
+            "rows",
+            "created",
+            "updated",
+            "unchanged",
+            "duplicates",
+            "invalid",
+            "report",
+        ]
+    )
     return batch
 
 
