@@ -128,6 +128,15 @@ def classify_phone(
         )
     region = region.upper() if region else None
     verdict = _phone_verdict(text, region, strict)
+    if verdict == "!is too long for its country code" and not text.startswith("+"):
+        # Written without a country code, so read as the default country's:
+        # a longer number is most often another country's.
+        code = phonenumbers.country_code_for_region(region)
+        raise ValidationError(
+            f"{text} is too long for a {region} number (+{code}); the country "
+            "may be different: write it with + and its country code, or "
+            "choose its country as the default."
+        )
     if verdict.startswith("!"):
         raise ValidationError(f"{text} {verdict[1:]}.")
     return verdict, _phone_facts(text, region)[1]

@@ -57,10 +57,20 @@ class Sheet:
                     )
                 self.first_row += 1
                 continue
-            yield _trim(cells)
+            header = _trim(cells)
+            yield header
             break
+        else:
+            return
+        width = len(header)
         for values in rows:
-            yield _trim([text(value) for value in values])
+            cells = [text(value) for value in values]
+            if len(cells) > width:
+                cells = _trim(cells)
+            if len(cells) < width:
+                # A sheet has no short rows: its empty trailing cells are cells.
+                cells += [""] * (width - len(cells))
+            yield cells
 
 
 def _trim(cells: list[str]) -> list[str]:
