@@ -1,9 +1,40 @@
-"""The parameters of a CSV import, from the query string or multipart fields."""
+"""The parameters of an import, from the query string or multipart fields."""
+
+import json
 
 from rest_framework import serializers
 
 from .. import importing, validators
+from ..importing import mapping
 from .serializers import StrictCharField
+
+PREVIEW_MAX = 100
+
+
+class MappingField(serializers.Field):
+    """``{column: field}``: a JSON object, or its text in a query string or a
+    form field. Checked by ``importing.mapping.parse``, the one home of what a
+    mapping may say."""
+
+    default_error_messages = {"invalid": "{message}"}
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                self.fail(
+                    "invalid",
+                    message='must be a JSON object such as {"Phone": '
+                    '"destination_0", "First Name": "first_name"}.',
+                )
+        try:
+            return mapping.parse(data)
+        except ValueError as error:
+            self.fail("invalid", message=str(error))
+
+    def to_representation(self, value):
+        return value
 
 
 class ImportParamsSerializer(serializers.Serializer):
@@ -19,3 +50,37 @@ class ImportParamsSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(default=False)
     strict = serializers.BooleanField(required=False, allow_null=True, default=None)
     file_name = StrictCharField(required=False, default="", max_length=255)
+    mapping = MappingField(
+        required=False,
+        default=None,
+        help_text="Which field each column fills: a JSON object of column → "
+        "field (" + ", ".join(mapping.FIELDS) + ', or "" to leave a column '
+        "out). Without it the importer guesses from the header and says so "
+        "in warnings.",
+    )
+    key = StrictCharField(
+        required=False,
+        default="",
+        max_length=255,
+        help_text="A column whose value (a CRM id, say) is kept on each "
+        "target: a row whose key matches a live target updates it (keeping "
+        "its try counts) instead of adding another.",
+    )
+    unmapped_to_data = serializers.BooleanField(
+        default=False,
+        help_text="Keep the columns not mapped in data, as a JSON object of "
+        "column → value.",
+    )
+    sheet = StrictCharField(
+        required=False,
+        default="",
+        max_length=255,
+        help_text="The sheet of a workbook to read (default: the first).",
+    )
+    preview = serializers.IntegerField(
+        min_value=0,
+        max_value=PREVIEW_MAX,
+        default=0,
+        help_text="Report this many rows as they would be stored, and each "
+        "column with sample values (use with dry_run).",
+    )

@@ -68,7 +68,7 @@ class ImportView(APIView):
     parser_classes = [MultiPartParser]
 
     def post(self, request, outdial_pk: str) -> Response:
-        """Import a CSV file; the answer is the import's report."""
+        """Import a CSV or spreadsheet file; the answer is the import's report."""
         outdial = outdial_of(request, outdial_pk, live=True)
         stream, file_name, fields = _upload(request)
         params = ImportParamsSerializer(data={**request.query_params.dict(), **fields})
@@ -86,6 +86,11 @@ class ImportView(APIView):
                 strict=options["strict"],
                 created_by=request.user.user,
                 created_by_name=request.user.label,
+                columns=options["mapping"],
+                key=options["key"],
+                unmapped_to_data=options["unmapped_to_data"],
+                sheet=options["sheet"] or None,
+                preview=options["preview"],
             )
         except importing.ImportRejected as error:
             raise _rejected(error) from None
@@ -145,5 +150,10 @@ class ImportDetailView(APIView):
         except importing.ImportRejected as error:
             raise APIError(error.http_status, error.reason, error.message) from None
         return Response(
-            {**wire.import_batch(batch), "deleted": result.deleted, "kept": result.kept}
+            {
+                **wire.import_batch(batch),
+                "deleted": result.deleted,
+                "kept": result.kept,
+                "restored": result.restored,
+            }
         )

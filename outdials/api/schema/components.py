@@ -1,6 +1,8 @@
 """Building blocks of the document: security schemes, field types, the answers
 as ``wire.py`` writes them, the error envelope, parameters and examples."""
 
+import json
+
 from django.conf import settings
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
@@ -18,6 +20,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from ... import timestamps, validators
+from ...importing import mapping as import_mapping
 from ...models import DestinationType, TargetStatus
 from ..errors import STATUS_OF_HTTP
 
@@ -677,16 +680,120 @@ class RowMessageOut(serializers.Serializer):
         ref_name = "ImportRowMessage"
 
 
+MAPPING_FIELDS = ["", *import_mapping.FIELDS]
+MAPPING_EXAMPLE = {
+    "First Name": "first_name",
+    "Last Name": "last_name",
+    "Phone": "destination_0",
+    "Mobile": "destination_1",
+    "Time Zone": "",
+}
+
+
+class MappingScheme(OpenApiSerializerFieldExtension):
+    """In the query string and in a form field the mapping travels as JSON text."""
+
+    target_class = "outdials.api.import_serializers.MappingField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {
+            "type": "string",
+            "description": "A JSON object of column → field; fields: "
+            + ", ".join(import_mapping.FIELDS)
+            + ', or "" to leave the column out.',
+            "example": json.dumps(MAPPING_EXAMPLE),
+        }
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string", "enum": MAPPING_FIELDS},
+        "description": "Column → field, as the import applied it.",
+        "example": MAPPING_EXAMPLE,
+    }
+)
+class ColumnMappingField(serializers.DictField):
+    pass
+
+
+class PreviewDestinationOut(serializers.Serializer):
+    index = serializers.IntegerField(min_value=0, max_value=4)
+    type = serializers.ChoiceField(choices=DestinationType.choices)
+    target = serializers.CharField(help_text="Normalized: E.164 for phones.")
+    target_name = serializers.CharField(allow_blank=True)
+
+    class Meta:
+        ref_name = "ImportPreviewDestination"
+
+
+class PreviewProblemOut(serializers.Serializer):
+    level = serializers.ChoiceField(choices=["error", "warning"])
+    column = serializers.CharField(allow_blank=True)
+    message = serializers.CharField()
+
+    class Meta:
+        ref_name = "ImportPreviewProblem"
+
+
+class PreviewRowOut(serializers.Serializer):
+    row = serializers.IntegerField(help_text="As a spreadsheet numbers it.")
+    action = serializers.ChoiceField(
+        choices=["create", "update", "unchanged", "duplicate", "invalid"]
+    )
+    name = serializers.CharField(allow_blank=True)
+    detail = serializers.CharField(allow_blank=True)
+    data = serializers.CharField(allow_blank=True)
+    external_id = serializers.CharField(allow_blank=True)
+    destinations = PreviewDestinationOut(many=True)
+    problems = PreviewProblemOut(many=True)
+
+    class Meta:
+        ref_name = "ImportPreviewRow"
+
+
+class PreviewColumnOut(serializers.Serializer):
+    column = serializers.CharField(allow_blank=True)
+    field = serializers.ChoiceField(choices=MAPPING_FIELDS)
+    key = serializers.BooleanField()
+    samples = serializers.ListField(child=serializers.CharField(), max_length=5)
+
+    class Meta:
+        ref_name = "ImportPreviewColumn"
+
+
 class ImportReportOut(serializers.Serializer):
     import_id = serializers.UUIDField(
         allow_null=True, help_text="`null` for a dry run."
     )
     rows = serializers.IntegerField(min_value=0)
     created = serializers.IntegerField(min_value=0)
+    updated = serializers.IntegerField(
+        min_value=0, help_text="Rows whose key matched a live target, changed."
+    )
+    unchanged = serializers.IntegerField(
+        min_value=0, help_text="Rows whose key matched a live target, as it was."
+    )
     duplicates = serializers.IntegerField(min_value=0)
     invalid = serializers.IntegerField(min_value=0)
     errors = RowMessageOut(many=True)
     warnings = RowMessageOut(many=True)
+    mapping = ColumnMappingField()
+    key = serializers.CharField(allow_null=True, help_text="The key column.")
+    sheet = serializers.CharField(
+        required=False, help_text="The sheet read, for a workbook."
+    )
+    sheets = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Every worksheet of a workbook.",
+    )
+    preview = PreviewRowOut(
+        many=True, required=False, help_text="With `preview`: the first rows."
+    )
+    columns = PreviewColumnOut(
+        many=True, required=False, help_text="With `preview`: every column."
+    )
 
     class Meta:
         ref_name = "ImportReport"
@@ -701,6 +808,8 @@ class ImportBatchOut(serializers.Serializer):
     )
     rows = serializers.IntegerField(min_value=0)
     created = serializers.IntegerField(min_value=0)
+    updated = serializers.IntegerField(min_value=0)
+    unchanged = serializers.IntegerField(min_value=0)
     duplicates = serializers.IntegerField(min_value=0)
     invalid = serializers.IntegerField(min_value=0)
     tm_create = TimestampField()
@@ -723,6 +832,9 @@ class ImportUndoneOut(ImportBatchOut):
     )
     kept = serializers.IntegerField(
         min_value=0, help_text="Targets kept: already attempted or changed."
+    )
+    restored = serializers.IntegerField(
+        min_value=0, help_text="Updated targets given back their values before."
     )
 
     class Meta:

@@ -29,7 +29,10 @@ IMPORTS = ["imports"]
 class ImportUpload(serializers.Serializer):
     """The multipart form: the file and, optionally, the query's options."""
 
-    file = serializers.FileField(help_text="The CSV; its first row names columns.")
+    file = serializers.FileField(
+        help_text="The file: CSV (.csv, .tsv, .txt), Excel (.xlsx, .xls) or "
+        "OpenDocument (.ods); its first row names the columns."
+    )
 
     class Meta:
         ref_name = "ImportUpload"
@@ -38,12 +41,19 @@ class ImportUpload(serializers.Serializer):
 extend_schema_view(
     post=extend_schema(
         tags=IMPORTS,
-        summary="Import targets from a CSV file",
+        summary="Import targets from a CSV or spreadsheet file",
         operation_id="outdials_targets_import",
         description=(
-            "The CSV as a `text/csv` body or as the `file` field of a "
-            "`multipart/form-data` body; options in the query (or as form "
-            "fields). With `on_error=abort` (the default) a file with any "
+            "The CSV as a `text/csv` body, or a CSV or spreadsheet (.xlsx, "
+            ".xls, .ods) as the `file` field of a `multipart/form-data` body; "
+            "options in the query (or as form fields). Any header is "
+            "accepted: `mapping` says which field each column fills, else "
+            "the importer guesses (name from name, full name or first + last "
+            "name; destinations from phone, mobile, cell, email, sip… columns "
+            "in order) and says so in `warnings`. With `key`, a row whose key "
+            "matches a live target updates it. Another kind of file answers "
+            "415 `UNSUPPORTED_FILE_TYPE` naming what was received. With "
+            "`on_error=abort` (the default) a file with any "
             "invalid row imports nothing and answers 400 with the report in "
             "`details`. `dry_run=true` checks and imports nothing."
         ),
