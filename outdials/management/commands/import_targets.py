@@ -1,4 +1,5 @@
-"""``manage.py import_targets OUTDIAL_ID FILE``: a CSV import from a shell."""
+"""``manage.py import_targets OUTDIAL_ID FILE``: a CSV or spreadsheet import
+from a shell."""
 
 import getpass
 import json
@@ -47,7 +48,8 @@ class ProgressBars:
 
 class Command(BaseCommand):
     help = (
-        "Import a CSV file of targets into an outdial and print the report; "
+        "Import a CSV or spreadsheet (.xlsx, .xls, .ods) file of targets into an "
+        "outdial and print the report; "
         "exits 1 when a row is invalid or the file is refused."
     )
 
@@ -71,9 +73,30 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json", action="store_true", help="print the report as JSON"
         )
+        parser.add_argument(
+            "--map",
+            action="append",
+            metavar="COLUMN=FIELD",
+            help="which field a column fills (repeat it; FIELD empty leaves the "
+            "column out), or a whole JSON object; without it the header is "
+            f"guessed. Fields: {', '.join(importing.mapping.FIELDS)}",
+        )
+        parser.add_argument(
+            "--key",
+            default="",
+            help="a column (a CRM id, say): rows whose key matches a live "
+            "target update it instead of adding another",
+        )
+        parser.add_argument(
+            "--unmapped-to-data",
+            action="store_true",
+            help="keep the columns not mapped in data, as a JSON object",
+        )
+        parser.add_argument("--sheet", help="the sheet of a workbook to read")
 
     def handle(self, *args, **options):
         outdial = self._outdial(options["outdial_id"])
+        columns = self._mapping(options["map"])
         path = options["file"]
         bars = ProgressBars(sys.stderr)
         try:
@@ -92,6 +115,10 @@ class Command(BaseCommand):
                 strict=options["strict"],
                 created_by_name=f"command line ({getpass.getuser()})",
                 progress=bars,
+                columns=columns,
+                key=options["key"],
+                unmapped_to_data=options["unmapped_to_data"],
+                sheet=options["sheet"],
             )
         except importing.ImportRejected as rejected:
             bars.close()
@@ -104,6 +131,29 @@ class Command(BaseCommand):
         self._print(report, options)
         if report.invalid:
             raise CommandError(f"{report.invalid} rows are invalid (listed above).")
+
+    def _mapping(self, values: list[str] | None) -> dict | None:
+        if not values:
+            return None
+        if len(values) == 1 and values[0].lstrip().startswith("{"):
+            try:
+                found = json.loads(values[0])
+            except ValueError:
+                raise CommandError("--map is not a JSON object.") from None
+        else:
+            found = {}
+            for value in values:
+                column, equals, field = value.rpartition("=")
+                if not equals:
+                    raise CommandError(
+                        f"--map {value!r} is not COLUMN=FIELD "
+                        "(e.g. Phone=destination_0)."
+                    )
+                found[column] = field
+        try:
+            return importing.mapping.parse(found)
+        except ValueError as error:
+            raise CommandError(f"--map {error}") from None
 
     def _outdial(self, value: str) -> Outdial:
         try:
@@ -126,9 +176,14 @@ class Command(BaseCommand):
             if refused or options["dry_run"]
             else f"import {report.import_id}"
         )
+        updates = (
+            f"{report.updated} updated, {report.unchanged} unchanged, "
+            if report.key
+            else ""
+        )
         self.stdout.write(
-            f"{report.rows} rows: {report.created} created, {report.duplicates} "
-            f"duplicates, {report.invalid} invalid ({outcome})"
+            f"{report.rows} rows: {report.created} created, {updates}"
+            f"{report.duplicates} duplicates, {report.invalid} invalid ({outcome})"
         )
         for title, entries in (
             ("Errors", report.errors),
