@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from . import validators
+from . import importing, validators
 from .models import DESTINATION_SLOTS, NIL_UUID, DestinationType, TargetStatus
 from .targets import Address
 
@@ -239,13 +239,33 @@ def _region_choices() -> list[tuple[str, str]]:
 
 
 class UploadForm(PageForm):
-    """The options of ``importing.import_csv`` a person chooses."""
+    """The file to import; the mapping and options come on the next step."""
 
     file = forms.FileField(
-        label="CSV file",
-        help_text="One target per row; the first row names the columns "
-        "(name, detail, data, destination_0 … destination_4).",
+        label="CSV or spreadsheet file",
+        help_text="CSV, Excel (.xlsx, .xls) or OpenDocument (.ods); one target "
+        "per row, the first row names the columns. You choose what each column "
+        "holds on the next step.",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": importing.formats.ACCEPT_ATTRIBUTE}
+        ),
     )
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        limit = settings.OUTDIALS["UPLOAD_MAX_BYTES"]
+        if file.size > limit:
+            raise ValidationError(
+                f"The file is {file.size:,} bytes, more than the limit of "
+                f"{limit:,}; split it into several imports."
+            )
+        return file
+
+
+class ReviewForm(PageForm):
+    """The mapping step: what each column holds, and the import's options
+    (those of ``importing.import_csv`` a person chooses)."""
+
     region = forms.ChoiceField(
         label="Default country for national numbers",
         choices=_region_choices,
@@ -269,11 +289,69 @@ class UploadForm(PageForm):
         ],
         initial="abort",
     )
-    dry_run = forms.BooleanField(
-        label="Check only: report what would happen, import nothing",
+    key = forms.ChoiceField(
+        label="Key column (update on re-upload)",
         required=False,
+        help_text="A column that identifies each person, such as a CRM id: a "
+        "row whose key matches a target of this outdial updates it (its try "
+        "counts stay) instead of adding it again.",
+    )
+    unmapped_to_data = forms.BooleanField(
+        label="Keep the columns left out in Data (as JSON)", required=False
+    )
+    save_mapping = forms.BooleanField(
+        label="Remember this mapping for this outdial's next file",
+        required=False,
+        initial=True,
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, header=(), sheets=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["region"].initial = settings.OUTDIALS["DEFAULT_REGION"]
+        self.header = [importing.mapping.label(cell) for cell in header]
+        if len(sheets) > 1:
+            self.fields["sheet"] = forms.ChoiceField(
+                label="Sheet", choices=[(name, name) for name in sheets]
+            )
+        choices = list(importing.mapping.FIELD_LABELS.items())
+        for position, column in enumerate(self.header):
+            self.fields[f"column_{position}"] = forms.ChoiceField(
+                label=column or f"Column {position + 1}",
+                choices=choices,
+                required=False,
+            )
+        self.fields["key"].choices = [("", "(none)")] + [
+            (column, column) for column in self.header if column
+        ]
+
+    def column_fields(self):
+        return [self[f"column_{position}"] for position in range(len(self.header))]
+
+    def chosen(self) -> "importing.mapping.Mapping":
+        data = self.cleaned_data
+        return importing.mapping.Mapping(
+            {
+                column: data.get(f"column_{position}") or ""
+                for position, column in enumerate(self.header)
+                if column
+            },
+            data.get("key") or "",
+            data.get("unmapped_to_data", False),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        used: dict[str, str] = {}
+        for position, column in enumerate(self.header):
+            target = cleaned.get(f"column_{position}")
+            if not target:
+                continue
+            if target in used:
+                self.add_error(
+                    f"column_{position}",
+                    f"“{used[target]}” already fills "
+                    f"{importing.mapping.FIELD_LABELS[target]}; choose one "
+                    "column for each field.",
+                )
+            used[target] = column
+        return cleaned

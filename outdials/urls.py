@@ -22,6 +22,11 @@ urlpatterns = [
     path(TARGET + "reopen/", views.target_reopen, name="target-reopen"),
     path(OUTDIAL + "upload/", views.upload, name="upload"),
     path(
+        OUTDIAL + "upload/<uuid:upload_pk>/",
+        views.upload_review,
+        name="upload-review",
+    ),
+    path(
         OUTDIAL + "imports/<uuid:batch_pk>/undo/", views.import_undo, name="import-undo"
     ),
     path(OUTDIAL + "export.csv", views.export, name="export"),

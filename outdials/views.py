@@ -25,7 +25,14 @@ from . import dialing, exporting, importing, targets
 from .api.errors import APIError
 from .api.filters import TargetFilter
 from .api.pagination import window
-from .forms import OutdialForm, SearchForm, TargetFilterForm, TargetForm, UploadForm
+from .forms import (
+    OutdialForm,
+    ReviewForm,
+    SearchForm,
+    TargetFilterForm,
+    TargetForm,
+    UploadForm,
+)
 from .models import NIL_UUID, ImportBatch, Outdial, OutdialTarget, TargetStatus
 
 PAGE_SIZE = 50
@@ -367,19 +374,6 @@ def _targets_word(n: int) -> str:
 IMPORT_HISTORY_SIZE = 20
 
 
-def _import_options(request, form) -> dict:
-    data = form.cleaned_data
-    return {
-        "file_name": data["file"].name,
-        "region": data["region"],
-        "on_duplicate": data["on_duplicate"],
-        "on_error": data["on_error"],
-        "dry_run": data["dry_run"],
-        "created_by": request.user,
-        "created_by_name": request.user.get_username(),
-    }
-
-
 def _rejected(error) -> str:
     """A rejected import in page words (the importer's message names API
     parameters for invalid rows)."""
@@ -387,46 +381,183 @@ def _rejected(error) -> str:
     if error.reason == "INVALID_ROWS":
         return (
             f"{report.invalid:,} of {report.rows:,} rows are invalid, so nothing "
-            "was imported. Fix the rows listed below and upload the file again, "
-            "or choose to import the valid rows only."
+            "would be imported. Fix the rows listed below and upload the file "
+            "again, or choose to import the valid rows only."
         )
     return f"Nothing was imported: {error.message}"
 
 
 @customer_page
 def upload(request, pk):
-    """Upload a CSV (or check it); the report, then the import history."""
+    """Step 1: choose a file; it is kept, and the mapping step opens. Also the
+    report of a finished import, and the import history."""
     outdial = _outdial(request, pk)
     form = UploadForm(request.POST or None, request.FILES or None)
-    report = None
     if request.method == "POST" and form.is_valid():
-        options = _import_options(request, form)
+        file = form.cleaned_data["file"]
         try:
-            result = importing.import_csv(outdial, form.cleaned_data["file"], **options)
+            importing.formats.detect(file.file, file.name)
         except importing.ImportRejected as error:
-            messages.error(request, _rejected(error))
-            report = error.report.as_dict()
+            form.add_error("file", error.message)
         else:
-            if not options["dry_run"]:
-                messages.success(request, _imported(result))
-                return redirect(
-                    f"{reverse('upload', args=[pk])}?import={result.import_id}"
-                )
-            messages.info(request, "Checked the file; nothing was imported.")
-            report = result.as_dict()
+            staged = importing.staging.stage(outdial, file, request.user)
+            return redirect("upload-review", pk, staged.pk)
     shown = _shown_batch(outdial, request.GET.get("import", ""))
     context = {
         "outdial": outdial,
         "form": form,
-        "report": report or (shown.report if shown else None),
+        "report": shown.report if shown else None,
         "shown": shown,
         "history": outdial.imports.order_by("-tm_create")[:IMPORT_HISTORY_SIZE],
     }
     return render(request, "outdials/upload.html", context)
 
 
+PREVIEW_ROWS = 20
+
+
+def _run_import(request, outdial, staged, form, *, dry_run: bool):
+    """The import of the kept file with the form's mapping and options."""
+    data = form.cleaned_data
+    chosen = form.chosen()
+    with importing.staging.open_file(staged) as file:
+        return importing.import_csv(
+            outdial,
+            file,
+            file_name=staged.file_name,
+            region=data["region"],
+            on_duplicate=data["on_duplicate"],
+            on_error=data["on_error"],
+            dry_run=dry_run,
+            created_by=request.user,
+            created_by_name=request.user.get_username(),
+            columns=chosen.columns,
+            key=chosen.key,
+            unmapped_to_data=chosen.unmapped_to_data,
+            sheet=data.get("sheet") or None,
+            preview=PREVIEW_ROWS if dry_run else 0,
+        )
+
+
+def _review_initial(outdial, columns) -> dict:
+    offered = importing.mapping.offered(outdial, columns.header)
+    labels = [importing.mapping.label(cell) for cell in columns.header]
+    initial = {
+        f"column_{position}": (offered.columns or {}).get(column, "")
+        for position, column in enumerate(labels)
+    }
+    initial.update(
+        key=offered.key,
+        unmapped_to_data=offered.unmapped_to_data,
+        sheet=columns.sheet,
+    )
+    return initial
+
+
+@customer_page
+def upload_review(request, pk, upload_pk):
+    """Step 2: what each column holds (five sample values each), the options,
+    and the preview of the first rows as they would be stored; *Import* then
+    imports the file already uploaded."""
+    outdial = _outdial(request, pk)
+    staged = importing.staging.find(outdial, upload_pk)
+    if staged is None:
+        messages.error(
+            request, "That upload has expired or was imported; choose the file again."
+        )
+        return redirect("upload", pk)
+    sheet = request.POST.get("sheet") or None
+    try:
+        with importing.staging.open_file(staged) as file:
+            columns = importing.header.read_columns(file, staged.file_name, sheet)
+    except importing.ImportRejected as error:
+        importing.staging.discard(staged)
+        messages.error(request, _rejected(error))
+        return redirect("upload", pk)
+    if sheet and sheet != columns.sheet:
+        sheet = None
+    form = ReviewForm(
+        request.POST or None,
+        header=columns.header,
+        sheets=columns.sheets,
+        initial=_review_initial(outdial, columns),
+    )
+    if request.method == "POST" and request.POST.get("sheet_changed"):
+        # Another sheet has other columns: offer its mapping afresh.
+        form = ReviewForm(
+            None,
+            header=columns.header,
+            sheets=columns.sheets,
+            initial={**_review_initial(outdial, columns), **_options(request.POST)},
+        )
+    report, problem = None, ""
+    if form.is_bound and form.is_valid():
+        importing_now = request.POST.get("action") == "import"
+        try:
+            result = _run_import(
+                request, outdial, staged, form, dry_run=not importing_now
+            )
+        except importing.ImportRejected as error:
+            problem, report = _rejected(error), error.report.as_dict()
+        else:
+            if importing_now:
+                if form.cleaned_data["save_mapping"]:
+                    importing.mapping.save(outdial, form.chosen())
+                importing.staging.discard(staged)
+                messages.success(request, _imported(result))
+                return redirect(
+                    f"{reverse('upload', args=[pk])}?import={result.import_id}"
+                )
+            report = result.as_dict()
+    elif not form.is_bound:
+        bound = ReviewForm(
+            {**_form_values(form), "region": form.fields["region"].initial},
+            header=columns.header,
+            sheets=columns.sheets,
+        )
+        if bound.is_valid():
+            try:
+                report = _run_import(
+                    request, outdial, staged, bound, dry_run=True
+                ).as_dict()
+            except importing.ImportRejected as error:
+                problem, report = _rejected(error), error.report.as_dict()
+    context = {
+        "outdial": outdial,
+        "staged": staged,
+        "form": form,
+        "columns": list(zip(form.column_fields(), columns.samples, strict=False)),
+        "report": report,
+        "problem": problem,
+    }
+    return render(request, "outdials/upload_review.html", context)
+
+
+def _options(data) -> dict:
+    return {
+        name: data.get(name)
+        for name in ("region", "on_duplicate", "on_error")
+        if data.get(name)
+    }
+
+
+def _form_values(form) -> dict:
+    """The unbound form's initial values, as a browser would post them."""
+    values = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if value in (None, False):
+            continue
+        values[name] = "on" if value is True else value
+    return values
+
+
 def _imported(report) -> str:
     text = f"Imported {_targets_word(report.created)}"
+    if report.updated:
+        text += f"; updated {_targets_word(report.updated)}"
+    if report.unchanged:
+        text += f"; {report.unchanged:,} were unchanged"
     if report.duplicates:
         text += f"; skipped {report.duplicates:,} duplicate rows"
     if report.invalid:
@@ -455,6 +586,8 @@ def import_undo(request, pk, batch_pk):
             messages.error(request, error.message)
         else:
             text = f"Undid the import: removed {_targets_word(result.deleted)}"
+            if result.restored:
+                text += f"; restored {_targets_word(result.restored)} it had updated"
             if result.kept:
                 text += f"; kept {result.kept:,} that were already dialed"
             messages.success(request, text + ".")

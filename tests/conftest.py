@@ -57,6 +57,12 @@ def _static_without_manifest(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploaded files waiting for their import go to a folder of the test's."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture
 def alice(db) -> Persona:
     return make_persona("alice")

@@ -34,7 +34,7 @@ from ..models import (
     OutdialTarget,
     TargetStatus,
 )
-from . import formats, mapping, spreadsheet, updating
+from . import formats, header, mapping, spreadsheet, staging, updating
 from .checking import Checker
 from .report import MAX_REPORTED, ImportRejected, ImportReport, UndoResult, reject
 from .source import READ_CHUNK, binary, scan
@@ -49,8 +49,10 @@ __all__ = [
     "ImportReport",
     "UndoResult",
     "formats",
+    "header",
     "import_csv",
     "mapping",
+    "staging",
     "undo_import",
 ]
 

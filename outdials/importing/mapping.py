@@ -10,8 +10,10 @@ to leave the column out; headers match case-insensitively and trimmed.
 import re
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from ..exporting import export_columns, import_columns
-from ..models import DESTINATION_SLOTS
+from ..models import DESTINATION_SLOTS, SavedMapping
 from .report import ImportReport, reject
 
 TEXT_FIELDS = ("name", "first_name", "last_name", "detail", "data")
@@ -24,9 +26,13 @@ FIELD_LABELS = {
     "detail": "Detail",
     "data": "Data",
     **{
-        f"destination_{n}{suffix}": f"Destination {n + 1}{label}"
+        f"destination_{n}{suffix}": f"{label} {n + 1} (destination_{n}{suffix})"
         for n in DESTINATION_SLOTS
-        for suffix, label in (("", ""), ("_type", " type"), ("_name", " name"))
+        for suffix, label in (
+            ("", "Phone or address"),
+            ("_type", "Type of address"),
+            ("_name", "Name of address"),
+        )
     },
 }
 
@@ -296,4 +302,37 @@ def layout(header: list[str], chosen: Mapping, report: ImportReport) -> Layout:
         compact=compact,
         columns=applied,
         guessed=guessed,
+    )
+
+
+def offered(outdial, header: list[str]) -> Mapping:
+    """What the mapping step offers for ``header``: the outdial's saved mapping
+    for the columns this file has, else the guess."""
+    labels = {label(cell).lower(): label(cell) for cell in header if label(cell)}
+    saved = SavedMapping.objects.filter(outdial=outdial).first()
+    if saved is not None:
+        columns = {
+            labels[column.lower()]: target
+            for column, target in saved.columns.items()
+            if column.lower() in labels
+        }
+        if any(target.startswith("destination_") for target in columns.values()):
+            return Mapping(
+                columns,
+                labels.get(saved.key.lower(), ""),
+                saved.unmapped_to_data,
+            )
+    return Mapping(guess(list(labels.values())))
+
+
+def save(outdial, chosen: Mapping) -> None:
+    """Keep ``chosen`` as the outdial's mapping, offered for its next file."""
+    SavedMapping.objects.update_or_create(
+        outdial=outdial,
+        defaults={
+            "columns": chosen.columns or {},
+            "key": chosen.key,
+            "unmapped_to_data": chosen.unmapped_to_data,
+            "tm_update": timezone.now(),
+        },
     )
