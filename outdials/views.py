@@ -381,8 +381,8 @@ def _rejected(error) -> str:
     if error.reason == "INVALID_ROWS":
         return (
             f"{report.invalid:,} of {report.rows:,} rows are invalid, so nothing "
-            "would be imported. Fix the rows listed below and upload the file "
-            "again, or choose to import the valid rows only."
+            "was imported. Fix the rows listed below and upload the file again, "
+            "or choose to import the valid rows only."
         )
     return f"Nothing was imported: {error.message}"
 
@@ -525,6 +525,7 @@ def upload_review(request, pk, upload_pk):
     context = {
         "outdial": outdial,
         "staged": staged,
+        "saved": importing.mapping.is_saved(outdial, columns.header),
         "form": form,
         "columns": list(zip(form.column_fields(), columns.samples, strict=False)),
         "report": report,

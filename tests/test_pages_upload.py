@@ -1,4 +1,5 @@
-"""Staff pages: CSV upload (report, dry run, history, undo) and CSV export."""
+"""Staff pages: upload (file, mapping and preview, import, history, undo) and
+CSV export."""
 
 import csv
 import io
@@ -24,15 +25,39 @@ def csv_file(text: str, name: str = "leads.csv") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
 
 
-def upload(client, outdial, text, name="leads.csv", **options):
+def stage(client, outdial, text, name="leads.csv"):
+    """Step 1: the file; answers the mapping step's address."""
+    response = client.post(
+        f"/outdials/{outdial.pk}/upload/", {"file": csv_file(text, name)}
+    )
+    assert response.status_code == 302, response.content
+    return response["Location"]
+
+
+def offered_mapping(html: str) -> dict:
+    """The mapping step's choices as a browser would post them unchanged."""
+    chosen = {}
+    for select in re.findall(
+        r'<select name="(column_\d+)"[^>]*>(.*?)</select>', html, re.S
+    ):
+        name, options = select
+        found = re.search(r'<option value="([^"]*)" selected>', options)
+        chosen[name] = found.group(1) if found else ""
+    return chosen
+
+
+def upload(client, outdial, text, name="leads.csv", action="import", **options):
+    """Both steps: the file, then Import with the offered mapping."""
+    review = stage(client, outdial, text, name)
     data = {
-        "file": csv_file(text, name),
+        **offered_mapping(client.get(review).content.decode()),
         "region": "US",
         "on_duplicate": "skip",
         "on_error": "abort",
+        "action": action,
         **options,
     }
-    return client.post(f"/outdials/{outdial.pk}/upload/", data)
+    return client.post(review, data)
 
 
 def error_rows(html: str) -> list[tuple[str, str, str]]:
@@ -44,30 +69,39 @@ def error_rows(html: str) -> list[tuple[str, str, str]]:
     )
 
 
-def test_the_upload_page_has_labelled_options(alice_page, outdial):
+def test_the_upload_page_offers_the_accepted_file_types(alice_page, outdial):
     html = alice_page.get(f"/outdials/{outdial.pk}/upload/").content.decode()
+    assert '<label for="id_file">CSV or spreadsheet file</label>' in html
+    assert 'accept=".csv,.tsv,.txt,.xlsx,.xls,.ods,text/csv,' in html
+    assert 'enctype="multipart/form-data"' in html
+    assert "No imports into this outdial yet." in html
+
+
+def test_the_mapping_step_has_labelled_options(alice_page, outdial):
+    html = alice_page.get(stage(alice_page, outdial, FIXED)).content.decode()
     for field, label in [
-        ("file", "CSV file"),
         ("region", "Default country for national numbers"),
         ("on_duplicate", "Duplicate addresses"),
         ("on_error", "Invalid rows"),
-        ("dry_run", "Check only: report what would happen, import nothing"),
+        ("key", "Key column (update on re-upload)"),
+        ("unmapped_to_data", "Keep the columns left out in Data (as JSON)"),
+        ("save_mapping", "Remember this mapping for this outdial&#x27;s next file"),
+        ("column_0", "name"),
+        ("column_1", "destination_0"),
     ]:
         assert f'<label for="id_{field}">{label}</label>' in html
-    assert 'enctype="multipart/form-data"' in html
     assert '<option value="US" selected>US (+1)</option>' in html
     assert '<option value="GB">GB (+44)</option>' in html
-    assert "No imports into this outdial yet." in html
 
 
 def test_a_file_with_a_bad_row_imports_nothing_and_lists_the_row(alice_page, outdial):
     response = upload(alice_page, outdial, BAD)
     assert response.status_code == 200
     html = response.content.decode()
-    assert messages_of(response) == [
+    assert (
         "1 of 3 rows are invalid, so nothing was imported. Fix the rows listed "
         "below and upload the file again, or choose to import the valid rows only."
-    ]
+    ) in html
     assert error_rows(html) == [
         ("3", "destination_0", "12345 is too short for its country code.")
     ]
@@ -98,10 +132,9 @@ def test_the_fixed_file_imports_and_its_report_stays_on_the_page(
     assert "<td>leads-fixed.csv</td>" in html and "<td>alice</td>" in html
 
 
-def test_check_only_reports_without_importing(alice_page, outdial):
-    response = upload(alice_page, outdial, FIXED, dry_run="on")
+def test_the_preview_reports_without_importing(alice_page, outdial):
+    response = upload(alice_page, outdial, FIXED, action="preview")
     assert response.status_code == 200
-    assert messages_of(response) == ["Checked the file; nothing was imported."]
     assert "<dt>Would create</dt><dd>3</dd>" in response.content.decode()
     assert OutdialTarget.objects.count() == 0
 
@@ -127,9 +160,13 @@ def test_duplicates_follow_the_chosen_policy(alice_page, outdial):
 
 
 def test_a_whole_file_problem_is_explained(alice_page, outdial):
-    response = upload(alice_page, outdial, "name,phone_number\nAnn,+15559876543\n")
-    [message] = messages_of(response)
-    assert message.startswith("Nothing was imported: ")
+    response = upload(alice_page, outdial, "name,company\nAnn,Acme\n")
+    html = response.content.decode()
+    assert (
+        "Nothing was imported: No column holds a phone number or address. The "
+        "columns found are “name”, “company”; expected a phone, mobile, cell, "
+        "email or sip column"
+    ) in html
     assert OutdialTarget.objects.count() == 0
 
 
@@ -141,7 +178,7 @@ def test_an_upload_without_a_file_asks_for_one(alice_page, outdial):
     assert "This field is required." in response.content.decode()
 
 
-def test_bad_options_are_refused_by_the_form(alice_page, outdial):
+def test_bad_options_are_refused_by_the_mapping_step(alice_page, outdial):
     response = upload(alice_page, outdial, FIXED, region="XX", on_duplicate="merge")
     html = response.content.decode()
     assert "Select a valid choice. XX is not one of the available choices." in html

@@ -325,6 +325,12 @@ def offered(outdial, header: list[str]) -> Mapping:
     return Mapping(guess(list(labels.values())))
 
 
+def is_saved(outdial, header: list[str]) -> bool:
+    """Whether :func:`offered` answers a saved mapping rather than a guess."""
+    saved = SavedMapping.objects.filter(outdial=outdial).first()
+    return saved is not None and offered(outdial, header).columns != guess(header)
+
+
 def save(outdial, chosen: Mapping) -> None:
     """Keep ``chosen`` as the outdial's mapping, offered for its next file."""
     SavedMapping.objects.update_or_create(
