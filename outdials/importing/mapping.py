@@ -272,7 +272,7 @@ def layout(header: list[str], chosen: Mapping, report: ImportReport) -> Layout:
             continue
         elif chosen.unmapped_to_data:
             extras.append((position, text))
-        else:
+        elif text not in columns:  # a column left out on purpose is not news
             report.warn(1, text, "Unknown column; it is ignored.")
     applied = {labels[at]: target for target, at in fields.items()}
     if extras and "data" in fields:
