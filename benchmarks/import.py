@@ -22,6 +22,10 @@ take at most 11× the 100,000-row time; beside the wall-clock ratio, which drift
 with the load of a shared machine, it gives the ratio of the importing
 process's CPU time.
 
+Beside it, the same 100,000 rows as an .xlsx workbook (written by openpyxl,
+read by python-calamine through the same pipeline), as a ratio to the CSV
+import of the same run.
+
 ``python -m benchmarks import`` (``--quick``: the 100,000-row figures only, one
 round instead of the median of three).
 """
@@ -65,6 +69,17 @@ def international(i: int) -> str:
     if country == 2:
         return f"+49 30 {20000000 + k}"
     return f"+61 2 9{k // 10000 % 1000:03d} {k % 10000:04d}"
+
+
+def write_xlsx(path: Path, rows: int) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("People")
+    sheet.append(["name", "destination_0", "destination_1"])
+    for i in range(rows):
+        sheet.append([f"Person {i}", national(i), international(i)])
+    book.save(path)
 
 
 def write_file(path: Path, rows: int) -> None:
@@ -169,6 +184,7 @@ def run(quick: bool) -> list[Figure]:
         folder = Path(tmp)
         small = folder / "100k.csv"
         write_file(small, ROWS)
+        write_xlsx(folder / "100k.xlsx", ROWS)
         big = None
         if not quick:
             big = folder / "1m.csv"
@@ -184,10 +200,15 @@ def run(quick: bool) -> list[Figure]:
 
 def _figures(kind, db, small: Path, big: Path | None, rounds: int) -> list[Figure]:
     imports, floors, normalize, insert, memory, cpu = [], [], [], [], [], []
+    sheets, sheet_memory = [], []
     for _ in range(rounds):
         floor = measure(db, "floor", small)
         done = measure(db, "import", small)
         assert done["created"] == ROWS, done
+        workbook = measure(db, "import", small.with_suffix(".xlsx"))
+        assert workbook["created"] == ROWS, workbook
+        sheets.append(workbook["seconds"])
+        sheet_memory.append(workbook["maxrss_mb"])
         imports.append(done["seconds"])
         cpu.append(done["cpu"])
         memory.append(done["maxrss_mb"])
@@ -209,6 +230,24 @@ def _figures(kind, db, small: Path, big: Path | None, rounds: int) -> list[Figur
             target=f"< {MEMORY_LIMIT_MB} MB",
             ok=max(memory) < MEMORY_LIMIT_MB,
             note="ru_maxrss of the importing process",
+        ),
+    ]
+    figures += [
+        at_most(
+            f"import 100k rows .xlsx ({kind})",
+            median(sheets),
+            "s",
+            took,
+            1.5,
+            f"floor = the same rows as CSV; {ROWS / median(sheets):,.0f} rows/s",
+        ),
+        Figure(
+            f"import 100k .xlsx peak memory ({kind})",
+            max(sheet_memory),
+            "MB",
+            target=f"< {MEMORY_LIMIT_MB} MB",
+            ok=max(sheet_memory) < MEMORY_LIMIT_MB,
+            note="ru_maxrss; calamine holds the sheet's cells",
         ),
     ]
     if big is not None:
@@ -281,7 +320,13 @@ def _worker_import(path: str) -> dict:
     cpu = _cpu_seconds()
     started = time.perf_counter()
     with open(path, "rb") as stream:
-        report = import_csv(outdial, stream, region="US", on_error="skip")
+        report = import_csv(
+            outdial,
+            stream,
+            file_name=Path(path).name,
+            region="US",
+            on_error="skip",
+        )
     seconds = time.perf_counter() - started
     return {
         "seconds": seconds,

@@ -149,7 +149,7 @@ def test_the_outdial_page_shows_its_fields_and_progress(alice_page, outdial):
     assert "<dt>Exhausted</dt><dd>1</dd>" in html
     assert 'Attempts by destination <span class="muted">(1 in all)</span>' in html
     assert '<span class="badge badge--no_answer">No answer</span> 1' in html
-    assert 'href="/outdials/' in html and "Upload CSV" in html and "Export CSV" in html
+    assert 'href="/outdials/' in html and "Upload file" in html and "Export CSV" in html
 
 
 def test_it_saves_the_outdials_fields(alice_page, outdial):

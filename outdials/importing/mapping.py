@@ -18,21 +18,18 @@ from .report import ImportReport, reject
 
 TEXT_FIELDS = ("name", "first_name", "last_name", "detail", "data")
 FIELDS = TEXT_FIELDS + tuple(import_columns()[3:])  # destination_N, _type, _name
+_ORDINALS = ("1st", "2nd", "3rd", "4th", "5th")
 FIELD_LABELS = {
     "": "(leave out)",
     "name": "Name",
-    "first_name": "First name (joined into the name)",
-    "last_name": "Last name (joined into the name)",
+    "first_name": "First name",
+    "last_name": "Last name",
     "detail": "Detail",
     "data": "Data",
     **{
-        f"destination_{n}{suffix}": f"{label} {n + 1} (destination_{n}{suffix})"
+        f"destination_{n}{suffix}": f"{_ORDINALS[n]} destination{label}"
         for n in DESTINATION_SLOTS
-        for suffix, label in (
-            ("", "Phone or address"),
-            ("_type", "Type of address"),
-            ("_name", "Name of address"),
-        )
+        for suffix, label in (("", ""), ("_type", "'s type"), ("_name", "'s name"))
     },
 }
 

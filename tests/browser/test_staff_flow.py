@@ -45,10 +45,13 @@ def sign_in(page, base: str) -> None:
 
 
 def upload(page, tmp_path, name: str, text: str) -> None:
+    """Choose the file, keep the offered mapping, import."""
     path = tmp_path / name
     path.write_text(text)
-    page.get_by_label("CSV file").set_input_files(path)
-    page.get_by_role("button", name="Upload", exact=True).click()
+    page.get_by_label("CSV or spreadsheet file").set_input_files(path)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Map and preview")
+    page.get_by_role("button", name="Import", exact=True).click()
 
 
 def test_sign_in_create_upload_fix_filter_edit_export(
@@ -69,10 +72,10 @@ def test_sign_in_create_upload_fix_filter_edit_export(
     assert outdial.customer == alice.customer
 
     # a CSV with one bad row: nothing imported, the row is named
-    page.get_by_role("link", name="Upload CSV").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Upload a CSV")
+    page.get_by_role("link", name="Upload file").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Upload targets")
     upload(page, tmp_path, "leads.csv", BAD_CSV)
-    expect(page.get_by_role("status")).to_contain_text("1 of 3 rows are invalid")
+    expect(page.get_by_role("alert")).to_contain_text("1 of 3 rows are invalid")
     errors = page.get_by_role("region", name="Rows to fix")
     expect(errors.locator("tbody tr")).to_have_count(1)
     expect(errors.locator("tbody tr")).to_contain_text(
@@ -81,6 +84,7 @@ def test_sign_in_create_upload_fix_filter_edit_export(
     assert OutdialTarget.objects.count() == 0
 
     # the fixed file goes in
+    page.get_by_role("link", name="Choose another file").click()
     upload(page, tmp_path, "leads-fixed.csv", FIXED_CSV)
     expect(page.get_by_role("status")).to_contain_text("Imported 3 targets.")
     expect(
