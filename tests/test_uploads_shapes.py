@@ -563,7 +563,9 @@ def test_an_expired_upload_is_swept(alice_page, outdial, settings):
     assert messages_of(response) == [
         "That upload has expired or was imported; choose the file again."
     ]
-    assert importing.staging.sweep() == 1
+    out = io.StringIO()
+    call_command("purge_staged_uploads", stdout=out)
+    assert out.getvalue().strip() == "1"
     assert StagedUpload.objects.count() == 0
 
 

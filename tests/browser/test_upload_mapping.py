@@ -45,9 +45,7 @@ def test_map_preview_import_and_undo_a_crm_export(page, live_server, alice, tmp_
     expect(page.locator(".mapping__column").nth(3)).to_contain_text("(202) 555-0143")
     rows = page.locator(".table--preview tbody tr")
     expect(rows).to_have_count(4)
-    expect(rows.nth(3)).to_contain_text(
-        "12345 is too short for its country code."
-    )
+    expect(rows.nth(3)).to_contain_text("12345 is too short for its country code.")
 
     # change it: no mobile, the time zone kept in data, the CRM id as key
     mobile.select_option("")
