@@ -21,10 +21,10 @@ REPORT_KEYS = [
     "unchanged",
     "duplicates",
     "invalid",
-    "errors",
-    "warnings",
     "mapping",
     "key",
+    "errors",
+    "warnings",
 ]
 
 

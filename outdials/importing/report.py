@@ -61,10 +61,10 @@ class ImportReport:
             "unchanged": self.unchanged,
             "duplicates": self.duplicates,
             "invalid": self.invalid,
-            "errors": self.errors,
-            "warnings": warnings,
             "mapping": self.mapping or {},
             "key": self.key,
+            "errors": self.errors,
+            "warnings": warnings,
         }
         if self.sheets is not None:
             found["sheet"] = self.sheet
