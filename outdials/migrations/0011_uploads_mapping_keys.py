@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outdials', '0008_rate_count'),
+        ('outdials', '0009_destination_types'),
     ]
 
     operations = [
