@@ -401,8 +401,7 @@ class Checker:
                         "",
                         f"has no destination: {names[0]} is empty."
                         if len(names) == 1
-                        else f"has no destination: {', '.join(names)} are all "
-                        "empty.",
+                        else f"has no destination: {', '.join(names)} are all empty.",
                     )
                 )
             else:
