@@ -240,7 +240,7 @@ def test_an_ods_file_is_read_like_a_sheet(outdial):
 def test_a_file_of_another_kind_names_what_was_received(outdial, content, name, what):
     with pytest.raises(importing.ImportRejected) as refused:
         run(outdial, content, name)
-    assert refused.value.http_status == 415
+    assert refused.value.http_status == 400
     assert refused.value.message == (
         f"{what}; upload one of CSV (.csv, .tsv, .txt), Excel (.xlsx, .xls) or "
         "OpenDocument (.ods) files. In a spreadsheet program, Save As or "
@@ -464,9 +464,9 @@ def test_the_api_updates_on_re_upload_with_a_key(api, outdial):
 
 def test_the_api_refuses_another_kind_of_file_and_a_bad_mapping(api, outdial):
     response = post(api, outdial, b"%PDF-1.4", "cv.pdf")
-    assert_error(response, 415, "UNSUPPORTED_FILE_TYPE", "INVALID_ARGUMENT")
+    assert_error(response, 400, "UNSUPPORTED_FILE_TYPE")
     response = post(api, outdial, CRM.encode(), "crm.csv", mapping="[1]")
-    error = assert_error(response, 400, "INVALID_FIELD")
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
     assert "JSON object of column → field" in json.dumps(error, ensure_ascii=False)
 
 

@@ -60,14 +60,13 @@ def refuse(file_name: str, what: str):
         "UNSUPPORTED_FILE_TYPE",
         f"{name} is {what}; upload one of {ACCEPTED_TEXT}. In a spreadsheet "
         "program, Save As or Download as one of those.",
-        415,
     )
 
 
 def detect(file, file_name: str = "") -> str:
     """``csv``, ``xlsx``, ``xls`` or ``ods`` for the seekable binary ``file``
-    (read from and put back at its position); raises ``ImportRejected`` (415)
-    for anything else."""
+    (read from and put back at its position); raises ``ImportRejected``
+    (``UNSUPPORTED_FILE_TYPE``) for anything else."""
     start = file.tell()
     head = file.read(8)
     file.seek(start)

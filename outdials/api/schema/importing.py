@@ -52,7 +52,7 @@ extend_schema_view(
             "name; destinations from phone, mobile, cell, email, sip… columns "
             "in order) and says so in `warnings`. With `key`, a row whose key "
             "matches a live target updates it. Another kind of file answers "
-            "415 `UNSUPPORTED_FILE_TYPE` naming what was received. With "
+            "400 `UNSUPPORTED_FILE_TYPE` naming what was received. With "
             "`on_error=abort` (the default) a file with any "
             "invalid row imports nothing and answers 400 with the report in "
             "`details`. `dry_run=true` checks and imports nothing."
