@@ -18,8 +18,8 @@ from .. import validators
 from ..exporting import unguard_cell
 from ..models import Destination, Outdial
 from . import mapping, preview, updating
-from .dedupe import SeenAddresses
-from .report import ImportReport, reject
+from .dedupe import EXISTING, SeenAddresses, first_rows
+from .report import ImportRejected, ImportReport, reject
 from .source import NulFound, Source, has_text, refuse_nul
 from .spreadsheet import Sheet
 
@@ -91,6 +91,11 @@ class Checker:
         self.keyed: dict = {}  # external id → updating.Current, with a key
         self.keys_seen: dict[str, int] = {}  # external id → row of the file
         self.updates: list = []
+        # Listed "repeats row N" messages, N found once the check is over:
+        # (report entry, key, text before N, text after N); and the rows that
+        # brought addresses by updating a keyed target (not spooled).
+        self.repeats: list = []
+        self.update_rows: dict = {}
         self.last = None
         self.region = region
         self.strict = strict
@@ -101,9 +106,7 @@ class Checker:
 
     def run(self, source: Source) -> Plan:
         report = ImportReport()
-        seen = SeenAddresses()
-        for key in existing_keys(self.outdial):
-            seen.add(key, 0)
+        seen = SeenAddresses(existing_keys(self.outdial))
         if self.columns.key:
             self.keyed = updating.keyed_targets(self.outdial)
         spool = tempfile.SpooledTemporaryFile(
@@ -113,9 +116,14 @@ class Checker:
             self._where = lambda row: (row, source.height)
             try:
                 self._read_sheet(source, report, seen, spool)
+            except ImportRejected:
+                self._name_repeated_rows(spool)
+                spool.close()
+                raise
             except BaseException:
                 spool.close()
                 raise
+            self._name_repeated_rows(spool)
             spool.seek(0)
             return Plan(report, spool, seen, self.updates)
         self._where = lambda row: (source.file.tell(), source.size)
@@ -123,13 +131,33 @@ class Checker:
         text = io.TextIOWrapper(source.file, encoding=source.encoding, newline="")
         try:
             self._read(text, source, report, seen, spool)
+        except ImportRejected:
+            self._name_repeated_rows(spool)
+            spool.close()
+            raise
         except BaseException:
             spool.close()
             raise
         finally:
             text.detach()
+        self._name_repeated_rows(spool)
         spool.seek(0)
         return Plan(report, spool, seen, self.updates)
+
+    def _repeat(self, entry, key, before: str, after: str) -> None:
+        if entry is not None:
+            self.repeats.append((entry, key, before, after))
+
+    def _name_repeated_rows(self, spool) -> None:
+        if not self.repeats:
+            return
+        wanted = {key for _, key, _, _ in self.repeats}
+        rows = first_rows(spool, wanted)
+        for key in wanted & self.update_rows.keys():
+            row = self.update_rows[key]
+            rows[key] = min(row, rows.get(key, row))
+        for entry, key, before, after in self.repeats:
+            entry["message"] = f"{before}{rows.get(key, '?')}{after}"
 
     def _read_sheet(self, sheet: Sheet, report, seen, spool) -> None:
         rows = sheet.rows(report)
@@ -222,6 +250,14 @@ class Checker:
     def _rows(self, reader, layout, report, seen, spool, first_row=1) -> None:
         """Check every row; ``self.row`` follows the row read."""
         chunk: list = []
+        try:
+            self._each_row(reader, layout, report, seen, spool, first_row, chunk)
+        finally:
+            # Spooled even when the file is refused: its report names rows.
+            if chunk:
+                pickle.dump(chunk, spool, pickle.HIGHEST_PROTOCOL)
+
+    def _each_row(self, reader, layout, report, seen, spool, first_row, chunk):
         row = self.row = first_row
         blank = 0
         check = self._check
@@ -279,9 +315,7 @@ class Checker:
                 chunk.append(prepared)
                 if len(chunk) >= SPOOL_CHUNK:
                     pickle.dump(chunk, spool, pickle.HIGHEST_PROTOCOL)
-                    chunk = []
-        if chunk:
-            pickle.dump(chunk, spool, pickle.HIGHEST_PROTOCOL)
+                    chunk.clear()
         if blank:
             report.warn(None, "", f"{blank} empty rows were skipped.")
         report.preview, report.columns = self.preview.finish()
@@ -448,36 +482,36 @@ class Checker:
         own = current.keys if current is not None else ()
         if self.on_duplicate != "allow":
             for (n, _type, address, _name), key in zip(destinations, keys, strict=True):
-                first = seen.get(key)
-                if first is None or (first == 0 and key in own):
+                where = seen.where(key)
+                if where is None or (where == EXISTING and key in own):
                     continue
                 self.last = (*texts, destinations, external_id, "duplicate")
-                where = (
-                    "is already a target in this outdial"
-                    if first == 0
-                    else f"repeats row {first}"
-                )
+                tail = "." if self.on_duplicate == "error" else "; row skipped."
+                if where == EXISTING:
+                    message = f"{address} is already a target in this outdial{tail}"
+                else:
+                    message = f"{address} repeats row ?{tail}"
                 if self.on_duplicate == "error":
                     report.invalid += 1
-                    report.error(row, f"destination_{n}", f"{address} {where}.")
+                    entry = report.error(row, f"destination_{n}", message)
                 else:
                     report.duplicates += 1
-                    report.warn(
-                        row, f"destination_{n}", f"{address} {where}; row skipped."
-                    )
+                    entry = report.warn(row, f"destination_{n}", message)
+                if where != EXISTING:
+                    self._repeat(entry, key, f"{address} repeats row ", tail)
                 return None
         else:
             for (n, _type, address, _name), key in zip(destinations, keys, strict=True):
-                first = seen.get(key)
-                if first is not None and not (first == 0 and key in own):
-                    where = (
-                        "is already a target" if first == 0 else f"repeats row {first}"
-                    )
-                    report.warn(
-                        row,
-                        f"destination_{n}",
-                        f"{address} {where}; imported (on_duplicate=allow).",
-                    )
+                where = seen.where(key)
+                if where is not None and not (where == EXISTING and key in own):
+                    tail = "; imported (on_duplicate=allow)."
+                    if where == EXISTING:
+                        message = f"{address} is already a target{tail}"
+                    else:
+                        message = f"{address} repeats row ?{tail}"
+                    entry = report.warn(row, f"destination_{n}", message)
+                    if where != EXISTING:
+                        self._repeat(entry, key, f"{address} repeats row ", tail)
                     break
         if current is not None:
             if (*texts, destinations) == current.values:
@@ -487,8 +521,9 @@ class Checker:
             self.last = (*texts, destinations, external_id, "update")
             for column, message in notes:
                 report.warn(row, column, message)
+            seen.bring(keys)
             for key in keys:
-                seen.add(key, row)
+                self.update_rows.setdefault(key, row)
             report.updated += 1
             self.updates.append(
                 updating.Update(row, current.pk, *texts, destinations, external_id)
@@ -497,7 +532,6 @@ class Checker:
         self.last = (*texts, destinations, external_id, "create")
         for column, message in notes:
             report.warn(row, column, message)
-        for key in keys:
-            seen.add(key, row)
+        seen.bring(keys)
         report.created += 1
         return (row, *texts, destinations, tuple(keys), external_id)

@@ -1,75 +1,70 @@
-"""The addresses an import has seen, each with the first row that brought it.
+"""The addresses an import has seen: already in the outdial, or brought by a
+row of the file.
 
-A million-row import with two numbers a row sees two million addresses. In a
-dict of ints that costs ~110 bytes an address (key object, value object, table
-slot), ~220 MB; here phone numbers, the bulk of any list, live in two flat
-arrays with open addressing at 12 bytes a slot (at most half full), ~50 MB.
-SIP and email keys are strings and stay in a plain dict.
+Two Python sets of address keys (the digits of an E.164 number as an int, else
+a string). Neither input order nor any progression of numbers can degrade
+them: an int below 2**61 hashes to itself, so two distinct numbers never share
+a hash, and CPython's probe sequence folds every bit of the hash in after a
+few steps; string hashes are SipHash under a per-process random key. A million
+rows with two numbers each cost ~150 MB here (an int object and a set slot an
+address); a dict from address to row would add ~50 MB more, so the row that
+first brought an address is not kept: the few duplicates a report lists find
+it afterwards in the spool of checked rows (:func:`first_rows`).
 """
 
-from array import array
+import pickle
 
-_FIBONACCI = 0x9E3779B97F4A7C15  # 2**64 / golden ratio: scatters runs of numbers
-_MASK64 = (1 << 64) - 1
+EXISTING = "existing"  # already a live target's address in the outdial
+IN_FILE = "file"  # brought by an earlier row of this file
 
 
 class SeenAddresses:
-    """``address key → row``: 0 for an address already in the outdial, else the
-    spreadsheet row of the first row of the file that has it."""
+    def __init__(self, existing=()):
+        self.existing = set(existing)
+        self.brought = set()
 
-    def __init__(self, bits: int = 12):
-        self._other: dict = {}
-        self._count = 0
-        self._allocate(bits)
+    def where(self, key) -> str | None:
+        """:data:`EXISTING`, :data:`IN_FILE` or ``None`` (not seen)."""
+        if key in self.existing:
+            return EXISTING
+        if key in self.brought:
+            return IN_FILE
+        return None
 
-    def _allocate(self, bits: int) -> None:
-        self._bits = bits
-        self._shift = 64 - bits
-        self._mask = (1 << bits) - 1
-        # E.164 digits as an int are never 0, so 0 marks an empty slot.
-        self._keys = array("q", bytes(8 << bits))
-        self._rows = array("i", bytes(4 << bits))
-
-    def _slot(self, key: int) -> int:
-        keys, mask = self._keys, self._mask
-        slot = ((key * _FIBONACCI) & _MASK64) >> self._shift
-        while True:
-            found = keys[slot]
-            if found == key or not found:
-                return slot
-            slot = (slot + 1) & mask
-
-    def get(self, key) -> int | None:
-        if type(key) is not int:
-            return self._other.get(key)
-        slot = self._slot(key)
-        return self._rows[slot] if self._keys[slot] else None
-
-    def add(self, key, row: int) -> None:
-        """Remember ``key`` as brought by ``row``, unless it is known already."""
-        if type(key) is not int:
-            self._other.setdefault(key, row)
-            return
-        slot = self._slot(key)
-        if self._keys[slot]:
-            return
-        self._keys[slot] = key
-        self._rows[slot] = row
-        self._count += 1
-        if self._count * 2 > len(self._keys):
-            self._grow()
-
-    def _grow(self) -> None:
-        keys, rows = self._keys, self._rows
-        self._allocate(self._bits + 1)
-        for key, row in zip(keys, rows, strict=True):
-            if key:
-                slot = self._slot(key)
-                self._keys[slot] = key
-                self._rows[slot] = row
+    def bring(self, keys) -> None:
+        """Remember the keys of a row that will be created."""
+        self.brought.update(keys)
 
     def __len__(self) -> int:
-        return self._count + len(self._other)
+        return len(self.existing | self.brought)
 
     def __contains__(self, key) -> bool:
-        return self.get(key) is not None
+        return key in self.existing or key in self.brought
+
+
+# Where a spooled row (checking.Checker._check) holds its number and its keys:
+# (row, name, detail, data, destinations, keys, external id).
+ROW, KEYS = 0, 5
+
+
+def first_rows(spool, keys) -> dict:
+    """``key → row``: the first spooled row (pickled chunks of row tuples)
+    that has each of ``keys``. One pass over the spool, which is left where
+    it was."""
+    wanted, found = set(keys), {}
+    position = spool.tell()
+    spool.seek(0)
+    try:
+        while wanted:
+            try:
+                chunk = pickle.load(spool)
+            except EOFError:
+                break
+            for entry in chunk:
+                for key in entry[KEYS]:
+                    if key in wanted:
+                        wanted.discard(key)
+                        found[key] = entry[ROW]
+    finally:
+        spool.seek(position)
+    return found

@@ -8,6 +8,7 @@ to leave the column out; headers match case-insensitively and trimmed.
 """
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -164,7 +165,9 @@ def layout(header: list[str], chosen: Mapping, report: ImportReport) -> Layout:
     read from."""
     labels = [label(cell) for cell in header]
     lowered = [text.lower() for text in labels]
-    repeated = sorted({low for low in lowered if low and lowered.count(low) > 1})
+    # Counted once each: a count per column was quadratic in the header.
+    counts = Counter(low for low in lowered if low)
+    repeated = sorted(low for low, count in counts.items() if count > 1)
     if repeated:
         raise reject(
             "DUPLICATE_COLUMN",

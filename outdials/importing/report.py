@@ -32,15 +32,23 @@ class ImportReport:
     sheet: str | None = None  # the sheet read, for a workbook
     sheets: list[str] | None = None  # every worksheet of a workbook
 
-    def error(self, row: int, column: str, message: str) -> None:
+    def error(self, row: int, column: str, message: str) -> dict | None:
+        """List an error; answers its entry, or ``None`` past the first
+        :data:`MAX_REPORTED`."""
         if len(self.errors) < MAX_REPORTED:
-            self.errors.append({"row": row, "column": column, "message": message})
+            entry = {"row": row, "column": column, "message": message}
+            self.errors.append(entry)
+            return entry
+        return None
 
-    def warn(self, row: int, column: str, message: str) -> None:
+    def warn(self, row: int, column: str, message: str) -> dict | None:
+        """Like :meth:`error`, for a warning."""
         if len(self.warnings) < MAX_REPORTED:
-            self.warnings.append({"row": row, "column": column, "message": message})
-        else:
-            self.unlisted_warnings += 1
+            entry = {"row": row, "column": column, "message": message}
+            self.warnings.append(entry)
+            return entry
+        self.unlisted_warnings += 1
+        return None
 
     def as_dict(self) -> dict:
         warnings = list(self.warnings)

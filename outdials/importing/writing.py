@@ -114,14 +114,15 @@ def _id_base() -> int:
     return value & ~((1 << 62) - 1)
 
 
-def _late_conflicts(outdial, started, plan: Plan) -> dict:
-    """Rows of this import whose addresses another writer added meanwhile."""
-    conflicts = {}
-    for key in existing_keys(outdial, since=started - LATE_WINDOW):
-        row = plan.seen.get(key)
-        if row:
-            conflicts.setdefault(row, key)
-    return conflicts
+def _late_conflicts(outdial, started, plan: Plan) -> set:
+    """Addresses of this import's rows that another writer added meanwhile
+    (each brought by one row: a later row with it was a duplicate)."""
+    brought = plan.seen.brought
+    return {
+        key
+        for key in existing_keys(outdial, since=started - LATE_WINDOW)
+        if key in brought
+    }
 
 
 def write(outdial, plan: Plan, *, started, options, progress) -> ImportBatch:
@@ -145,7 +146,7 @@ def write(outdial, plan: Plan, *, started, options, progress) -> ImportBatch:
     conflicts = (
         _late_conflicts(outdial, started, plan)
         if options["on_duplicate"] != "allow"
-        else {}
+        else set()
     )
     batch = ImportBatch.objects.create(
         outdial=outdial,
@@ -167,8 +168,9 @@ def write(outdial, plan: Plan, *, started, options, progress) -> ImportBatch:
     for chunk in _chunks(plan.spool):
         targets, destinations = [], []
         for row, name, detail, data, slots, keys, external_id in chunk:
-            if row in conflicts:
-                _late_duplicate(report, row, slots, keys, conflicts[row], options)
+            if conflicts and not conflicts.isdisjoint(keys):
+                late = next(key for key in keys if key in conflicts)
+                _late_duplicate(report, row, slots, keys, late, options)
                 continue
             stamp = adapt(first + timedelta(microseconds=counter))
             counter += 1
