@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "outdials.security.NoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "outdials.api.middleware.APIErrorMiddleware",
+    "outdials.bodies.WholeBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

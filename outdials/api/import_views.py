@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import exporting, importing
+from ..bodies import spooled_body
 from ..models import ImportBatch, OutdialTarget
 from . import wire
 from .errors import APIError, not_found
@@ -43,9 +44,9 @@ def _upload(request):
     """The CSV's binary stream, its file name and the form fields sent with it."""
     content_type = request.content_type.split(";")[0].strip().lower()
     if content_type in CSV_TYPES:
-        # Read as a stream: request.body would hold the whole file in memory
-        # and stop at DATA_UPLOAD_MAX_MEMORY_SIZE.
-        return request._request, "", {}
+        # The spooled body (outdials.bodies) as a file: request.body would
+        # hold the whole file in memory and stop at DATA_UPLOAD_MAX_MEMORY_SIZE.
+        return spooled_body(request._request) or request._request, "", {}
     if content_type == "multipart/form-data":
         upload = request.FILES.get("file")
         if upload is None:

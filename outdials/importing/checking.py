@@ -20,11 +20,25 @@ from ..models import Destination, Outdial
 from . import mapping, preview, updating
 from .dedupe import EXISTING, SeenAddresses, first_rows
 from .report import ImportRejected, ImportReport, reject
-from .source import NulFound, Source, has_text, refuse_nul
+from .source import (
+    BoundedLines,
+    NulFound,
+    RowTooLong,
+    Source,
+    has_text,
+    refuse_nul,
+)
 from .spreadsheet import Sheet
 
 SPOOL_CHUNK = 5000  # rows per pickled chunk (and per write)
 DELIMITERS = (",", ";", "\t")
+# The longest row (a CSV record) read: well above any row the limits allow
+# (a cell holds 2,000 characters), so only a broken or hostile file meets it.
+MAX_ROW_CHARS = 1 << 20
+
+
+def _nothing() -> None:
+    pass
 
 
 def _delimiter(line: str) -> str:
@@ -96,6 +110,7 @@ class Checker:
         # brought addresses by updating a keyed target (not spooled).
         self.repeats: list = []
         self.update_rows: dict = {}
+        self.lines = None  # a CSV's BoundedLines
         self.last = None
         self.region = region
         self.strict = strict
@@ -191,7 +206,23 @@ class Checker:
         self._rows(reader, layout, report, seen, spool, first_row)
 
     def _read(self, text, source, report, seen, spool) -> None:
-        first = text.readline()
+        lines = BoundedLines(text, MAX_ROW_CHARS)
+        self.row = 0
+        try:
+            self._parse(lines, text, source, report, seen, spool)
+        except RowTooLong:
+            row = self.row + 1
+            raise reject(
+                "ROW_TOO_LONG",
+                f"Row {row} is longer than {MAX_ROW_CHARS:,} characters, the limit "
+                "of one row; a quote left open or a file without line breaks can "
+                "cause this.",
+                report=report,
+                row=row,
+            ) from None
+
+    def _parse(self, lines, text, source, report, seen, spool) -> None:
+        first = next(lines, "")
         if not first.strip():
             if not has_text(text):
                 raise reject(
@@ -203,7 +234,8 @@ class Checker:
                 "(name, destination_0, …).",
                 row=1,
             )
-        lines = itertools.chain([first], text)
+        self.lines = lines
+        lines = itertools.chain([first], lines)
         if source.has_nul:
             lines = refuse_nul(lines)
         if csv.field_size_limit() <= self.max_cell:
@@ -212,6 +244,7 @@ class Checker:
         self.row = row = 0
         try:
             header = next(reader)
+            self.lines.row_done()
             self._header_and_rows(header, reader, 1, report, seen, spool)
         except csv.Error as error:
             row = self.row
@@ -263,7 +296,10 @@ class Checker:
         check = self._check
         progress = self.progress
         collect = self.preview.add if self.preview.wanted else None
+        # Sheets have no lines to bound (spreadsheet.py reads them).
+        row_done = self.lines.row_done if self.lines is not None else _nothing
         for cells in reader:
+            row_done()
             row = self.row = row + 1
             if progress and not row % SPOOL_CHUNK:
                 progress("check", *self._where(row))

@@ -136,6 +136,38 @@ class NulFound(Exception):
     pass
 
 
+class RowTooLong(Exception):
+    pass
+
+
+class BoundedLines:
+    """The lines of ``text``, refusing a row (a CSV record, which quoted line
+    breaks may spread over several lines) longer than ``limit`` characters:
+    no line is read further than that, so a file of one endless line costs
+    ``limit`` characters of memory, not its length. The reader of the CSV
+    calls :meth:`row_done` after each record."""
+
+    def __init__(self, text, limit: int):
+        self.text = text
+        self.limit = limit
+        self.pending = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self.text.readline(self.limit + 1 - self.pending)
+        if not line:
+            raise StopIteration
+        self.pending += len(line)
+        if self.pending > self.limit:
+            raise RowTooLong
+        return line
+
+    def row_done(self) -> None:
+        self.pending = 0
+
+
 def refuse_nul(lines):
     for line in lines:
         if "\x00" in line:
