@@ -37,6 +37,9 @@ class User(AbstractUser):
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
     )
+    # Login tokens carry the version they were issued under; signing out
+    # (the API's or the pages') moves it on, which ends every one of them.
+    token_version = models.PositiveIntegerField(default=0, editable=False)
 
 
 class LiveQuerySet(models.QuerySet):

@@ -155,10 +155,13 @@ def _target_row(target) -> dict:
 @require_POST
 def sign_out(request):
     """Django's logout (a POST, so a link elsewhere cannot sign anyone out),
-    then a word on the sign-in page."""
-    logout(request)
+    which ends the user's API login tokens as well, then a word on the
+    sign-in page."""
+    logout(request)  # ends the user's API tokens too (credentials.py)
     messages.info(request, "You are signed out.")
-    return redirect("login-page")
+    response = redirect("login-page")
+    response.delete_cookie("token", samesite="Lax")
+    return response
 
 
 @customer_page

@@ -39,6 +39,7 @@ def claims_for(user, **changes) -> dict:
         "iat": now,
         "exp": now + 3600,
         "pwd": credentials._password_fingerprint(user),
+        "ver": user.token_version,
     }
     claims.update(changes)
     return {key: value for key, value in claims.items() if value is not None}
@@ -231,14 +232,17 @@ def test_each_carrier_authenticates(anon, alice, alices_outdial):
         assert names_seen(response) == ["alice's list"], carrier
 
 
-def test_a_cookie_comes_before_the_query_and_the_header(
+def test_an_explicit_credential_comes_before_a_cookie(
     anon, alice, bob, alices_outdial, bobs_list
 ):
+    """Changed from the seed (cookie first): a cookie planted by another site
+    must not capture a client's own calls."""
     anon.cookies["token"] = alice.token
-    response = anon.get(
-        "/v1.0/outdials", {"token": bob.token}, HTTP_AUTHORIZATION=bob.bearer
-    )
-    assert names_seen(response) == ["alice's list"]
+    response = anon.get("/v1.0/outdials", HTTP_AUTHORIZATION=bob.bearer)
+    assert names_seen(response) == ["bob's list"]
+    response = anon.get("/v1.0/outdials", {"token": bob.token})
+    assert names_seen(response) == ["bob's list"]
+    assert names_seen(anon.get("/v1.0/outdials")) == ["alice's list"]
 
 
 def test_the_query_comes_before_the_header(anon, alice, bob, alices_outdial, bobs_list):
@@ -264,11 +268,9 @@ def test_a_cookie_token_comes_before_a_cookie_access_key(
 
 def test_the_first_credential_decides_even_when_bad(anon, alice, alices_outdial):
     """A bad credential is never silently replaced by a later one."""
-    anon.cookies["token"] = "expired-or-garbage"
+    anon.cookies["token"] = alice.token
     assert_unauthenticated(
-        anon.get(
-            "/v1.0/outdials", {"token": alice.token}, HTTP_AUTHORIZATION=alice.bearer
-        )
+        anon.get("/v1.0/outdials", HTTP_AUTHORIZATION="Bearer expired-or-garbage")
     )
     anon.cookies.clear()
     assert_unauthenticated(

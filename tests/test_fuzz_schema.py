@@ -51,6 +51,16 @@ CONFIG = schemathesis.Config.from_dict(
 SCHEMA = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
 SCHEMA.app = application
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
+# Operations without parameters or a body have nothing the negative mode
+# could break (``POST /auth/logout``): fuzzed in the positive mode only.
+NOTHING_TO_BREAK = {
+    f"{method.upper()} {path}"
+    for path, item in DOCUMENT["paths"].items()
+    for method, operation in item.items()
+    if isinstance(operation, dict)
+    and not operation.get("parameters")
+    and "requestBody" not in operation
+}
 
 
 @schemathesis.check
@@ -174,6 +184,8 @@ def _foreign_values(theirs: dict) -> list[str]:
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 @pytest.mark.parametrize("label", [operation.label for operation in OPERATIONS])
 def test_the_document_holds_under_fuzzing(label, mode, alice, world):
+    if mode == GenerationMode.NEGATIVE and label in NOTHING_TO_BREAK:
+        pytest.skip("nothing to break: no parameters, no body")
     operation = SCHEMA.find_operation_by_label(label)
     mine, foreign = world["alice"], _foreign_values(world["bob"])
     seen = []

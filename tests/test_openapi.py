@@ -132,13 +132,13 @@ def test_it_names_every_credential_carrier(document):
         )
     assert schemes["bearer"]["type"] == "http"
     assert schemes["bearer"]["scheme"] == "bearer"
-    # In the order the server tries them.
-    order = ["tokenCookie", "accesskeyCookie", "tokenQuery", "accesskeyQuery"]
+    # In the order the server tries them: an explicit credential first.
+    order = ["tokenQuery", "accesskeyQuery", "bearer", "tokenCookie", "accesskeyCookie"]
     for _, path, operation in operations(document):
         if path == "/auth/login":
             assert "security" not in operation
         else:
-            assert operation["security"] == [{n: []} for n in [*order, "bearer"]]
+            assert operation["security"] == [{n: []} for n in order]
 
 
 def test_strict_inputs_are_typed_with_their_limits(document):

@@ -67,5 +67,6 @@ v1_patterns = [
 urlpatterns = [
     path("v1.0/", include(v1_patterns)),
     re_path(r"^auth/login/?$", views.login, name="login"),
+    re_path(r"^auth/logout/?$", views.logout, name="api-logout"),
     re_path(r"^(?P<path>(?:v1\.0|auth)(?:/.*)?)$", views.unknown),
 ]

@@ -2,15 +2,21 @@
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.middleware.csrf import get_token
 from rest_framework import serializers as drf_serializers
 from rest_framework import viewsets
-from rest_framework.decorators import action, api_view, authentication_classes
+from rest_framework.decorators import (
+    action,
+    api_view,
+    authentication_classes,
+)
 from rest_framework.decorators import permission_classes as permissions
 from rest_framework.response import Response
 
 from .. import credentials, dialing, targets
 from ..models import AccessKey, Outdial, OutdialTarget
 from . import throttling, wire
+from .auth import foreign_origin
 from .errors import APIError, not_found, route_not_found
 from .filters import TargetFilter
 from .lookups import access_key_of, outdial_of, parse_id, target_of
@@ -178,7 +184,20 @@ class AccessKeyViewSet(viewsets.ViewSet):
 @authentication_classes([])
 @permissions([])
 def login(request):
-    """``POST /auth/login``: a 7-day token in the body and an HttpOnly cookie."""
+    """``POST /auth/login``: a 7-day token in the body and an HttpOnly cookie.
+
+    Not from a page of another site: the body is read as JSON whatever its
+    Content-Type (SPEC §2), so a cross-site ``text/plain`` form could carry
+    it; the browser's ``Origin`` tells, and no other site can sign a browser
+    in under its own account (login CSRF)."""
+    origin = foreign_origin(request._request)
+    if origin is not None:
+        raise APIError(
+            403,
+            "CROSS_ORIGIN",
+            f"A page of another site ({origin}) cannot sign in here; sign in "
+            "from this site or without a browser.",
+        )
     fields = valid(LoginSerializer, request).validated_data
     user = authenticate(
         request._request, username=fields["username"], password=fields["password"]
@@ -203,6 +222,27 @@ def login(request):
         samesite="Lax",
         secure=request.is_secure(),
     )
+    # The CSRF proof that writes authenticated by that cookie need
+    # (api/auth.py): the csrftoken cookie, sent back as X-CSRFToken.
+    get_token(request._request)
+    return response
+
+
+@api_view(["POST"])
+def logout(request):
+    """``POST /auth/logout``: ends every login token of the caller's user
+    (this one included) and clears the cookie."""
+    user = request.user.user
+    if user is None:
+        raise APIError(
+            400,
+            "NOT_A_LOGIN_TOKEN",
+            "An access key does not sign out; delete it (DELETE "
+            "/v1.0/accesskeys/{id}) to end it.",
+        )
+    credentials.end_tokens(user)
+    response = Response({"username": user.get_username()})
+    response.delete_cookie("token", samesite="Lax")
     return response
 
 

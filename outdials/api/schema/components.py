@@ -28,18 +28,6 @@ from ..errors import STATUS_OF_HTTP
 # --- security schemes: the three carriers of SPEC §6 --------------------------
 
 CREDENTIAL_SCHEMES = {
-    "tokenCookie": {
-        "type": "apiKey",
-        "in": "cookie",
-        "name": "token",
-        "description": "The login token, as `POST /auth/login` sets it.",
-    },
-    "accesskeyCookie": {
-        "type": "apiKey",
-        "in": "cookie",
-        "name": "accesskey",
-        "description": "An access key in a cookie.",
-    },
     "tokenQuery": {
         "type": "apiKey",
         "in": "query",
@@ -57,6 +45,23 @@ CREDENTIAL_SCHEMES = {
         "scheme": "bearer",
         "bearerFormat": "JWT or access key",
         "description": "`Authorization: Bearer <login token or access key>`.",
+    },
+    "tokenCookie": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "token",
+        "description": (
+            "The login token, as `POST /auth/login` sets it; used only when the "
+            "query and the header carry none. A write (POST, PUT, PATCH, DELETE) "
+            "it authenticates needs CSRF proof: the `csrftoken` cookie's value "
+            "in an `X-CSRFToken` header, else 403 `CSRF_FAILED`."
+        ),
+    },
+    "accesskeyCookie": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "accesskey",
+        "description": "An access key in a cookie; writes need CSRF proof too.",
     },
 }
 
@@ -298,6 +303,13 @@ class AccessKeyCreatedOut(AccessKeyOut):
 
     class Meta:
         ref_name = "AccesskeyCreated"
+
+
+class LogoutOut(serializers.Serializer):
+    username = serializers.CharField(help_text="Whose login tokens ended.")
+
+    class Meta:
+        ref_name = "Logout"
 
 
 class LoginOut(serializers.Serializer):

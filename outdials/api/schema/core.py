@@ -31,6 +31,7 @@ from .components import (
     AccessKeyCreatedOut,
     AccessKeyOut,
     LoginOut,
+    LogoutOut,
     OutdialOut,
     TargetOut,
     answers,
@@ -239,7 +240,10 @@ extend_schema(
         "address within "
         f"{int(settings.OUTDIALS['LOGIN_WINDOW'].total_seconds() // 60)} minutes, "
         "sign-ins for it answer 429 with `Retry-After`, even with the right "
-        "password, until the oldest failure is that old."
+        "password, until the oldest failure is that old. JSON only (a form is "
+        "415), and a browser request whose `Origin` is another site's is 403 "
+        "`CROSS_ORIGIN`. The answer also sets the `csrftoken` cookie: send its "
+        "value as `X-CSRFToken` on writes authenticated by the `token` cookie."
     ),
     request=json_body(LoginSerializer),
     responses={
@@ -249,3 +253,17 @@ extend_schema(
         example("demo", {"username": "demo", "password": "demo-password"}, request=True)
     ],
 )(views.login)
+
+extend_schema(
+    tags=AUTH,
+    summary="Sign out",
+    description=(
+        "Ends every login token of the caller's user (the one sent included) "
+        "and clears the `token` cookie; access keys are not touched (an access "
+        "key answers 400 `NOT_A_LOGIN_TOKEN`: delete it to end it). Signing "
+        "out of the staff pages or the admin ends the tokens too."
+    ),
+    request=None,
+    responses=answers(LogoutOut, 400, 403, *AUTHED),
+    examples=[example("signed out", {"username": "demo"})],
+)(views.logout)
