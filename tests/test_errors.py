@@ -154,7 +154,7 @@ def test_a_chunked_body_without_a_length_is_refused_not_ignored(api):
         "/v1.0/outdials/40bea034-1d17-474d-a5de-da00d0861c69/unknown",
         "/auth",
         "/auth/",
-        "/auth/logout",
+        "/auth/register",  # (/auth/logout exists: issue 19)
     ],
 )
 @pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete"])
