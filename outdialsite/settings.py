@@ -212,9 +212,10 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 # Request bodies: JSON calls are small; CSV uploads go through their own limit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("OUTDIALS_MAX_BODY_BYTES", 1024 * 1024)
-# A multipart file over this is written to a temporary file as it arrives
-# (Django's TemporaryFileUploadHandler), never held whole in memory; a text/csv
-# body is copied to a temporary file by the importer as it reads it.
+# A body over this is spooled to a temporary file as it arrives (read whole
+# by outdials.bodies before anything parses it; the importer reads a text/csv
+# body from that spool), and so is a multipart file (Django's
+# TemporaryFileUploadHandler): never held whole in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 REST_FRAMEWORK = {
