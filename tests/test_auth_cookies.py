@@ -154,13 +154,11 @@ def test_logout_ends_the_token_in_every_carrier_and_clears_the_cookie(browser, a
             {"QUERY_STRING": f"token={credential}"},
         ):
             error = assert_error(
-                anon.get("/v1.0/outdials", **extra), 401, "UNAUTHENTICATED"
+                anon.get("/v1.0/outdials", **extra), 401, "INVALID_CREDENTIALS"
             )
-            assert (
-                error["message"] == "Sign in first: send a valid token or access key."
-            )
+            assert error["message"] == "The provided credentials are invalid."
     anon.cookies["token"] = token
-    assert_error(anon.get("/v1.0/outdials"), 401, "UNAUTHENTICATED")
+    assert_error(anon.get("/v1.0/outdials"), 401, "INVALID_CREDENTIALS")
     # A new sign-in works again.
     fresh = anon.post("/auth/login", LOGIN, format="json").json()["token"]
     response = anon.get("/v1.0/outdials", HTTP_AUTHORIZATION=f"Bearer {fresh}")
@@ -173,7 +171,7 @@ def test_logout_by_cookie_needs_csrf_proof(browser):
 
 
 def test_logout_needs_a_credential_and_an_access_key_does_not_sign_out(anon, alice):
-    assert_error(anon.post("/auth/logout"), 401, "UNAUTHENTICATED")
+    assert_error(anon.post("/auth/logout"), 401, "AUTHENTICATION_REQUIRED")
     _, key = credentials.new_access_key(alice.customer, "k", "", 3600)
     response = anon.post("/auth/logout", HTTP_AUTHORIZATION=f"Bearer {key}")
     error = assert_error(response, 400, "NOT_A_LOGIN_TOKEN", "INVALID_ARGUMENT")
@@ -208,7 +206,7 @@ def test_staff_sign_out_ends_the_api_cookie(alice):
     assert response.cookies["token"].value == ""
     anon = APIClient()
     response = anon.get("/v1.0/outdials", HTTP_AUTHORIZATION=f"Bearer {token}")
-    assert_error(response, 401, "UNAUTHENTICATED")
+    assert_error(response, 401, "INVALID_CREDENTIALS")
 
 
 def test_the_admin_sign_out_ends_the_api_tokens_too(alice):
@@ -220,7 +218,7 @@ def test_the_admin_sign_out_ends_the_api_tokens_too(alice):
     client.force_login(user)
     assert client.post("/admin/logout/").status_code in (200, 302)
     response = APIClient().get("/v1.0/outdials", HTTP_AUTHORIZATION=f"Bearer {token}")
-    assert_error(response, 401, "UNAUTHENTICATED")
+    assert_error(response, 401, "INVALID_CREDENTIALS")
 
 
 def test_a_cookie_multipart_import_with_the_csrf_token_goes_through(browser, alice):
