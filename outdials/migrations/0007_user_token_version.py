@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outdials', '0009_destination_types'),
+        ('outdials', '0011_uploads_mapping_keys'),
     ]
 
     operations = [
