@@ -9,15 +9,12 @@ lookup per call, unlike a list of denied tokens. Access keys are random
 256-bit secrets of which only the SHA-256 is stored: a high-entropy key needs
 no slow hash, and lookup stays a single indexed query.
 
-Both lookups run on every API call, so each is one SQL statement through the
-cursor: through the ORM, building and compiling it cost 0.27 ms (SQLite) and
-0.4 ms (PostgreSQL) of CPU against 0.03 ms for the statement itself, a fifth
-of a small endpoint's time (``make bench``). The instances they answer hold
-the columns the API reads (ids, the key's prefix, the user's name and password
-hash); any other field loads on first use, as after ``only()``.
+Both lookups run on every API call, so each is a statement compiled once
+(``queries.py``). The instances they answer hold the columns the API reads
+(ids, the key's prefix, the user's name and password hash); any other field
+loads on first use, as after ``only()``.
 """
 
-import functools
 import hashlib
 import secrets
 import uuid
@@ -32,8 +29,10 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .models import AccessKey, Customer, User
+from .queries import ACCESS_KEY_FIELDS, USER_FIELDS, access_key_row, user_row
 
 ALGORITHM = "HS256"
+MAX_ACCESS_KEY_SECONDS = 10 * 365 * 24 * 3600
 ACCESS_KEY_PREFIX = "odk_"
 
 
@@ -86,12 +85,10 @@ def user_for_token(token: str) -> User | None:
     except jwt.PyJWTError:
         return None
     user_id = _uuid_or_none(claims["sub"])
-    row = user_id and _one_row(
-        _statements()["user"], [User._meta.pk.get_db_prep_value(user_id, connection)]
-    )
+    row = user_id and user_row(user_id)
     if not row:
         return None
-    user = _loaded(User, USER_COLUMNS, row)
+    user = _loaded(User, USER_FIELDS, row)
     if user.customer_id is not None:
         user.customer = _loaded(Customer, ["id"], [user.customer_id])
     if not constant_time_compare(claims["pwd"], _password_fingerprint(user)):
@@ -118,35 +115,6 @@ def _uuid_or_none(text: object) -> uuid.UUID | None:
         return uuid.UUID(str(text))
     except ValueError:
         return None
-
-
-# What the API reads of a caller (see the module docstring).
-USER_COLUMNS = ["id", "username", "password", "customer", "token_version"]
-ACCESS_KEY_COLUMNS = ["id", "customer", "token_prefix"]
-
-
-@functools.cache
-def _statements() -> dict[str, str]:
-    def select(model, names, where):
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(model._meta.get_field(n).column) for n in names)
-        return f"SELECT {columns} FROM {quote(model._meta.db_table)} WHERE {where}"
-
-    return {
-        "user": select(User, USER_COLUMNS, "id = %s AND is_active"),
-        # AccessKeyQuerySet.usable(): not deleted, not expired.
-        "access_key": select(
-            AccessKey,
-            ACCESS_KEY_COLUMNS,
-            "token_hash = %s AND tm_delete IS NULL AND tm_expire > %s",
-        ),
-    }
-
-
-def _one_row(sql: str, params: list) -> tuple | None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
 
 
 def _loaded(model, names: list[str], row):
@@ -186,10 +154,9 @@ def access_key_for(key: str) -> AccessKey | None:
     """The live, unexpired access key for ``key``, or ``None``."""
     if not key or len(key) > 200:
         return None
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    row = _one_row(_statements()["access_key"], [hash_access_key(key), now])
+    row = access_key_row(hash_access_key(key))
     if row is None:
         return None
-    access_key = _loaded(AccessKey, ACCESS_KEY_COLUMNS, row)
+    access_key = _loaded(AccessKey, ACCESS_KEY_FIELDS, row)
     access_key.customer = _loaded(Customer, ["id"], [access_key.customer_id])
     return access_key

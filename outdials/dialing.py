@@ -42,9 +42,7 @@ from typing import NoReturn
 from django.db import connection, transaction
 from django.db.models import (
     Count,
-    Exists,
     IntegerField,
-    OuterRef,
     Prefetch,
     QuerySet,
     Value,
@@ -52,7 +50,8 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from . import dialing_sql, metrics, statistics
+from . import dialing_sql, guards, metrics, statistics
+from .guards import Refused
 from .models import (
     DESTINATION_SLOTS,
     Attempt,
@@ -62,6 +61,7 @@ from .models import (
     OutdialTarget,
     TargetStatus,
 )
+from .queries import has_overdue_lease
 
 # Input ranges (the API's serializers read them from here).
 MAX_TRY_COUNT_RANGE = (0, 100)
@@ -91,21 +91,13 @@ _SWEEP_BATCH = 500
 _CLAIM_TRIES = 3
 
 
-class DialingError(Exception):
-    """A request the dialing rules refuse; ``reason`` is a stable code."""
-
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
+# A refusal of the dialing rules; ``reason`` is a stable code. A held target
+# refuses people's changes (guards.py), which the API answers alike.
+DialingError = Refused
 
 
 class ClaimNotActive(DialingError):
     """The claim is unknown, expired or already settled another way."""
-
-
-class TargetInProgress(DialingError):
-    """A dialer holds the target; people may not change its status now."""
 
 
 class TargetNotFound(DialingError):
@@ -350,29 +342,15 @@ def _status_after(
     return TargetStatus.DONE
 
 
-def leases_overdue(now: datetime | None = None) -> Exists:
-    """For annotating an outdial lookup: does it hold an expired open claim?
-
-    Lets list views skip the sweep (and its query) in the common case.
-    """
-    return Exists(
-        Attempt.objects.filter(
-            outdial=OuterRef("pk"),
-            outcome=AttemptOutcome.PENDING,
-            lease_expires__lte=now or timezone.now(),
-        )
-    )
-
-
 def settle_if_overdue(outdial: Outdial) -> int:
     """Sweep ``outdial``'s expired leases, if it has any.
 
     Uses the ``leases_overdue`` annotation when the outdial was looked up with
-    it, else asks the database.
+    it (``queries.leases_overdue``), else asks the database.
     """
     overdue = getattr(outdial, "leases_overdue", None)
     if overdue is None:
-        overdue = dialing_sql.overdue(outdial.pk, timezone.now()).exists()
+        overdue = has_overdue_lease(outdial.pk)
     if not overdue:
         return 0
     settled = settle_expired(outdial)
@@ -405,9 +383,7 @@ def settle_expired(outdial: Outdial | None = None, now: datetime | None = None) 
 
 def _settle_batch(outdial: Outdial | None, now: datetime) -> int:
     with transaction.atomic():
-        overdue = Attempt.objects.filter(
-            outcome=AttemptOutcome.PENDING, lease_expires__lte=now
-        )
+        overdue = Attempt.objects.overdue(now)
         if outdial is not None:
             overdue = overdue.filter(outdial=outdial)
         # SKIP LOCKED: an attempt a result is settling right now is left to it.
@@ -590,34 +566,25 @@ def set_status(target: OutdialTarget, status: str) -> OutdialTarget:
 
     The change clears ``settled_outcome``: the status is now the person's
     decision, not an attempt's, so a target closed by hand never counts as
-    exhausted. Raises :class:`TargetInProgress` while a dialer holds the target.
+    exhausted. Raises :class:`guards.TargetInProgress` while a dialer holds the
+    target.
     """
     if status not in OVERRIDE_STATUSES:
         raise ValueError(f"a person may set idle or done, not {status!r}")
-    now = timezone.now()
-    changed = (
-        OutdialTarget.objects.filter(pk=target.pk)
-        .exclude(status__in=[TargetStatus.PROGRESSING, status])
-        .update(status=status, settled_outcome=AttemptOutcome.PENDING, tm_update=now)
+    changed = guards.write(
+        target,
+        "change its status",
+        unless={"status": status},
+        status=status,
+        settled_outcome=AttemptOutcome.PENDING,
     )
-    if changed:
-        target.status, target.tm_update = status, now
-        target.settled_outcome = AttemptOutcome.PENDING
-        return target
-    current = OutdialTarget.objects.filter(pk=target.pk).values_list(
-        "status", flat=True
-    )
-    if current.first() == TargetStatus.PROGRESSING:
-        raise TargetInProgress(
-            "TARGET_IN_PROGRESS",
-            "A dialer holds this target; change its status after the attempt ends.",
-        )
-    target.status = status  # already so: nothing to write
+    if not changed:
+        target.status = status  # already so: nothing to write
     return target
 
 
 def override_status(queryset: QuerySet, status: str) -> tuple[int, int]:
-    """Set ``status`` on every target of ``queryset`` not held by a dialer.
+    """Set ``status`` on every live target of ``queryset`` not held by a dialer.
 
     Answers ``(changed, skipped)``: targets whose status changed, and targets
     left alone because they are ``progressing``. Clears ``settled_outcome`` as
@@ -625,9 +592,15 @@ def override_status(queryset: QuerySet, status: str) -> tuple[int, int]:
     """
     if status not in OVERRIDE_STATUSES:
         raise ValueError(f"a person may set idle or done, not {status!r}")
-    changed = queryset.exclude(status__in=[TargetStatus.PROGRESSING, status]).update(
-        status=status, settled_outcome=AttemptOutcome.PENDING, tm_update=timezone.now()
+    live = queryset.live()
+    changed = (
+        live.not_held()
+        .exclude(status=status)
+        .update(
+            status=status,
+            settled_outcome=AttemptOutcome.PENDING,
+            tm_update=timezone.now(),
+        )
     )
     statistics.refresh_after_bulk_write(changed, OutdialTarget)
-    skipped = queryset.filter(status=TargetStatus.PROGRESSING).count()
-    return changed, skipped
+    return changed, live.held().count()

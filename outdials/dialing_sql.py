@@ -69,9 +69,7 @@ def eligible(outdial_id, maxima: Sequence[int], cutoff) -> tuple[QuerySet, Query
 
 def overdue(outdial_id, now) -> QuerySet:
     """Open claims of the outdial whose lease has passed."""
-    return Attempt.objects.filter(
-        outdial_id=outdial_id, outcome=AttemptOutcome.PENDING, lease_expires__lte=now
-    )
+    return Attempt.objects.overdue(now).filter(outdial_id=outdial_id)
 
 
 # --- compiling once -------------------------------------------------------------

@@ -11,14 +11,77 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from . import paging, statistics
+
 NIL_UUID = uuid.UUID(int=0)
 DESTINATION_SLOTS = range(5)
+
+
+class OwnedQuerySet(models.QuerySet):
+    """The per-set read rules every list shares: tenancy and newest-first
+    keyset paging (``paging.py`` holds the token and the bound)."""
+
+    # How a row reaches its customer: the one path tenancy reads.
+    customer_path = "customer"
+
+    def owned_by(self, customer):
+        """The rows of ``customer`` (a Customer or its id): another
+        customer's row is as absent as a missing one."""
+        return self.filter(**{self.customer_path: customer})
+
+    def newest_first(self):
+        return paging.newest_first(self)
+
+    def after(self, token: str):
+        """The rows after page ``token`` in newest-first order; raises
+        :class:`paging.InvalidPageToken` on a token we did not give out."""
+        return paging.after_token(self, token)
+
+
+class LiveQuerySet(OwnedQuerySet):
+    """Soft deletion: a row with ``tm_delete`` set is kept but left out of lists."""
+
+    def live(self):
+        return self.filter(tm_delete__isnull=True)
+
+    def deleted(self):
+        return self.filter(tm_delete__isnull=False)
+
+    def soft_delete(self) -> int:
+        """Mark the live rows deleted, in one statement; answers how many."""
+        now = timezone.now()
+        return self._bulk(self.live().update(tm_delete=now, tm_update=now))
+
+    def restore(self) -> int:
+        """Bring the deleted rows back to their lists (a change, so
+        ``tm_update`` moves on), in one statement; answers how many."""
+        return self._bulk(
+            self.deleted().update(tm_delete=None, tm_update=timezone.now())
+        )
+
+    def _bulk(self, changed: int) -> int:
+        """After a write of many rows, the planner's statistics are renewed
+        (``statistics.py``)."""
+        statistics.refresh_after_bulk_write(changed, self.model)
+        return changed
+
+
+class CustomerQuerySet(OwnedQuerySet):
+    customer_path = "pk"
+
+
+class AccessKeyQuerySet(LiveQuerySet):
+    def usable(self, now=None):
+        """Keys that still open the API: live and not expired."""
+        return self.live().filter(tm_expire__gt=now or timezone.now())
 
 
 class Customer(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=255)
     tm_create = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = CustomerQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -40,21 +103,6 @@ class User(AbstractUser):
     # Login tokens carry the version they were issued under; signing out
     # (the API's or the pages') moves it on, which ends every one of them.
     token_version = models.PositiveIntegerField(default=0, editable=False)
-
-
-class LiveQuerySet(models.QuerySet):
-    """Soft deletion: a row with ``tm_delete`` set is kept but left out of lists."""
-
-    def live(self):
-        return self.filter(tm_delete__isnull=True)
-
-    def deleted(self):
-        return self.filter(tm_delete__isnull=False)
-
-
-class AccessKeyQuerySet(LiveQuerySet):
-    def usable(self, now=None):
-        return self.live().filter(tm_expire__gt=now or timezone.now())
 
 
 class AccessKey(models.Model):
@@ -137,6 +185,10 @@ class AttemptOutcome(models.TextChoices):
     EXPIRED = "expired"
 
 
+class ImportBatchQuerySet(OwnedQuerySet):
+    customer_path = "outdial__customer"
+
+
 class ImportBatch(models.Model):
     """One CSV import into an outdial; undoing it removes its untouched targets."""
 
@@ -161,6 +213,8 @@ class ImportBatch(models.Model):
     tm_create = models.DateTimeField(default=timezone.now, editable=False)
     tm_undo = models.DateTimeField(null=True, blank=True, editable=False)
 
+    objects = ImportBatchQuerySet.as_manager()
+
     class Meta:
         indexes = [models.Index(fields=["outdial", "-tm_create"], name="import_page")]
 
@@ -169,6 +223,8 @@ class ImportBatch(models.Model):
 
 
 class OutdialTargetQuerySet(LiveQuerySet):
+    customer_path = "outdial__customer"
+
     def with_destinations(self):
         return self.prefetch_related(
             models.Prefetch(
@@ -176,8 +232,23 @@ class OutdialTargetQuerySet(LiveQuerySet):
             )
         )
 
-    def in_outdial(self, outdial):
-        return self.filter(outdial=outdial)
+    def in_live_outdial(self):
+        """Live targets of a live outdial: what people may see and change."""
+        return self.live().filter(outdial__tm_delete__isnull=True)
+
+    def not_held(self):
+        """Targets no dialer holds: a claim's lease makes a target
+        ``progressing`` until its result or the lease's sweep."""
+        return self.exclude(status=TargetStatus.PROGRESSING)
+
+    def held(self):
+        return self.filter(status=TargetStatus.PROGRESSING)
+
+    def soft_delete(self) -> int:
+        """Soft-delete the live targets no dialer holds, in one statement: a
+        claim cannot slip in between a check and the write."""
+        now = timezone.now()
+        return self._bulk(self.live().not_held().update(tm_delete=now, tm_update=now))
 
 
 class OutdialTarget(models.Model):
@@ -307,6 +378,10 @@ class DestinationType(models.TextChoices):
     WEB_SESSION = "web_session"
 
 
+class DestinationQuerySet(OwnedQuerySet):
+    customer_path = "outdial_target__outdial__customer"
+
+
 class Destination(models.Model):
     """One filled destination slot (0–4) of a target, with its try count.
 
@@ -324,6 +399,8 @@ class Destination(models.Model):
     detail = models.TextField(blank=True, default="")
     try_count = models.PositiveIntegerField(default=0)
 
+    objects = DestinationQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -337,6 +414,16 @@ class Destination(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type}:{self.target}" if self.type != "sip" else self.target
+
+
+class AttemptQuerySet(OwnedQuerySet):
+    customer_path = "outdial__customer"
+
+    def overdue(self, now=None):
+        """Open claims whose lease has passed: the sweep settles them."""
+        return self.filter(
+            outcome=AttemptOutcome.PENDING, lease_expires__lte=now or timezone.now()
+        )
 
 
 class Attempt(models.Model):
@@ -367,6 +454,8 @@ class Attempt(models.Model):
     lease_expires = models.DateTimeField()
     tm_start = models.DateTimeField(default=timezone.now)
     tm_end = models.DateTimeField(null=True, blank=True)
+
+    objects = AttemptQuerySet.as_manager()
 
     class Meta:
         indexes = [

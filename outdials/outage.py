@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 
 from .api.errors import error_response
 from .api.errors import server_error as api_server_error
-from .api.middleware import is_api_path
+from .api.paths import is_api_path
 
 logger = logging.getLogger("outdials.outage")
 

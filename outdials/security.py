@@ -1,6 +1,6 @@
 """Response headers that keep one caller's data out of shared caches."""
 
-from .api.middleware import is_api_path
+from .api.paths import is_api_path
 
 # The published contract and its viewers are the same for everyone.
 PUBLIC_API_PATHS = ("/v1.0/openapi.json", "/v1.0/docs", "/v1.0/redoc")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from . import statistics
+from . import guards
 from .models import Destination, Outdial, OutdialTarget, TargetStatus
 
 
@@ -25,74 +25,70 @@ class Address:
     detail: str = ""
 
 
-def touch(obj, *fields: str) -> None:
-    """Save ``fields`` of ``obj`` and stamp ``tm_update``."""
-    obj.tm_update = timezone.now()
-    obj.save(update_fields=[*fields, "tm_update"])
+def create_outdial(customer, **fields) -> Outdial:
+    """A new outdial of ``customer`` (a Customer or its id)."""
+    return Outdial.objects.create(
+        customer_id=getattr(customer, "pk", customer), **fields
+    )
 
 
-def update_outdial(outdial: Outdial, **changes) -> Outdial:
+def update_fields(obj, **changes):
+    """Change an outdial's or an access key's fields and stamp ``tm_update``.
+    Targets change through :func:`update_target`, which guards them."""
     for name, value in changes.items():
-        setattr(outdial, name, value)
-    touch(outdial, *changes)
-    return outdial
+        setattr(obj, name, value)
+    obj.tm_update = timezone.now()
+    obj.save(update_fields=[*changes, "tm_update"])
+    return obj
 
 
 def soft_delete(obj):
-    """Mark ``obj`` deleted; it stays readable by id and leaves every list."""
-    if obj.tm_delete is None:
-        now = timezone.now()
-        obj.tm_delete = now
-        obj.tm_update = now
-        obj.save(update_fields=["tm_delete", "tm_update"])
+    """Mark ``obj`` deleted unless it is a target a dialer holds; it stays
+    readable by id and leaves every list. People delete a target through
+    :func:`delete_target`, which says why it refuses."""
+    type(obj).objects.filter(pk=obj.pk).soft_delete()
+    obj.refresh_from_db(fields=["tm_delete", "tm_update"])
     return obj
 
 
 def restore(obj):
     """Undo :func:`soft_delete`: ``obj`` returns to its lists; a change, so
     ``tm_update`` moves on."""
-    if obj.tm_delete is not None:
-        obj.tm_delete = None
-        touch(obj, "tm_delete")
+    type(obj).objects.filter(pk=obj.pk).restore()
+    obj.refresh_from_db(fields=["tm_delete", "tm_update"])
     return obj
 
 
-def delete_target(target: OutdialTarget) -> bool:
-    """Soft-delete ``target`` unless a dialer holds it, in one statement: a
-    claim cannot slip in between the check and the write. Answers whether it
-    was deleted; ``target`` then holds the stored status and times."""
-    deleted, _ = soft_delete_targets(OutdialTarget.objects.filter(pk=target.pk))
-    target.refresh_from_db(fields=["status", "tm_update", "tm_delete"])
-    return bool(deleted)
+def delete_target(target: OutdialTarget) -> OutdialTarget:
+    """Soft-delete ``target``; refused (:class:`guards.TargetInProgress`) while
+    a dialer holds it. Deleting a deleted target (also one deleted meanwhile)
+    changes nothing and answers it as stored: idempotent, as VoIPbin's."""
+    if target.tm_delete is None:
+        try:
+            guards.write(target, "delete it", delete=True)
+        except guards.TargetGone:
+            target.refresh_from_db(fields=["status", "tm_update", "tm_delete"])
+    return target
 
 
-def soft_delete_targets(queryset) -> tuple[int, int]:
-    """Soft-delete the live targets of ``queryset`` that no dialer holds, in one
-    statement. Answers ``(deleted, skipped)``: a ``progressing`` target is left
+def delete_targets(queryset) -> tuple[int, int]:
+    """Soft-delete the targets of ``queryset`` no dialer holds, in one
+    statement. Answers ``(deleted, held)``: a target being dialed is left
     alone, as a single delete refuses it."""
-    now = timezone.now()
-    live = queryset.filter(tm_delete__isnull=True)
-    deleted = live.exclude(status=TargetStatus.PROGRESSING).update(
-        tm_delete=now, tm_update=now
+    return queryset.soft_delete(), queryset.live().held().count()
+
+
+def _destination(target: OutdialTarget, index: int, slot: Address) -> Destination:
+    """A new slot's row: its try count starts at 0."""
+    return Destination(
+        outdial_target=target,
+        index=index,
+        type=slot.type,
+        target=slot.target,
+        target_name=slot.target_name,
+        name=slot.name,
+        detail=slot.detail,
     )
-    statistics.refresh_after_bulk_write(deleted, OutdialTarget)
-    return deleted, live.filter(status=TargetStatus.PROGRESSING).count()
-
-
-def _destination_rows(target: OutdialTarget, slots: Sequence[Address | None]):
-    return [
-        Destination(
-            outdial_target=target,
-            index=index,
-            type=slot.type,
-            target=slot.target,
-            target_name=slot.target_name,
-            name=slot.name,
-            detail=slot.detail,
-        )
-        for index, slot in enumerate(slots)
-        if slot is not None
-    ]
 
 
 @transaction.atomic
@@ -115,7 +111,9 @@ def create_target(
         tm_create=now,
         tm_update=now,
     )
-    rows = Destination.objects.bulk_create(_destination_rows(target, slots))
+    rows = Destination.objects.bulk_create(
+        [_destination(target, i, slot) for i, slot in enumerate(slots) if slot]
+    )
     target._prefetched_objects_cache = {"destinations": rows}
     return target
 
@@ -130,10 +128,11 @@ def update_target(
     """Change a target's text fields and, if given, its five slots.
 
     A slot whose type and address stay the same keeps its try count; a slot
-    that changes address starts again at 0.
+    that changes address starts again at 0. Refused, changing nothing, while a
+    dialer holds the target (:class:`guards.TargetInProgress`) or once it is
+    deleted (:class:`guards.TargetGone`).
     """
-    for name, value in changes.items():
-        setattr(target, name, value)
+    guards.write(target, "change it", **changes)
     if slots is not None:
         current = {d.index: d for d in target.destinations.all()}
         for index, slot in enumerate(slots):
@@ -143,15 +142,7 @@ def update_target(
                     old.delete()
                 continue
             if old is None:
-                Destination.objects.create(
-                    outdial_target=target,
-                    index=index,
-                    type=slot.type,
-                    target=slot.target,
-                    target_name=slot.target_name,
-                    name=slot.name,
-                    detail=slot.detail,
-                )
+                _destination(target, index, slot).save()
                 continue
             fields = ["type", "target", "target_name", "name", "detail"]
             if (old.type, old.target) != (slot.type, slot.target):
@@ -168,5 +159,4 @@ def update_target(
             old.save(update_fields=fields)
         if hasattr(target, "_prefetched_objects_cache"):
             target._prefetched_objects_cache.pop("destinations", None)
-    touch(target, *changes)
     return target

@@ -1,8 +1,9 @@
 """Staff pages: flat function views over the signed-in user's customer's data.
 
-Every lookup filters by ``request.user.customer_id``, so another customer's id
-is a 404 exactly like a missing one. Writes go through ``targets.py`` (and the
-dialing, import and export modules), never around them.
+Every lookup goes through ``queries.py`` with ``request.user.customer_id``, so
+another customer's id is a 404 exactly like a missing one. Writes go through
+``targets.py`` (and the dialing, import and export modules), never around
+them; a target a dialer holds is refused there, with a message here.
 """
 
 import uuid
@@ -13,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import QueryDict, StreamingHttpResponse
+from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -21,10 +22,8 @@ from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from . import dialing, exporting, importing, targets
-from .api.errors import APIError
-from .api.filters import TargetFilter
-from .api.pagination import window
+from . import dialing, exporting, guards, importing, queries, targets
+from .filters import InvalidFilters, filtered_targets
 from .forms import (
     OutdialForm,
     ReviewForm,
@@ -34,10 +33,10 @@ from .forms import (
     UploadForm,
 )
 from .models import NIL_UUID, ImportBatch, Outdial, OutdialTarget, TargetStatus
+from .paging import window
 
 PAGE_SIZE = 50
 ATTEMPT_LOG_SIZE = 50
-IN_PROGRESS = "The target is being dialed; change it after its attempt ends."
 STATUSES = TargetStatus.values
 
 
@@ -59,23 +58,15 @@ def customer_page(view):
 def _outdial(request, pk) -> Outdial:
     """The caller's live outdial ``pk``; knows in the same query whether it holds
     expired leases, so the summary sweeps only when there is something to do."""
-    queryset = Outdial.objects.live().annotate(leases_overdue=dialing.leases_overdue())
-    return get_object_or_404(queryset, pk=pk, customer_id=request.user.customer_id)
+    queryset = queries.outdials_of(request.user.customer_id, live=True, overdue=True)
+    return get_object_or_404(queryset, pk=pk)
 
 
 def _target(request, outdial_pk, pk) -> OutdialTarget:
     """The live target ``pk`` of the caller's live outdial, with its outdial and
     destinations, in two queries."""
-    queryset = (
-        OutdialTarget.objects.live()
-        .select_related("outdial")
-        .with_destinations()
-        .filter(
-            outdial_id=outdial_pk,
-            outdial__customer_id=request.user.customer_id,
-            outdial__tm_delete__isnull=True,
-        )
-    )
+    queryset = queries.targets_of(request.user.customer_id, outdial_pk, live=True)
+    queryset = queryset.select_related("outdial").with_destinations()
     return get_object_or_404(queryset, pk=pk)
 
 
@@ -83,10 +74,7 @@ def _window(request, queryset):
     """A keyset page from ``?after=`` / ``?before=``; a link whose token was
     tampered with shows the newest page rather than an error."""
     after, before = request.GET.get("after", ""), request.GET.get("before", "")
-    try:
-        return window(queryset, after=after, before=before, size=PAGE_SIZE)
-    except APIError:
-        return window(queryset, size=PAGE_SIZE)
+    return window(queryset, after=after, before=before, size=PAGE_SIZE)
 
 
 def _query(request, **changes) -> str:
@@ -172,7 +160,7 @@ def home(request):
 @customer_page
 def outdial_list(request):
     search = SearchForm(request.GET)
-    queryset = Outdial.objects.live().filter(customer_id=request.user.customer_id)
+    queryset = queries.outdials_of(request.user.customer_id, live=True)
     if search.is_valid() and search.cleaned_data["q"]:
         queryset = queryset.filter(name__icontains=search.cleaned_data["q"])
     page = _window(request, queryset)
@@ -203,8 +191,8 @@ def outdial_new(request):
     form = OutdialForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
-            outdial = Outdial.objects.create(
-                customer_id=request.user.customer_id, **form.cleaned_data
+            outdial = targets.create_outdial(
+                request.user.customer_id, **form.cleaned_data
             )
             messages.success(request, f"Created the outdial “{outdial}”.")
             return redirect("outdial", outdial.pk)
@@ -214,9 +202,10 @@ def outdial_new(request):
 
 def _targets_table(request, outdial) -> dict:
     """The filter form, the filtered page of targets and the links around it."""
-    live = OutdialTarget.objects.live().filter(outdial=outdial)
-    filters = TargetFilter(request.GET, queryset=live)
-    queryset = filters.qs if filters.is_valid() else live.none()
+    try:
+        queryset = filtered_targets(outdial.pk, request.GET)
+    except InvalidFilters:
+        queryset = OutdialTarget.objects.none()
     page = _window(request, queryset.with_destinations())
     return {
         "filter_form": TargetFilterForm(request.GET),
@@ -233,7 +222,7 @@ def outdial_detail(request, pk):
     form = OutdialForm(request.POST or None, initial=OutdialForm.initial_for(outdial))
     if request.method == "POST":
         if form.is_valid():
-            targets.update_outdial(outdial, **form.cleaned_data)
+            targets.update_fields(outdial, **form.cleaned_data)
             messages.success(request, "Saved the outdial.")
             return redirect("outdial", outdial.pk)
         messages.error(request, "The outdial was not saved: fix the fields below.")
@@ -265,12 +254,16 @@ def target_detail(request, pk, target_pk):
     target = _target(request, pk, target_pk)
     form = TargetForm(request.POST or None, target=target)
     if request.method == "POST":
-        if target.status == TargetStatus.PROGRESSING:
-            messages.error(request, IN_PROGRESS)
-        elif form.is_valid():
-            targets.update_target(target, slots=form.slots(), **form.texts())
-            messages.success(request, "Saved the target.")
-            return redirect("target", pk, target.pk)
+        if form.is_valid():
+            try:
+                targets.update_target(target, slots=form.slots(), **form.texts())
+            except guards.TargetGone:
+                raise Http404 from None
+            except guards.TargetInProgress as refused:
+                messages.error(request, refused.message)
+            else:
+                messages.success(request, "Saved the target.")
+                return redirect("target", pk, target.pk)
         else:
             messages.error(request, "The target was not saved: fix the fields below.")
     log = list(dialing.attempts(target)[: ATTEMPT_LOG_SIZE + 1])
@@ -293,8 +286,10 @@ def target_reopen(request, pk, target_pk):
     target = _target(request, pk, target_pk)
     try:
         dialing.set_status(target, TargetStatus.IDLE)
-    except dialing.TargetInProgress as error:
-        messages.error(request, error.message)
+    except guards.TargetGone:
+        raise Http404 from None
+    except guards.TargetInProgress as refused:
+        messages.error(request, refused.message)
     else:
         messages.success(request, "Re-opened the target: it is idle again.")
     return redirect("target", pk, target.pk)
@@ -304,10 +299,13 @@ def target_reopen(request, pk, target_pk):
 def target_delete(request, pk, target_pk):
     target = _target(request, pk, target_pk)
     if request.method == "POST":
-        if target.status == TargetStatus.PROGRESSING:
-            messages.error(request, IN_PROGRESS)
+        try:
+            targets.delete_target(target)
+        except guards.TargetGone:
+            raise Http404 from None
+        except guards.TargetInProgress as refused:
+            messages.error(request, refused.message)
             return redirect("target", pk, target.pk)
-        targets.soft_delete(target)
         messages.success(request, f"Deleted the target “{target}”.")
         return redirect("outdial", pk)
     context = {"outdial": target.outdial, "target": target}
@@ -358,7 +356,7 @@ def targets_bulk(request, pk):
         return render(request, "outdials/bulk_confirm.html", context)
     count = selected.count()
     if action == "delete":
-        changed, skipped = targets.soft_delete_targets(selected)
+        changed, skipped = targets.delete_targets(selected)
     else:
         changed, skipped = dialing.override_status(selected, action)
     done = BULK_ACTIONS[action][1].format(n=_targets_word(changed))
@@ -604,13 +602,13 @@ def import_undo(request, pk, batch_pk):
 def export(request, pk):
     """The targets as CSV, honouring the table's filters, streamed."""
     outdial = _outdial(request, pk)
-    live = OutdialTarget.objects.live().filter(outdial=outdial)
-    filters = TargetFilter(request.GET, queryset=live)
-    if not filters.is_valid():
+    try:
+        queryset = filtered_targets(outdial.pk, request.GET)
+    except InvalidFilters:
         messages.error(request, "Those filters are not valid; nothing was exported.")
         return redirect("outdial", pk)
     response = StreamingHttpResponse(
-        exporting.iter_chunks(filters.qs), content_type="text/csv; charset=utf-8"
+        exporting.iter_chunks(queryset), content_type="text/csv; charset=utf-8"
     )
     name = slugify(outdial.name) or "outdial"
     response["Content-Disposition"] = content_disposition_header(

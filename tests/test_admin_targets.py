@@ -362,27 +362,24 @@ def test_restore_brings_targets_back(alice_admin, crowd):
     assert len(listed(alice_admin)) == 3
 
 
-def test_restore_asks_for_a_narrower_selection_past_its_limit(
-    alice_admin, crowd, monkeypatch
+def test_restore_takes_the_whole_selection_in_one_statement(
+    alice_admin, crowd, django_assert_max_num_queries
 ):
-    monkeypatch.setattr("outdials.admin.target.ROW_ACTION_LIMIT", 2)
+    """No row-by-row loop, so no limit: every selected target comes back."""
     for target in crowd.values():
         targets.soft_delete(target)
-    response = alice_admin.post(
-        CHANGELIST + "?deleted=yes",
-        {
-            "action": "restore_selected",
-            "select_across": "1",
-            "index": "0",
-            "_selected_action": [str(crowd["Ada Lovelace"].pk)],
-        },
-        follow=True,
-    )
-    assert messages_of(response) == [
-        "Select at most 2 targets for this action; narrow the list with its "
-        "filters first."
-    ]
-    assert OutdialTarget.objects.live().count() == 0
+    with django_assert_max_num_queries(12):
+        response = alice_admin.post(
+            CHANGELIST + "?deleted=yes",
+            {
+                "action": "restore_selected",
+                "select_across": "1",
+                "index": "0",
+                "_selected_action": [str(crowd["Ada Lovelace"].pk)],
+            },
+        )
+    assert messages_of(response) == [f"Restored {len(crowd)} target(s)."]
+    assert OutdialTarget.objects.live().count() == len(crowd)
 
 
 def test_actions_skip_another_customers_targets(alice_admin, crowd, bobs_outdial):

@@ -477,7 +477,7 @@ def test_a_target_being_dialed_cannot_be_deleted(api, outdial, target):
     response = api.delete(url(outdial, target))
     error = assert_error(response, 409, "TARGET_IN_PROGRESS", "FAILED_PRECONDITION")
     assert error["message"] == (
-        "The target is being dialed; delete it after its attempt ends."
+        "A dialer holds this target; delete it after its attempt ends."
     )
     target.refresh_from_db()
     assert target.tm_delete is None
@@ -651,7 +651,7 @@ def test_concurrent_writers_all_succeed(transactional_db, alice):
 
 def test_a_target_claimed_while_being_deleted_stays(api, outdial, target, monkeypatch):
     """The dialer claims between the delete's read and its write: the claim wins."""
-    from outdials.api import views
+    from outdials.api import target_views as views
 
     read = views.target_of
 
@@ -670,7 +670,7 @@ def test_a_target_claimed_while_being_deleted_stays(api, outdial, target, monkey
 def test_a_target_deleted_meanwhile_answers_as_deleted(
     api, outdial, target, monkeypatch
 ):
-    from outdials.api import views
+    from outdials.api import target_views as views
 
     read = views.target_of
 

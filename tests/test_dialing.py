@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from outdials import dialing, targets
+from outdials import dialing, guards, targets
 from outdials.models import Attempt, Destination, OutdialTarget
 from outdials.timestamps import SENTINEL, format_ts, parse_ts
 from tests.conftest import assert_error, by_field, tel
@@ -878,5 +878,5 @@ def test_override_status_skips_targets_being_dialed(outdial):
         "done",
         "done",
     ]
-    with pytest.raises(dialing.TargetInProgress):
+    with pytest.raises(guards.TargetInProgress):
         dialing.set_status(held, "idle")

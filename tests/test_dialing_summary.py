@@ -1,6 +1,7 @@
 """The summary at scale: a fixed number of queries, exact counts, and the
 ``settled_outcome`` every status change writes for it (issue 3)."""
 
+import contextlib
 import random
 from collections import Counter
 from datetime import timedelta
@@ -10,7 +11,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from outdials import dialing, targets
+from outdials import dialing, guards, queries, targets
 from outdials.models import (
     Attempt,
     AttemptOutcome,
@@ -325,7 +326,8 @@ def test_the_summary_matches_a_count_from_scratch_through_random_dialing(outdial
                 settle(outdial, claim, rng.choice(dialing.RESULT_OUTCOMES))
         if rng.random() < 0.3:
             live = OutdialTarget.objects.live().filter(outdial=outdial)
-            targets.delete_target(rng.choice(list(live.order_by("name"))))
+            with contextlib.suppress(guards.TargetInProgress):  # held: refused
+                targets.delete_target(rng.choice(list(live.order_by("name"))))
         assert dialing.summary(outdial) == from_scratch(outdial)
     answer = dialing.summary(outdial)
     assert answer["exhausted"] > 0 and answer["outcomes"]["expired"] > 0
@@ -343,7 +345,7 @@ def fill(outdial, count: int) -> None:
     dialing.claim(outdial, max_try_counts=TWO_EACH, limit=count // 2)
     done = OutdialTarget.objects.filter(outdial=outdial, status="done")
     doomed = list(done.values_list("pk", flat=True)[: count // 5])
-    targets.soft_delete_targets(OutdialTarget.objects.filter(pk__in=doomed))
+    targets.delete_targets(OutdialTarget.objects.filter(pk__in=doomed))
 
 
 @pytest.mark.parametrize("count", [5, 60])
@@ -362,7 +364,7 @@ def test_an_outdial_looked_up_with_leases_overdue_skips_the_lease_check(
     outdial, django_assert_num_queries
 ):
     fill(outdial, 10)
-    looked_up = Outdial.objects.annotate(leases_overdue=dialing.leases_overdue()).get(
+    looked_up = Outdial.objects.annotate(leases_overdue=queries.leases_overdue()).get(
         pk=outdial.pk
     )
     with django_assert_num_queries(2):

@@ -274,14 +274,14 @@ def test_a_target_being_dialed_is_not_changed(alice_page, page, outdial):
     dialing.claim(outdial, max_try_counts=[1, 0, 0, 0, 0], limit=1)
     url = f"{page}targets/{target.pk}/"
     response = alice_page.post(url, slot_form(name="Changed", target_0="+15559876543"))
-    assert "The target is being dialed; change it after its attempt ends." in (
+    assert "A dialer holds this target; change it after its attempt ends." in (
         response.content.decode()
     )
     target.refresh_from_db()
     assert target.name == "Ann"
     response = alice_page.post(url + "delete/")
     assert messages_of(response) == [
-        "The target is being dialed; change it after its attempt ends."
+        "A dialer holds this target; delete it after its attempt ends."
     ]
     target.refresh_from_db()
     assert target.tm_delete is None
@@ -319,7 +319,7 @@ def test_reopening_a_target_being_dialed_says_why_not(alice_page, page, outdial)
     dialing.claim(outdial, max_try_counts=[1, 0, 0, 0, 0], limit=1)
     response = alice_page.post(f"{page}targets/{target.pk}/reopen/")
     assert messages_of(response) == [
-        "A dialer holds this target; change its status after the attempt ends."
+        "A dialer holds this target; change its status after its attempt ends."
     ]
     target.refresh_from_db()
     assert target.status == "progressing"

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from outdials import credentials, targets
-from outdials.api.pagination import page_size_of
+from outdials.api.answers import page_size_of
 from outdials.models import AccessKey, Destination, Outdial, OutdialTarget
 from outdials.timestamps import format_ts
 from tests.conftest import assert_error

@@ -76,7 +76,7 @@ def test_an_import_its_undo_and_bulk_changes_refresh_the_statistics(
     import_csv(outdial, io.BytesIO(csv_of(ROWS, first=ROWS)))
     live = OutdialTarget.objects.live().filter(outdial=outdial)
     dialing.override_status(live, "done")
-    targets.soft_delete_targets(live)
+    targets.delete_targets(live)
 
     assert calls == [
         (ROWS, ("OutdialTarget", "Destination")),

@@ -8,9 +8,9 @@ from django.db import connection
 from django.utils import timezone
 
 from outdials import credentials, targets
-from outdials.api.pagination import after_token
-from outdials.api.reads import destination_slots
 from outdials.models import Destination, Outdial, OutdialTarget
+from outdials.paging import after_token
+from outdials.queries import destination_slots
 from outdials.timestamps import format_ts
 
 from .conftest import tel

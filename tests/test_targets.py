@@ -85,9 +85,9 @@ def test_update_target_without_slots_leaves_them_alone(outdial, target):
     assert slots_of(target) == [(0, "tel", "+15559876543", "", 0)]
 
 
-def test_update_outdial_stamps_tm_update(outdial):
+def test_updating_an_outdial_stamps_tm_update(outdial):
     assert outdial.tm_update is None
-    targets.update_outdial(outdial, name="new", detail="d")
+    targets.update_fields(outdial, name="new", detail="d")
     outdial.refresh_from_db()
     assert (outdial.name, outdial.detail) == ("new", "d")
     assert outdial.tm_update is not None

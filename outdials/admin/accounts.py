@@ -5,9 +5,14 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 
 from .. import credentials, targets
-from ..api.serializers import MAX_ACCESS_KEY_SECONDS
 from ..models import AccessKey, Customer, User
-from .base import DeletedFilter, RulesForm, TenantAdmin, sees_every_customer
+from .base import (
+    DeletedFilter,
+    RulesForm,
+    TenantAdmin,
+    changes_of,
+    sees_every_customer,
+)
 
 DEFAULT_ACCESS_KEY_SECONDS = 365 * 24 * 3600
 
@@ -90,7 +95,7 @@ class AccessKeyAddForm(RulesForm):
     expire_seconds = forms.IntegerField(
         label="Valid for (seconds)",
         min_value=60,
-        max_value=MAX_ACCESS_KEY_SECONDS,
+        max_value=credentials.MAX_ACCESS_KEY_SECONDS,
         initial=DEFAULT_ACCESS_KEY_SECONDS,
         help_text="How long the key works, from now. One year is 31536000.",
     )
@@ -155,7 +160,7 @@ class AccessKeyAdmin(TenantAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             if form.changed_data:
-                targets.touch(obj, *form.changed_data)
+                targets.update_fields(obj, **changes_of(form))
             return
         customer = (
             form.cleaned_data["customer"]
@@ -179,8 +184,5 @@ class AccessKeyAdmin(TenantAdmin):
 
     @admin.action(description="Revoke selected access keys", permissions=["change"])
     def revoke(self, request, queryset):
-        revoked = 0
-        for access_key in queryset.filter(tm_delete__isnull=True):
-            targets.soft_delete(access_key)
-            revoked += 1
+        revoked = queryset.soft_delete()
         messages.success(request, f"Revoked {revoked} access key(s).")

@@ -26,21 +26,30 @@ from ..models import (
 )
 from .paging import EstimatingPaginator
 
-# How each model reaches its customer: the one table tenancy reads.
-CUSTOMER_LOOKUP = {
-    Customer: "pk",
-    User: "customer_id",
-    AccessKey: "customer_id",
-    Outdial: "customer_id",
-    ImportBatch: "outdial__customer_id",
-    OutdialTarget: "outdial__customer_id",
-    Attempt: "outdial__customer_id",
-    Destination: "outdial_target__outdial__customer_id",
-}
+# The models a customer owns rows of: each reaches its customer by its
+# QuerySet's ``owned_by`` (a user by its own ``customer``).
+TENANT_MODELS = (
+    Customer,
+    User,
+    AccessKey,
+    Outdial,
+    ImportBatch,
+    OutdialTarget,
+    Attempt,
+    Destination,
+)
 
 
 def sees_every_customer(user) -> bool:
     return user.is_superuser
+
+
+def owned_by(queryset, customer):
+    """The rows of ``customer``: the models' own tenancy rule (``owned_by``);
+    a user belongs to a customer directly (its manager is Django's)."""
+    if queryset.model is User:
+        return queryset.filter(customer=customer)
+    return queryset.owned_by(customer)
 
 
 def scoped(queryset, user):
@@ -49,7 +58,12 @@ def scoped(queryset, user):
         return queryset
     if user.customer_id is None:
         return queryset.none()
-    return queryset.filter(**{CUSTOMER_LOOKUP[queryset.model]: user.customer_id})
+    return owned_by(queryset, user.customer_id)
+
+
+def changes_of(form) -> dict:
+    """The fields a person changed in ``form``, with their new values."""
+    return {name: form.cleaned_data[name] for name in form.changed_data}
 
 
 def as_uuid(text: str) -> uuid.UUID | None:
@@ -117,7 +131,7 @@ class CustomerFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
-        return queryset.filter(**{CUSTOMER_LOOKUP[queryset.model]: uuid_param(value)})
+        return owned_by(queryset, uuid_param(value))
 
 
 class DeletedFilter(admin.SimpleListFilter):
@@ -147,9 +161,9 @@ class DeletedFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         value = self.value() or "no"
         if value == "no":
-            return queryset.filter(tm_delete__isnull=True)
+            return queryset.live()
         if value == "yes":
-            return queryset.filter(tm_delete__isnull=False)
+            return queryset.deleted()
         if value == "all":
             return queryset
         raise IncorrectLookupParameters(f"deleted={value!r}")
@@ -167,7 +181,7 @@ class OutdialFilter(admin.SimpleListFilter):
         outdials = scoped(Outdial.objects.all(), request.user)
         customer = as_uuid(request.GET.get(CustomerFilter.parameter_name, ""))
         if customer is not None:
-            outdials = outdials.filter(customer_id=customer)
+            outdials = outdials.owned_by(customer)
         return [
             (str(pk), str(name or pk))
             for pk, name in outdials.values_list("pk", "name")
@@ -226,7 +240,7 @@ class TenantAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related = db_field.related_model
-        if related in CUSTOMER_LOOKUP and "queryset" not in kwargs:
+        if related in TENANT_MODELS and "queryset" not in kwargs:
             kwargs["queryset"] = scoped(related._default_manager.all(), request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
@@ -268,7 +282,7 @@ class TenantAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     def _has_customer_field(self) -> bool:
-        return CUSTOMER_LOOKUP.get(self.model) == "customer_id"
+        return self.model in (User, AccessKey, Outdial)
 
 
 class ReadOnlyAdmin(TenantAdmin):

@@ -9,7 +9,7 @@ from django.utils.http import urlencode
 
 from .. import dialing, targets
 from ..models import Attempt, ImportBatch, Outdial, OutdialTarget, TargetStatus
-from .base import DeletedFilter, RulesForm, TenantAdmin
+from .base import DeletedFilter, RulesForm, TenantAdmin, changes_of
 
 
 def changelist_url(model, **params) -> str:
@@ -99,21 +99,14 @@ class OutdialAdmin(TenantAdmin):
         if not change:
             super().save_model(request, obj, form, change)
         elif form.changed_data:
-            changes = {name: form.cleaned_data[name] for name in form.changed_data}
-            targets.update_outdial(obj, **changes)
+            targets.update_fields(obj, **changes_of(form))
 
     @admin.action(description="Soft delete selected outdials", permissions=["change"])
     def soft_delete_selected(self, request, queryset):
-        deleted = 0
-        for outdial in queryset.filter(tm_delete__isnull=True):
-            targets.soft_delete(outdial)
-            deleted += 1
+        deleted = queryset.soft_delete()
         messages.success(request, f"Deleted {deleted} outdial(s).")
 
     @admin.action(description="Restore selected outdials", permissions=["change"])
     def restore_selected(self, request, queryset):
-        restored = 0
-        for outdial in queryset.filter(tm_delete__isnull=False):
-            targets.restore(outdial)
-            restored += 1
+        restored = queryset.restore()
         messages.success(request, f"Restored {restored} outdial(s).")

@@ -1,8 +1,9 @@
 """Targets, with their five destination slots inline.
 
-Writes go through ``outdials.targets`` (timestamps, try counts kept or reset),
-status changes through ``outdials.dialing`` and the CSV through
-``outdials.exporting``: the admin holds none of their rules.
+Writes go through ``outdials.targets`` (timestamps, try counts kept or reset,
+a target a dialer holds refused), status changes through ``outdials.dialing``
+and the CSV through ``outdials.exporting``: the admin holds none of their
+rules. A refused change shows as a message on the target's page.
 """
 
 from django import forms
@@ -10,12 +11,11 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from .. import dialing, exporting, targets, validators
-from ..api.filters import TargetFilter
+from .. import dialing, exporting, filters, guards, targets, validators
 from ..models import (
     DESTINATION_SLOTS,
     Attempt,
@@ -31,13 +31,10 @@ from .base import (
     RulesForm,
     TenantAdmin,
     as_uuid,
+    changes_of,
     scoped,
 )
 from .outdial import changelist_url
-
-# Restore saves row by row (through ``targets.restore``); past this many
-# selected rows the action asks for a narrower selection instead.
-ROW_ACTION_LIMIT = 1000
 
 
 class DestinationForm(RulesForm):
@@ -240,10 +237,10 @@ class OutdialTargetAdmin(TenantAdmin):
         pk = as_uuid(term)
         if pk is not None:
             return queryset.filter(pk=pk), False
-        found = TargetFilter({"q": term}, queryset=queryset)
-        if not found.is_valid():
-            raise IncorrectLookupParameters(found.errors)
-        return found.qs, False
+        try:
+            return filters.matching(queryset, {"q": term}), False
+        except filters.InvalidFilters as invalid:
+            raise IncorrectLookupParameters(invalid.errors) from None
 
     @admin.display(description="destinations")
     def destinations(self, obj: OutdialTarget) -> str:
@@ -274,7 +271,7 @@ class OutdialTargetAdmin(TenantAdmin):
             # The admin goes on with the object it built (log, redirect).
             form.instance.__dict__.update(created.__dict__)
             return
-        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        changes = changes_of(form)
         slots = slots_formset.slots() if slots_formset.has_changed() else None
         if changes or slots is not None:
             targets.update_target(form.instance, slots=slots, **changes)
@@ -285,27 +282,33 @@ class OutdialTargetAdmin(TenantAdmin):
             message.append({"changed": {"fields": ["destinations"]}})
         return message
 
-    # Actions.
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A change a dialer's claim refuses rolls back (the admin saves in
+        one transaction) and comes back to the page with the reason."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except guards.TargetInProgress as refused:
+            self.message_user(request, refused.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        except guards.TargetGone as refused:
+            self.message_user(request, refused.message, messages.ERROR)
+            return HttpResponseRedirect(changelist_url(OutdialTarget))
 
-    def _within_limit(self, request, queryset) -> bool:
-        if queryset[: ROW_ACTION_LIMIT + 1].count() > ROW_ACTION_LIMIT:
-            messages.error(
-                request,
-                f"Select at most {ROW_ACTION_LIMIT} targets for this action; "
-                "narrow the list with its filters first.",
+    # Actions: each one statement over the selection (the domain's QuerySet
+    # rules), targets a dialer holds left alone.
+
+    def _done(self, request, done: str, held: int, why: str) -> None:
+        messages.success(request, done)
+        if held:
+            messages.warning(
+                request, f"Skipped {held} target(s) a dialer holds; {why}."
             )
-            return False
-        return True
 
     def _override(self, request, queryset, status: str, done: str) -> None:
         changed, held = dialing.override_status(queryset, status)
-        messages.success(request, done.format(n=changed))
-        if held:
-            messages.warning(
-                request,
-                f"Skipped {held} target(s) a dialer holds; their attempt "
-                "decides their status.",
-            )
+        self._done(
+            request, done.format(n=changed), held, "their attempt decides their status"
+        )
 
     @admin.action(description="Reset selected targets to idle", permissions=["change"])
     def reset_to_idle(self, request, queryset):
@@ -332,22 +335,15 @@ class OutdialTargetAdmin(TenantAdmin):
 
     @admin.action(description="Soft delete selected targets", permissions=["change"])
     def soft_delete_selected(self, request, queryset):
-        deleted, busy = targets.soft_delete_targets(queryset)
-        messages.success(request, f"Deleted {deleted} target(s).")
-        if busy:
-            messages.warning(
-                request,
-                f"Skipped {busy} target(s) a dialer holds; delete them after "
-                "their attempt ends.",
-            )
+        deleted, held = targets.delete_targets(queryset)
+        self._done(
+            request,
+            f"Deleted {deleted} target(s).",
+            held,
+            "delete them after their attempt ends",
+        )
 
     @admin.action(description="Restore selected targets", permissions=["change"])
     def restore_selected(self, request, queryset):
-        if not self._within_limit(request, queryset):
-            return
-        restored = 0
-        deleted = queryset.prefetch_related(None).filter(tm_delete__isnull=False)
-        for target in deleted.iterator():
-            targets.restore(target)
-            restored += 1
+        restored = queryset.restore()
         messages.success(request, f"Restored {restored} target(s).")

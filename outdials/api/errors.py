@@ -16,6 +16,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.views import defaults
 from rest_framework import exceptions
 
+from .. import guards, paging
+from ..filters import InvalidFilters
+from .paths import is_api_path
 from .renderers import dumps
 
 logger = logging.getLogger("outdials.api")
@@ -126,8 +129,6 @@ def error_response(
 def bad_request(request, exception) -> HttpResponse:
     """Django's 400 view (``handler400``: a Host header not allowed, too many
     fields): the envelope on API paths, the usual page elsewhere."""
-    from .middleware import is_api_path
-
     if is_api_path(request.path):
         return error_response(
             request, 400, "BAD_REQUEST", "The request is malformed and was refused."
@@ -137,8 +138,6 @@ def bad_request(request, exception) -> HttpResponse:
 
 def server_error(request) -> HttpResponse:
     """Django's 500 view (``handler500``), for failures outside any view."""
-    from .middleware import is_api_path
-
     if is_api_path(request.path):
         return error_response(request, 500, "INTERNAL", INTERNAL_MESSAGE)
     return defaults.server_error(request)
@@ -227,11 +226,25 @@ def _describe(exc: exceptions.APIException) -> tuple[int, str, str, object]:
     return code, "ERROR", str(exc.detail), None
 
 
+def _from_domain(exc: Exception) -> Exception:
+    """A domain module's refusal as the API answers it."""
+    if isinstance(exc, paging.InvalidPageToken | paging.InvalidPageSize):
+        return APIError(400, exc.reason, exc.message)
+    if isinstance(exc, InvalidFilters):
+        return exceptions.ValidationError(exc.errors)
+    if isinstance(exc, guards.Refused):
+        if exc.reason == "TARGET_NOT_FOUND":
+            return not_found("target")
+        return APIError(409, exc.reason, exc.message)
+    return exc
+
+
 def exception_handler(exc, context):
     """DRF's hook: every exception raised in an API view becomes the envelope."""
     from rest_framework.response import Response
 
     request = context.get("request")
+    exc = _from_domain(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

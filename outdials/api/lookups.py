@@ -1,10 +1,10 @@
-"""Finding a caller's resources by id: another customer's is a 404."""
+"""Finding a caller's resources by id (through ``queries.py``): another
+customer's is a 404, like a missing one."""
 
 import uuid
 
-from django.db.models import QuerySet
-
-from ..models import NIL_UUID, AccessKey, Outdial, OutdialTarget
+from .. import queries
+from ..models import NIL_UUID, AccessKey, ImportBatch, Outdial, OutdialTarget
 from .errors import APIError, not_found
 
 
@@ -23,61 +23,47 @@ def parse_id(value: str, name: str = "id") -> uuid.UUID:
     return parsed
 
 
-def one(queryset):
-    """The row a lookup by a unique key finds, or ``None``.
-
-    Not ``first()``: that orders by pk, and compiling the ORDER BY is a fifth
-    of a lookup's cost on every API call, for a choice among one row.
-    """
-    return next(iter(queryset[:1]), None)
+def _found(queryset, what: str):
+    found = queries.one(queryset)
+    if found is None:
+        raise not_found(what)
+    return found
 
 
 def outdial_of(
-    request, pk: str, *, live: bool = False, annotations: dict | None = None
+    request, pk: str, *, live: bool = False, overdue: bool = False
 ) -> Outdial:
     """The caller's outdial ``pk``; ``live`` for changes (a deleted one is 404).
 
-    ``annotations`` ride along in the same query (e.g. ``leases_overdue``).
+    ``overdue`` asks in the same query whether it holds expired leases, so the
+    sweep runs only when it has work (``dialing.settle_if_overdue``).
     """
-    queryset = Outdial.objects.filter(customer=request.user.customer)
-    if annotations:
-        queryset = queryset.annotate(**annotations)
-    if live:
-        queryset = queryset.live()
-    found = one(queryset.filter(pk=parse_id(pk)))
-    if found is None:
-        raise not_found("outdial")
-    return found
-
-
-def target_query(request, outdial_pk: str, pk: str, *, live: bool = False) -> QuerySet:
-    """Target ``pk`` of the caller's outdial ``outdial_pk`` as a queryset:
-    empty when it is missing or another customer's."""
-    outdial_id = parse_id(outdial_pk)
-    target_id = parse_id(pk, "target_id")
-    queryset = OutdialTarget.objects.filter(
-        outdial_id=outdial_id, outdial__customer=request.user.customer, pk=target_id
-    )
-    if live:
-        queryset = queryset.live().filter(outdial__tm_delete__isnull=True)
-    return queryset
+    queryset = queries.outdials_of(request.user.customer, live=live, overdue=overdue)
+    return _found(queryset.filter(pk=parse_id(pk)), "outdial")
 
 
 def target_of(
-    request, outdial_pk: str, pk: str, *, live: bool = False
+    request, outdial_pk: str, pk: str, *, live: bool = False, outdial=None
 ) -> OutdialTarget:
-    """The target ``pk`` in the caller's outdial ``outdial_pk``, in one query."""
-    found = one(target_query(request, outdial_pk, pk, live=live).with_destinations())
-    if found is None:
-        raise not_found("target")
-    return found
+    """The target ``pk`` in the caller's outdial ``outdial_pk`` with its
+    destinations, in two queries; ``live``: of a live outdial, for changes.
+    ``outdial``, when already looked up, rides along instead of a join."""
+    outdial_id = parse_id(outdial_pk)
+    queryset = queries.targets_of(request.user.customer, outdial_id, live=live)
+    queryset = queryset.filter(pk=parse_id(pk, "target_id")).with_destinations()
+    target = _found(queryset, "target")
+    if outdial is not None:
+        target.outdial = outdial
+    return target
 
 
 def access_key_of(request, pk: str, *, live: bool = False) -> AccessKey:
-    queryset = AccessKey.objects.filter(customer=request.user.customer)
+    queryset = AccessKey.objects.owned_by(request.user.customer)
     if live:
         queryset = queryset.live()
-    found = one(queryset.filter(pk=parse_id(pk)))
-    if found is None:
-        raise not_found("access_key")
-    return found
+    return _found(queryset.filter(pk=parse_id(pk)), "access_key")
+
+
+def import_of(outdial: Outdial, pk: str) -> ImportBatch:
+    queryset = ImportBatch.objects.filter(outdial=outdial)
+    return _found(queryset.filter(pk=parse_id(pk, "import_id")), "import")

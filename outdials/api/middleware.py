@@ -12,15 +12,11 @@ from django.core.exceptions import (
 )
 
 from .errors import INTERNAL_MESSAGE, error_response
+from .paths import is_api_path
 
 logger = logging.getLogger("outdials.api")
 
-API_PREFIXES = ("/v1.0/", "/auth/")
 _GOOD_REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{8,64}")
-
-
-def is_api_path(path: str) -> bool:
-    return path.startswith(API_PREFIXES) or path in ("/v1.0", "/auth")
 
 
 class RequestIDMiddleware:

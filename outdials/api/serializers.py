@@ -8,7 +8,7 @@ from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-from .. import validators
+from .. import credentials, validators
 from ..models import NIL_UUID
 from ..targets import Address
 
@@ -190,9 +190,6 @@ class TargetCreateSerializer(serializers.Serializer):
         return {key: self.validated_data[key] for key in ("name", "detail", "data")}
 
 
-MAX_ACCESS_KEY_SECONDS = 10 * 365 * 24 * 3600
-
-
 class AccessKeyCreateSerializer(serializers.Serializer):
     name = name_field(required=False, default="")
     detail = detail_field(required=False, default="")
@@ -200,7 +197,7 @@ class AccessKeyCreateSerializer(serializers.Serializer):
         required=False,
         default=365 * 24 * 3600,
         min_value=60,
-        max_value=MAX_ACCESS_KEY_SECONDS,
+        max_value=credentials.MAX_ACCESS_KEY_SECONDS,
     )
 
 

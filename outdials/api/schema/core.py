@@ -3,8 +3,8 @@
 from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
-from .. import views
-from ..filters import TargetFilter
+from ...filters import TargetFilter
+from .. import target_views, views
 from ..serializers import (
     AccessKeyCreateSerializer,
     AccessKeyUpdateSerializer,
@@ -179,7 +179,7 @@ extend_schema_view(
         responses=answers(TargetOut, 400, 404, 409, *AUTHED),
         examples=[TARGET_EXAMPLE],
     ),
-)(views.TargetViewSet)
+)(target_views.TargetViewSet)
 
 extend_schema_view(
     list=extend_schema(
@@ -230,40 +230,43 @@ extend_schema_view(
     ),
 )(views.AccessKeyViewSet)
 
-extend_schema(
-    tags=AUTH,
-    summary="Sign in",
-    description=(
-        "A 7-day login token, in the body and as an HttpOnly cookie `token`. "
-        "An unknown username and a wrong password answer alike (401). After "
-        f"{settings.OUTDIALS['LOGIN_FAILURES']} failures for one username from one "
-        "address within "
-        f"{int(settings.OUTDIALS['LOGIN_WINDOW'].total_seconds() // 60)} minutes, "
-        "sign-ins for it answer 429 with `Retry-After`, even with the right "
-        "password, until the oldest failure is that old. JSON only (a form is "
-        "415), and a browser request whose `Origin` is another site's is 403 "
-        "`CROSS_ORIGIN`. The answer also sets the `csrftoken` cookie: send its "
-        "value as `X-CSRFToken` on writes authenticated by the `token` cookie."
+extend_schema_view(
+    login=extend_schema(
+        tags=AUTH,
+        summary="Sign in",
+        description=(
+            "A 7-day login token, in the body and as an HttpOnly cookie `token`. "
+            "An unknown username and a wrong password answer alike (401). After "
+            f"{settings.OUTDIALS['LOGIN_FAILURES']} failures for one username from one "
+            "address within "
+            f"{int(settings.OUTDIALS['LOGIN_WINDOW'].total_seconds() // 60)} minutes, "
+            "sign-ins for it answer 429 with `Retry-After`, even with the right "
+            "password, until the oldest failure is that old. JSON only (a form is "
+            "415), and a browser request whose `Origin` is another site's is 403 "
+            "`CROSS_ORIGIN`. The answer also sets the `csrftoken` cookie: send its "
+            "value as `X-CSRFToken` on writes authenticated by the `token` cookie."
+        ),
+        request=json_body(LoginSerializer),
+        responses={
+            **answers(LoginOut, *WITH_BODY, 401, 403, 429),
+        },
+        examples=[
+            example(
+                "demo", {"username": "demo", "password": "demo-password"}, request=True
+            )
+        ],
     ),
-    request=json_body(LoginSerializer),
-    responses={
-        **answers(LoginOut, *WITH_BODY, 401, 403, 429),
-    },
-    examples=[
-        example("demo", {"username": "demo", "password": "demo-password"}, request=True)
-    ],
-)(views.login)
-
-extend_schema(
-    tags=AUTH,
-    summary="Sign out",
-    description=(
-        "Ends every login token of the caller's user (the one sent included) "
-        "and clears the `token` cookie; access keys are not touched (an access "
-        "key answers 400 `NOT_A_LOGIN_TOKEN`: delete it to end it). Signing "
-        "out of the staff pages or the admin ends the tokens too."
+    logout=extend_schema(
+        tags=AUTH,
+        summary="Sign out",
+        description=(
+            "Ends every login token of the caller's user (the one sent included) "
+            "and clears the `token` cookie; access keys are not touched (an access "
+            "key answers 400 `NOT_A_LOGIN_TOKEN`: delete it to end it). Signing "
+            "out of the staff pages or the admin ends the tokens too."
+        ),
+        request=None,
+        responses=answers(LogoutOut, 400, 403, *AUTHED),
+        examples=[example("signed out", {"username": "demo"})],
     ),
-    request=None,
-    responses=answers(LogoutOut, 400, 403, *AUTHED),
-    examples=[example("signed out", {"username": "demo"})],
-)(views.logout)
+)(views.AuthViewSet)

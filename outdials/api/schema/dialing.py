@@ -1,8 +1,8 @@
 """The dialing operations: claims, results, what is available and why."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 
-from .. import dialing_views
+from .. import target_views, views
 from ..dialing_serializers import (
     AvailableQuerySerializer,
     ClaimSerializer,
@@ -30,84 +30,83 @@ from .components import (
 
 DIALING = ["dialing"]
 
-extend_schema(
-    tags=DIALING,
-    summary="Claim targets to dial",
-    operation_id="outdials_claim",
-    description=(
-        "Leases up to `limit` eligible targets to the caller for `lease_seconds`: "
-        "each moves to `progressing` and the destination chosen (the first, in "
-        "slot order, whose try count is under its `max_try_count_N`) has its try "
-        "count raised. Two dialers never hold the same target. Report each with "
-        "`POST …/targets/{target_id}/result` before the lease ends, or the "
-        "attempt expires and the target goes back to `idle`."
+extend_schema_view(
+    claim=extend_schema(
+        tags=DIALING,
+        summary="Claim targets to dial",
+        operation_id="outdials_claim",
+        description=(
+            "Leases up to `limit` eligible targets to the caller for `lease_seconds`: "
+            "each moves to `progressing` and the destination chosen (the first, in "
+            "slot order, whose try count is under its `max_try_count_N`) has its try "
+            "count raised. Two dialers never hold the same target. Report each with "
+            "`POST …/targets/{target_id}/result` before the lease ends, or the "
+            "attempt expires and the target goes back to `idle`."
+        ),
+        parameters=[OUTDIAL_ID],
+        request=json_body(ClaimSerializer),
+        responses=answers(result_of(ClaimOut, "Claim"), 404, *WITH_BODY, *AUTHED),
     ),
-    parameters=[OUTDIAL_ID],
-    request=json_body(ClaimSerializer),
-    responses=answers(result_of(ClaimOut, "Claim"), 404, *WITH_BODY, *AUTHED),
-)(dialing_views.claim)
-
-extend_schema(
-    tags=DIALING,
-    summary="Report a claim's result",
-    operation_id="outdials_targets_result",
-    description=(
-        "`answered` makes the target `done`; another outcome makes it `idle` "
-        "again while attempts remain, else `done`. A claim that is not the "
-        "target's open one answers 409."
+    available=extend_schema(
+        tags=DIALING,
+        summary="Targets a claim could take now",
+        operation_id="outdials_available",
+        description=(
+            "Read-only: takes the claim's `max_try_count_N`; VoIPbin's `try_count_N` "
+            "is accepted as an alias when `max_try_count_N` is not given."
+        ),
+        parameters=[OUTDIAL_ID, AvailableQuerySerializer],
+        responses=answers(result_of(TargetOut, "Outdialtarget"), 400, 404, *AUTHED),
     ),
-    parameters=[OUTDIAL_ID, TARGET_ID],
-    request=json_body(ResultSerializer),
-    responses=answers(TargetOut, 404, 409, *WITH_BODY, *AUTHED),
-    examples=[TARGET_EXAMPLE],
-)(dialing_views.result)
-
-extend_schema(
-    tags=DIALING,
-    summary="Targets a claim could take now",
-    operation_id="outdials_available",
-    description=(
-        "Read-only: takes the claim's `max_try_count_N`; VoIPbin's `try_count_N` "
-        "is accepted as an alias when `max_try_count_N` is not given."
+    summary=extend_schema(
+        tags=DIALING,
+        summary="An outdial's progress",
+        operation_id="outdials_summary",
+        parameters=[OUTDIAL_ID],
+        responses=answers(SummaryOut, 400, 404, *AUTHED),
     ),
-    parameters=[OUTDIAL_ID, AvailableQuerySerializer],
-    responses=answers(result_of(TargetOut, "Outdialtarget"), 400, 404, *AUTHED),
-)(dialing_views.available)
+)(views.OutdialViewSet)
 
-extend_schema(
-    tags=DIALING,
-    summary="Why a target would (not) be claimed",
-    operation_id="outdials_targets_eligibility",
-    parameters=[OUTDIAL_ID, TARGET_ID, EligibilityQuerySerializer],
-    responses=answers(EligibilityOut, 400, 404, *AUTHED),
-)(dialing_views.eligibility)
-
-extend_schema(
-    tags=DIALING,
-    summary="A target's attempts",
-    operation_id="outdials_targets_attempts_list",
-    description="Every claim of the target and how it ended, newest first.",
-    parameters=[OUTDIAL_ID, TARGET_ID, *PAGING],
-    responses=answers(page_of(AttemptOut, "Attempt"), 400, 404, *AUTHED),
-)(dialing_views.attempts)
-
-extend_schema(
-    tags=DIALING,
-    summary="An outdial's progress",
-    operation_id="outdials_summary",
-    parameters=[OUTDIAL_ID],
-    responses=answers(SummaryOut, 400, 404, *AUTHED),
-)(dialing_views.summary)
-
-extend_schema(
-    tags=DIALING,
-    summary="Set a target's status by hand",
-    operation_id="outdials_targets_status_update",
-    description=(
-        "`idle` dials it again, `done` stops it; a target being dialed answers 409."
+extend_schema_view(
+    result=extend_schema(
+        tags=DIALING,
+        summary="Report a claim's result",
+        operation_id="outdials_targets_result",
+        description=(
+            "`answered` makes the target `done`; another outcome makes it `idle` "
+            "again while attempts remain, else `done`. A claim that is not the "
+            "target's open one answers 409."
+        ),
+        parameters=[OUTDIAL_ID, TARGET_ID],
+        request=json_body(ResultSerializer),
+        responses=answers(TargetOut, 404, 409, *WITH_BODY, *AUTHED),
+        examples=[TARGET_EXAMPLE],
     ),
-    parameters=[OUTDIAL_ID, TARGET_ID],
-    request=json_body(StatusSerializer),
-    responses=answers(TargetOut, 404, 409, *WITH_BODY, *AUTHED),
-    examples=[TARGET_EXAMPLE],
-)(dialing_views.status)
+    eligibility=extend_schema(
+        tags=DIALING,
+        summary="Why a target would (not) be claimed",
+        operation_id="outdials_targets_eligibility",
+        parameters=[OUTDIAL_ID, TARGET_ID, EligibilityQuerySerializer],
+        responses=answers(EligibilityOut, 400, 404, *AUTHED),
+    ),
+    attempts=extend_schema(
+        tags=DIALING,
+        summary="A target's attempts",
+        operation_id="outdials_targets_attempts_list",
+        description="Every claim of the target and how it ended, newest first.",
+        parameters=[OUTDIAL_ID, TARGET_ID, *PAGING],
+        responses=answers(page_of(AttemptOut, "Attempt"), 400, 404, *AUTHED),
+    ),
+    status=extend_schema(
+        tags=DIALING,
+        summary="Set a target's status by hand",
+        operation_id="outdials_targets_status_update",
+        description=(
+            "`idle` dials it again, `done` stops it; a target being dialed answers 409."
+        ),
+        parameters=[OUTDIAL_ID, TARGET_ID],
+        request=json_body(StatusSerializer),
+        responses=answers(TargetOut, 404, 409, *WITH_BODY, *AUTHED),
+        examples=[TARGET_EXAMPLE],
+    ),
+)(target_views.TargetViewSet)

@@ -5,8 +5,8 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import serializers
 
 from ...exporting import export_columns
-from .. import import_views
-from ..filters import TargetFilter
+from ...filters import TargetFilter
+from .. import import_views, target_views
 from ..import_serializers import ImportParamsSerializer
 from .components import (
     AUTHED,
@@ -39,7 +39,7 @@ class ImportUpload(serializers.Serializer):
 
 
 extend_schema_view(
-    post=extend_schema(
+    import_csv=extend_schema(
         tags=IMPORTS,
         summary="Import targets from a CSV or spreadsheet file",
         operation_id="outdials_targets_import",
@@ -63,11 +63,8 @@ extend_schema_view(
             "text/csv": OpenApiTypes.STR,
         },
         responses=answers(ImportReportOut, 400, 404, 409, 413, *AUTHED),
-    )
-)(import_views.ImportView)
-
-extend_schema_view(
-    get=extend_schema(
+    ),
+    export=extend_schema(
         tags=IMPORTS,
         summary="Export targets as CSV",
         operation_id="outdials_targets_export",
@@ -82,28 +79,25 @@ extend_schema_view(
             ),
             **errors(400, 404, *AUTHED),
         },
-    )
-)(import_views.ExportView)
+    ),
+)(target_views.TargetViewSet)
 
 extend_schema_view(
-    get=extend_schema(
+    list=extend_schema(
         tags=IMPORTS,
         summary="List an outdial's imports",
         operation_id="outdials_imports_list",
         parameters=[OUTDIAL_ID, *PAGING],
         responses=answers(page_of(ImportBatchOut, "Import"), 400, 404, *AUTHED),
-    )
-)(import_views.ImportListView)
-
-extend_schema_view(
-    get=extend_schema(
+    ),
+    retrieve=extend_schema(
         tags=IMPORTS,
         summary="Get an import and its report",
         operation_id="outdials_imports_retrieve",
         parameters=[OUTDIAL_ID, IMPORT_ID],
         responses=answers(ImportDetailOut, 400, 404, *AUTHED),
     ),
-    delete=extend_schema(
+    destroy=extend_schema(
         tags=IMPORTS,
         summary="Undo an import",
         operation_id="outdials_imports_undo",
@@ -114,4 +108,4 @@ extend_schema_view(
         parameters=[OUTDIAL_ID, IMPORT_ID],
         responses=answers(ImportUndoneOut, 400, 404, 409, *AUTHED),
     ),
-)(import_views.ImportDetailView)
+)(import_views.ImportViewSet)

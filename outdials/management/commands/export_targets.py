@@ -4,9 +4,8 @@ import uuid
 
 from django.core.management.base import BaseCommand, CommandError
 
-from outdials import exporting
-from outdials.api.filters import TargetFilter
-from outdials.models import Outdial, OutdialTarget, TargetStatus
+from outdials import exporting, filters, queries
+from outdials.models import Outdial, TargetStatus
 
 
 class Command(BaseCommand):
@@ -28,16 +27,15 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{options['outdial_id']!r} is not an outdial id (a UUID)."
             ) from None
-        outdial = Outdial.objects.live().filter(pk=pk).first()
+        outdial = queries.one(Outdial.objects.live().filter(pk=pk))
         if outdial is None:
             raise CommandError(f"There is no live outdial {pk}.")
-        filters = {k: options[k] for k in ("status", "q") if options[k]}
-        filtered = TargetFilter(
-            filters, queryset=OutdialTarget.objects.live().filter(outdial=outdial)
-        )
-        if not filtered.is_valid():
-            raise CommandError(f"Bad filter: {dict(filtered.errors)}")
-        chunks = exporting.iter_chunks(filtered.qs)
+        wanted = {k: options[k] for k in ("status", "q") if options[k]}
+        try:
+            matching = filters.filtered_targets(outdial.pk, wanted)
+        except filters.InvalidFilters as invalid:
+            raise CommandError(f"Bad filter: {dict(invalid.errors)}") from None
+        chunks = exporting.iter_chunks(matching)
         if not options["file"]:
             for chunk in chunks:
                 self.stdout.write(chunk, ending="")

@@ -1,4 +1,6 @@
-"""Keyset pagination, newest first (SPEC §4).
+"""Keyset paging, newest first (SPEC §4): the one home of the page token, the
+keyset bound and the page window, for the API, the staff pages, the admin, the
+export and the commands.
 
 The seed's token is the ``tm_create`` of the page's last item. When the row
 after that item shares its ``tm_create`` (bulk writes do that), a plain time
@@ -10,12 +12,32 @@ would skip or repeat rows, so the token then also carries the item's id:
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import BooleanField, Expression, F, QuerySet
 
-from ..timestamps import format_token, parse_ts
-from .errors import APIError
+from .timestamps import format_token, parse_ts
+
+# A parsed token: the last item's time and, when the next row shares it, its id.
+Key = tuple[datetime, uuid.UUID | None]
+
+
+class InvalidPageToken(ValueError):
+    """A page token this server did not give out."""
+
+    reason = "INVALID_PAGE_TOKEN"
+    message = (
+        "page_token is not one this API gave out; pass next_page_token back "
+        "unchanged, or leave it out for the first page."
+    )
+
+
+class InvalidPageSize(ValueError):
+    """A page size that is not a whole number."""
+
+    reason = "INVALID_REQUEST_PARAMETER"
+    message = 'The parameter "page_size" has an invalid format.'
 
 
 @dataclass(frozen=True)
@@ -27,38 +49,35 @@ class Page:
 _PAGE_SIZE = re.compile(r"[+-]?[0-9]{1,18}")
 
 
-def page_size_of(request) -> int:
-    """``page_size`` from the query, as VoIPbin reads it: a whole number
-    outside 1..max becomes the max (bin-api-manager/server/outdials.go);
-    anything that is not a whole number is a 400 (its generated binding,
-    gens/openapi_server/gen.go, and server/error.go's reason)."""
+def page_size(raw: str) -> int:
+    """A requested page size, as VoIPbin reads it: a whole number outside
+    1..max becomes the max (bin-api-manager/server/outdials.go), none at all
+    the default; anything that is not a whole number raises
+    :class:`InvalidPageSize` (its generated binding, gens/openapi_server/gen.go,
+    and server/error.go's reason)."""
     maximum = settings.OUTDIALS["MAX_PAGE_SIZE"]
-    raw = request.query_params.get("page_size", "")
     if raw == "":
         return settings.OUTDIALS["PAGE_SIZE"]
     # A regex, not isdigit(): that admits "²", which int() cannot take.
     if not _PAGE_SIZE.fullmatch(raw):
-        raise APIError(
-            400,
-            "INVALID_REQUEST_PARAMETER",
-            'The parameter "page_size" has an invalid format.',
-        )
+        raise InvalidPageSize(raw)
     size = int(raw)
     return size if 1 <= size <= maximum else maximum
 
 
-def parse_token(token: str) -> tuple:
-    """``(tm_create, id or None)`` of a token; a 400 if it is not one of ours."""
+def parse_token(token: str) -> Key:
+    """``(tm_create, id or None)`` of a token; :class:`InvalidPageToken` if it
+    is not one of ours."""
     stamp, _, last_id = token.partition(",")
     try:
         return parse_ts(stamp), (uuid.UUID(last_id) if last_id else None)
     except ValueError:
-        raise APIError(
-            400,
-            "INVALID_PAGE_TOKEN",
-            "page_token is not one this API gave out; pass next_page_token back "
-            "unchanged, or leave it out for the first page.",
-        ) from None
+        raise InvalidPageToken(token) from None
+
+
+def token_of(item) -> str:
+    """A token that points exactly at ``item`` (time and id)."""
+    return f"{format_token(item.tm_create)},{item.pk}"
 
 
 class KeysetBound(Expression):
@@ -96,35 +115,33 @@ class KeysetBound(Expression):
         return f"({', '.join(left)}) {self.operator} (%s, %s)", params
 
 
+def beyond(queryset: QuerySet, key: Key, *, older: bool = True) -> QuerySet:
+    """The rows past ``key``: older ones (newest-first paging), or newer ones
+    (``older=False``: oldest-first, as the export reads)."""
+    tm_create, pk = key
+    if pk is None:
+        lookup = "tm_create__lt" if older else "tm_create__gt"
+        return queryset.filter(**{lookup: tm_create})
+    return queryset.filter(KeysetBound("<" if older else ">", tm_create, pk))
+
+
 def after_token(queryset: QuerySet, token: str) -> QuerySet:
     """The rows that come after ``token`` in newest-first order."""
-    if not token:
-        return queryset
-    tm_create, pk = parse_token(token)
-    if pk is None:
-        return queryset.filter(tm_create__lt=tm_create)
-    return queryset.filter(KeysetBound("<", tm_create, pk))
+    return beyond(queryset, parse_token(token)) if token else queryset
 
 
 def before_token(queryset: QuerySet, token: str) -> QuerySet:
     """The rows that come before ``token`` in newest-first order."""
-    tm_create, pk = parse_token(token)
-    if pk is None:
-        return queryset.filter(tm_create__gt=tm_create)
-    return queryset.filter(KeysetBound(">", tm_create, pk))
+    return beyond(queryset, parse_token(token), older=False)
 
 
-def token_of(item) -> str:
-    """A token that points exactly at ``item`` (time and id)."""
-    return f"{format_token(item.tm_create)},{item.pk}"
+def newest_first(queryset: QuerySet) -> QuerySet:
+    return queryset.order_by("-tm_create", "-pk")
 
 
-def paginate(request, queryset: QuerySet) -> Page:
-    """One page of ``queryset`` and the token for the next one."""
-    size = page_size_of(request)
-    token = request.query_params.get("page_token", "")
-    rows = list(after_token(queryset, token).order_by("-tm_create", "-pk")[: size + 1])
-    return page_of(rows, size)
+def paginate(queryset: QuerySet, token: str, size: int) -> Page:
+    """One page of ``queryset`` after ``token`` and the token for the next one."""
+    return page_of(list(newest_first(after_token(queryset, token))[: size + 1]), size)
 
 
 def page_of(rows: list, size: int) -> Page:
@@ -151,23 +168,24 @@ class Window:
 
 
 def window(queryset: QuerySet, *, after: str = "", before: str = "", size: int):
-    """The ``size`` rows after ``after`` (or just before ``before``), newest first.
+    """The ``size`` rows after ``after`` (or just before ``before``), newest
+    first; a token we did not give out (a tampered link) shows the newest page.
 
     Fetches one row more than shown to know whether another page follows, so
-    no count is needed. Raises ``APIError`` on a token it did not give out.
+    no count is needed.
     """
-    if before:
-        rows = list(
-            before_token(queryset, before).order_by("tm_create", "pk")[: size + 1]
-        )
-        items = rows[:size][::-1]
-        more_newer, more_older = len(rows) > size, bool(items)
-    else:
-        rows = list(
-            after_token(queryset, after).order_by("-tm_create", "-pk")[: size + 1]
-        )
-        items = rows[:size]
-        more_newer, more_older = bool(after and items), len(rows) > size
+    try:
+        if before:
+            older_first = before_token(queryset, before).order_by("tm_create", "pk")
+            rows = list(older_first[: size + 1])
+            items = rows[:size][::-1]
+            more_newer, more_older = len(rows) > size, bool(items)
+        else:
+            rows = list(newest_first(after_token(queryset, after))[: size + 1])
+            items = rows[:size]
+            more_newer, more_older = bool(after and items), len(rows) > size
+    except InvalidPageToken:
+        return window(queryset, size=size)
     return Window(
         items,
         token_of(items[0]) if more_newer else "",
