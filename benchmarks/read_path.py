@@ -7,7 +7,8 @@ with ``--quick``), serve with gunicorn as ``make run`` does (2 sync workers,
 loopback: a fixed number of requests over a fixed number of connections. Each
 endpoint is measured in rounds that alternate with its two floors, so all see
 the same machine noise: the same queries answered by ``benchmarks/floor/views.py``
-in the same Django server (what is left is DRF and the ORM), and by
+in the same Django server (the product with the floor's routes,
+``benchmarks.floor.wsgi``: what is left is DRF), and by
 ``benchmarks/bare/app.py``, a bare WSGI app (psycopg or sqlite3, and orjson)
 in its own gunicorn (what is left is the whole framework). The first page is
 also measured first of all, right after the seed: the seed ends as an import
@@ -78,7 +79,6 @@ def server_env(database_url: str) -> dict:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_DEBUG": "0",
         "DJANGO_HTTPS": "0",
-        "OUTDIALS_BENCH_FLOOR": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
 
@@ -107,11 +107,12 @@ def free_port() -> int:
 @contextlib.contextmanager
 def gunicorn(
     database_url: str,
-    app: str = "outdialsite.wsgi",
+    app: str = "benchmarks.floor.wsgi",
     config: str = "outdialsite/gunicorn.conf.py",
 ):
-    """``app`` served with 2 sync workers; the service as ``make run`` serves
-    it, a floor with its own ``config``."""
+    """``app`` served with 2 sync workers: by default the service as ``make
+    run`` serves it, plus the Django floor's routes; a floor with its own
+    ``config``."""
     port = free_port()
     log = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen(

@@ -389,9 +389,6 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# `make bench` only: serves the read path's raw-SQL floor under /bench-floor/.
-OUTDIALS_BENCH_FLOOR = env_bool("OUTDIALS_BENCH_FLOOR", False)
-
 # Every log line passes through the redaction filter: no token, access key or
 # Authorization header reaches a log file.
 LOGGING = {

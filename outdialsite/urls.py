@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -12,7 +11,3 @@ urlpatterns = [
     path("", include("outdials.api.urls")),
     path("", include("outdials.urls")),
 ]
-
-if settings.OUTDIALS_BENCH_FLOOR:
-    # `make bench` compares the read endpoints with raw-SQL twins of them.
-    urlpatterns.insert(0, path("bench-floor/", include("benchmarks.floor.urls")))

@@ -1,8 +1,8 @@
 """The read path's floor (benchmarks/floor) answers exactly what the API answers.
 
-`make bench` compares the API's speed with these raw-SQL twins; the comparison
-only means something while both give the same bodies. They are never routed
-unless ``OUTDIALS_BENCH_FLOOR`` is on.
+`make bench` compares the API's speed with these twins without DRF; the
+comparison only means something while both give the same bodies. The product
+never routes them: only the benchmark's own URLconf does.
 """
 
 import json
@@ -48,9 +48,17 @@ def floor_json(view, path: str, key: str, **kwargs):
     return response.status_code, json.loads(response.content)
 
 
-def test_it_is_not_routed_by_default(client, key):
+def test_the_product_does_not_route_it(client, key):
     response = client.get("/bench-floor/v1.0/outdials", HTTP_AUTHORIZATION=key)
     assert response.status_code == 404
+
+
+def test_the_benchmark_urlconf_routes_it_beside_the_product(client, key, settings):
+    settings.ROOT_URLCONF = "benchmarks.floor.urls"
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    floor_answer = client.get("/bench-floor/v1.0/outdials", **headers)
+    assert floor_answer.status_code == 200
+    assert floor_answer.json() == client.get("/v1.0/outdials", **headers).json()
 
 
 def test_it_pages_targets_like_the_api(client, key, outdial, listed):

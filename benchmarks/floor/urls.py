@@ -1,12 +1,19 @@
-"""Mounted at ``/bench-floor/`` only when ``OUTDIALS_BENCH_FLOOR`` is on; the
-paths mirror the API's, so a floor URL is ``/bench-floor`` + the API URL."""
+"""The product's URLs, and the floor at ``/bench-floor/``: its paths mirror
+the API's, so a floor URL is ``/bench-floor`` + the API URL."""
 
-from django.urls import path
+from django.urls import include, path
+
+from outdialsite.urls import handler400, handler500  # noqa: F401
+from outdialsite.urls import urlpatterns as product
 
 from . import views
 
 urlpatterns = [
-    path("v1.0/outdials", views.outdials),
-    path("v1.0/outdials/<uuid:outdial_id>/targets", views.targets),
-    path("v1.0/outdials/<uuid:outdial_id>/targets/<uuid:target_id>", views.target),
+    path("bench-floor/v1.0/outdials", views.outdials),
+    path("bench-floor/v1.0/outdials/<uuid:outdial_id>/targets", views.targets),
+    path(
+        "bench-floor/v1.0/outdials/<uuid:outdial_id>/targets/<uuid:target_id>",
+        views.target,
+    ),
+    path("", include(product)),
 ]
