@@ -95,25 +95,14 @@ def validate_tel(value: str, strict: bool | None = None) -> str:
     return value
 
 
-def is_assigned_number(e164: str) -> bool:
-    """Whether phonenumbers knows ``e164`` (a valid E.164 string) as assigned."""
-    return not _phone_verdict(e164, None, True).startswith("!")
-
-
-def normalize_phone(
-    text: str, region: str | None = None, strict: bool | None = None
-) -> str:
-    """A phone number as people write it (``(202) 555-0143``, ``+44 20 7946 0958``,
-    ``020 7946 0958`` with a default country) in E.164; raises on anything else."""
-    return classify_phone(text, region, strict)[0]
-
-
 def classify_phone(
     text: str, region: str | None = None, strict: bool | None = None
 ) -> tuple[str, bool]:
-    """What :func:`normalize_phone` answers, and whether phonenumbers knows the
-    number as assigned (the importer warns about unassigned ones outside strict
-    mode). Raises like :func:`normalize_phone`."""
+    """A phone number as people write it (``(202) 555-0143``, ``+44 20 7946
+    0958``, ``020 7946 0958`` with a default country) in E.164, and whether
+    phonenumbers knows the number as assigned (the importer warns about
+    unassigned ones outside strict mode). Raises ``ValidationError`` on
+    anything else."""
     if strict is None:
         strict = strict_by_default()
     text = text.strip()

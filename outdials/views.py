@@ -249,19 +249,31 @@ def target_new(request, pk):
     return render(request, "outdials/target_new.html", context)
 
 
+def _allowed(request, write) -> bool:
+    """Run a guarded write to a target: a target a dialer holds is refused
+    with its reason as a message; one deleted meanwhile is a 404."""
+    try:
+        write()
+    except guards.TargetGone:
+        raise Http404 from None
+    except guards.TargetInProgress as refused:
+        messages.error(request, refused.message)
+        return False
+    return True
+
+
 @customer_page
 def target_detail(request, pk, target_pk):
     target = _target(request, pk, target_pk)
     form = TargetForm(request.POST or None, target=target)
     if request.method == "POST":
         if form.is_valid():
-            try:
-                targets.update_target(target, slots=form.slots(), **form.texts())
-            except guards.TargetGone:
-                raise Http404 from None
-            except guards.TargetInProgress as refused:
-                messages.error(request, refused.message)
-            else:
+            if _allowed(
+                request,
+                lambda: targets.update_target(
+                    target, slots=form.slots(), **form.texts()
+                ),
+            ):
                 messages.success(request, "Saved the target.")
                 return redirect("target", pk, target.pk)
         else:
@@ -284,13 +296,7 @@ def target_detail(request, pk, target_pk):
 def target_reopen(request, pk, target_pk):
     """Back to ``idle`` so the dialer may try it again (while attempts remain)."""
     target = _target(request, pk, target_pk)
-    try:
-        dialing.set_status(target, TargetStatus.IDLE)
-    except guards.TargetGone:
-        raise Http404 from None
-    except guards.TargetInProgress as refused:
-        messages.error(request, refused.message)
-    else:
+    if _allowed(request, lambda: dialing.set_status(target, TargetStatus.IDLE)):
         messages.success(request, "Re-opened the target: it is idle again.")
     return redirect("target", pk, target.pk)
 
@@ -299,12 +305,7 @@ def target_reopen(request, pk, target_pk):
 def target_delete(request, pk, target_pk):
     target = _target(request, pk, target_pk)
     if request.method == "POST":
-        try:
-            targets.delete_target(target)
-        except guards.TargetGone:
-            raise Http404 from None
-        except guards.TargetInProgress as refused:
-            messages.error(request, refused.message)
+        if not _allowed(request, lambda: targets.delete_target(target)):
             return redirect("target", pk, target.pk)
         messages.success(request, f"Deleted the target “{target}”.")
         return redirect("outdial", pk)

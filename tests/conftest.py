@@ -1,14 +1,11 @@
 """Shared personas: two customers, alice (ours) and bob (another customer)."""
 
-from dataclasses import dataclass
-
 import pytest
 from rest_framework.test import APIClient
 
-from outdials import credentials, targets
-from outdials.models import Customer, Outdial, User
-
-PASSWORD = "correct horse battery staple"
+from outdials import targets
+from outdials.models import Outdial
+from tests.helpers import Persona, make_persona, tel
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -21,28 +18,6 @@ def fast_password_hashing():
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
     ):
         yield
-
-
-@dataclass
-class Persona:
-    user: User
-    token: str
-
-    @property
-    def customer(self) -> Customer:
-        return self.user.customer
-
-    @property
-    def bearer(self) -> str:
-        return f"Bearer {self.token}"
-
-
-def make_persona(username: str) -> Persona:
-    customer = Customer.objects.create(name=f"{username}'s company")
-    user = User(username=username, customer=customer)
-    user.set_password(PASSWORD)
-    user.save()
-    return Persona(user=user, token=credentials.issue_token(user))
 
 
 @pytest.fixture(autouse=True)
@@ -105,42 +80,8 @@ def bobs_outdial(bob) -> Outdial:
     return Outdial.objects.create(customer=bob.customer, name="bob's list")
 
 
-def tel(number: str) -> targets.Address:
-    return targets.Address(type="tel", target=number)
-
-
 @pytest.fixture
 def target(outdial):
     return targets.create_target(
         outdial, name="test destination 0", slots=[tel("+15559876543")]
     )
-
-
-STATUS_OF_HTTP = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 404: "NOT_FOUND"}
-
-
-def by_field(details: list) -> dict[str, list[str]]:
-    """VoIPbin's ``details`` array of ``{"field", "message"}`` as
-    ``{field: [messages]}``, for comparing."""
-    assert isinstance(details, list), details
-    found: dict[str, list[str]] = {}
-    for item in details:
-        assert set(item) == {"field", "message"}, item
-        found.setdefault(item["field"], []).append(item["message"])
-    return found
-
-
-def assert_error(response, http_status: int, reason: str, status: str = "") -> dict:
-    """``response`` is the SPEC §5 envelope with this code and reason; returns
-    its ``error`` object (for checking message and details)."""
-    assert response.status_code == http_status, response.content
-    assert response["Content-Type"] == "application/json"
-    body = response.json()
-    assert list(body) == ["error"]
-    error = body["error"]
-    assert error["status"] == (status or STATUS_OF_HTTP[http_status])
-    assert error["reason"] == reason
-    assert isinstance(error["message"], str) and error["message"]
-    assert error["request_id"] == response["X-Request-ID"]
-    assert set(error) <= {"status", "reason", "message", "request_id", "details"}
-    return error

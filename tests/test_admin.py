@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -27,40 +26,8 @@ from outdials.models import (
     OutdialTarget,
     User,
 )
-from tests.conftest import PASSWORD, tel
-
-
-def make_staff(customer, username: str) -> User:
-    """A staff user of ``customer`` with every Outdials permission."""
-    user = User.objects.create_user(
-        username=username, password=PASSWORD, customer=customer, is_staff=True
-    )
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="outdials")
-    )
-    return user
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def url(model, view: str = "changelist", *args) -> str:
-    return reverse(f"admin:outdials_{model._meta.model_name}_{view}", args=args)
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
-
-
-def run_action(client, model, action: str, ids, **params):
-    return client.post(
-        url(model) + params.pop("query", ""),
-        {"action": action, "_selected_action": [str(pk) for pk in ids], **params},
-        follow=True,
-    )
+from tests.helpers import PASSWORD, make_staff, messages_of, run_action, signed_in, tel
+from tests.helpers import admin_url as url
 
 
 @pytest.fixture

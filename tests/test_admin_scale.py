@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from outdials.models import Destination, Outdial, OutdialTarget
-from tests.test_admin import make_staff, signed_in
+from tests.helpers import make_staff, signed_in
 
 CHANGELIST = reverse("admin:outdials_outdialtarget_changelist")
 MANY = 100_000

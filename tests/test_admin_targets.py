@@ -6,8 +6,7 @@ from django.urls import reverse
 
 from outdials import exporting, targets
 from outdials.models import Destination, OutdialTarget
-from tests.conftest import tel
-from tests.test_admin import make_staff, messages_of, run_action, signed_in
+from tests.helpers import make_staff, messages_of, run_action, signed_in, slot_rows, tel
 
 CHANGELIST = reverse("admin:outdials_outdialtarget_changelist")
 ADD = reverse("admin:outdials_outdialtarget_add")
@@ -20,35 +19,6 @@ def change_url(target) -> str:
 @pytest.fixture
 def alice_admin(alice):
     return signed_in(make_staff(alice.customer, "alice-ops"))
-
-
-def slot_rows(rows, existing=()) -> dict:
-    """The inline formset's POST fields for ``rows`` of (slot, type, address)
-    after the ``existing`` Destination rows (sent unchanged unless replaced)."""
-    data = {
-        "destinations-TOTAL_FORMS": str(len(existing) + len(rows)),
-        "destinations-INITIAL_FORMS": str(len(existing)),
-        "destinations-MIN_NUM_FORMS": "0",
-        "destinations-MAX_NUM_FORMS": "5",
-    }
-    for n, row in enumerate(existing):
-        data |= {
-            f"destinations-{n}-id": str(row.pk),
-            f"destinations-{n}-outdial_target": str(row.outdial_target_id),
-            f"destinations-{n}-index": str(row.index),
-            f"destinations-{n}-type": row.type,
-            f"destinations-{n}-target": row.target,
-            f"destinations-{n}-target_name": row.target_name,
-            f"destinations-{n}-name": row.name,
-            f"destinations-{n}-detail": row.detail,
-        }
-    for n, (index, type_, address) in enumerate(rows, start=len(existing)):
-        data |= {
-            f"destinations-{n}-index": str(index),
-            f"destinations-{n}-type": type_,
-            f"destinations-{n}-target": address,
-        }
-    return data
 
 
 def new_target(client, outdial, *rows, name="carol"):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from outdials import credentials
 from outdials.models import AccessKey, Outdial
 from outdials.timestamps import SENTINEL, format_ts, parse_ts
-from tests.conftest import assert_error, by_field
+from tests.helpers import assert_error, by_field, without_request_id
 
 KEY_FIELDS = [
     "id",
@@ -29,12 +29,6 @@ YEAR = 365 * 24 * 3600
 
 def url(access_key=None):
     return "/v1.0/accesskeys" + (f"/{access_key.id}" if access_key else "")
-
-
-def without_request_id(response) -> dict:
-    body = response.json()
-    body["error"].pop("request_id")
-    return body
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from outdials.models import NIL_UUID, Outdial
 from outdials.timestamps import SENTINEL, format_ts
-from tests.conftest import assert_error, by_field
+from tests.helpers import assert_error, by_field, without_request_id
 from tests.test_seed_tutorial import OUTDIAL_KEYS
 
 CAMPAIGN = "7f1c5b2e-2a9a-4c48-9d0e-3f2a1b4c5d6e"
@@ -16,12 +16,6 @@ CAMPAIGN = "7f1c5b2e-2a9a-4c48-9d0e-3f2a1b4c5d6e"
 
 def url(outdial=None, suffix=""):
     return "/v1.0/outdials" + (f"/{outdial.id}" if outdial else "") + suffix
-
-
-def body_without_request_id(response) -> dict:
-    body = response.json()
-    body["error"].pop("request_id")
-    return body
 
 
 # --- create -----------------------------------------------------------------
@@ -258,7 +252,7 @@ def test_another_customers_outdial_is_a_404_like_a_missing_one(api, bobs_outdial
         response = getattr(api, method)(path, payload, format="json")
         assert_error(response, 404, "OUTDIAL_NOT_FOUND")
         other = getattr(api, method)(missing_path, payload, format="json")
-        assert body_without_request_id(response) == body_without_request_id(other)
+        assert without_request_id(response) == without_request_id(other)
     assert Outdial.objects.filter(pk=bobs_outdial.pk).values().get() == before
 
 

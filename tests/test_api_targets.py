@@ -11,7 +11,7 @@ from django.utils import timezone
 from outdials import credentials, targets
 from outdials.models import Destination, Outdial, OutdialTarget
 from outdials.timestamps import SENTINEL, format_ts
-from tests.conftest import assert_error, by_field, tel
+from tests.helpers import assert_error, by_field, tel, without_request_id
 
 TARGET_KEYS = (
     ["id", "outdial_id", "name", "detail", "data", "status"]
@@ -40,12 +40,6 @@ def full_address(type_, target, target_name="", name="", detail=""):
 def post(api, outdial, **payload):
     payload.setdefault("destination_0", SEED_TEL)
     return api.post(url(outdial), payload, format="json")
-
-
-def body_without_request_id(response) -> dict:
-    body = response.json()
-    body["error"].pop("request_id")
-    return body
 
 
 def strict_numbers():
@@ -415,7 +409,7 @@ def test_another_customers_target_is_a_404_like_a_missing_one(
         for path in (url(bobs_outdial, bobs), f"{url(outdial)}/{bobs.id}"):
             response = getattr(api, method)(path)
             assert_error(response, 404, "OUTDIAL_TARGET_NOT_FOUND")
-            assert body_without_request_id(response) == body_without_request_id(
+            assert without_request_id(response) == without_request_id(
                 getattr(api, method)(missing)
             )
     for method, payload in (("get", None), ("post", {"destination_0": SEED_TEL})):

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from outdials import credentials
 from outdials.models import Customer, Outdial, User
-from tests.conftest import PASSWORD, assert_error, by_field
+from tests.helpers import PASSWORD, assert_error, by_field, without_request_id
 
 # VoIPbin's two 401 reasons (bin-api-manager/lib/middleware/authenticate.go).
 UNAUTHENTICATED = {
@@ -24,12 +24,6 @@ def login(client, username="alice", password=PASSWORD):
     return client.post(
         "/auth/login", {"username": username, "password": password}, format="json"
     )
-
-
-def without_request_id(response) -> dict:
-    body = response.json()
-    body["error"].pop("request_id")
-    return body
 
 
 def claims_for(user, **changes) -> dict:

@@ -15,8 +15,7 @@ from django.utils import timezone
 from benchmarks.floor import views as floor
 from outdials import credentials, targets
 from outdials.models import Outdial, OutdialTarget
-
-from .conftest import tel
+from tests.helpers import tel
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from django.utils import timezone
 from outdials import dialing, guards, targets
 from outdials.models import Attempt, Destination, OutdialTarget
 from outdials.timestamps import SENTINEL, format_ts, parse_ts
-from tests.conftest import assert_error, by_field, tel
+from tests.helpers import assert_error, by_field, tel
 
 CLAIM_KEYS = [
     "claim_id",

@@ -20,7 +20,7 @@ from outdials.models import (
     OutdialTarget,
     TargetStatus,
 )
-from tests.conftest import tel
+from tests.helpers import tel
 
 ONE_EACH = [1, 1, 1, 1, 1]
 TWO_EACH = [2, 2, 2, 2, 2]

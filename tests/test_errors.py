@@ -16,7 +16,7 @@ from rest_framework.exceptions import PermissionDenied
 from outdials.api import views
 from outdials.api.errors import APIError
 from outdials.models import Outdial
-from tests.conftest import assert_error, by_field
+from tests.helpers import assert_error, by_field
 
 UUID4 = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"

@@ -13,8 +13,7 @@ from outdials import exporting, targets
 from outdials.importing import import_csv
 from outdials.models import Attempt, Destination, Outdial, OutdialTarget
 from outdials.timestamps import format_ts
-
-from .conftest import tel
+from tests.helpers import tel
 
 
 def rows_of(text: str) -> list[dict]:

@@ -29,7 +29,7 @@ from outdials import credentials, dialing, importing, targets
 from outdials.api.errors import STATUS_OF_HTTP
 from outdials.models import Outdial
 from outdialsite.wsgi import application
-from tests.conftest import tel
+from tests.helpers import tel
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 EXAMPLES = int(os.environ.get("OUTDIALS_FUZZ_EXAMPLES") or (50 if IN_CI else 5))

@@ -7,8 +7,7 @@ from django.db import OperationalError
 from django.test import override_settings
 
 from outdials import health
-
-from .conftest import assert_error
+from tests.helpers import assert_error
 
 
 @pytest.fixture(autouse=True)

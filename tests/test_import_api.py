@@ -9,8 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from outdials import importing, targets
 from outdials.models import ImportBatch, Outdial, OutdialTarget
-
-from .conftest import by_field, tel
+from tests.helpers import by_field, tel
 
 GOOD = "name,destination_0\nAnn,(202) 555-0143\nBob,+44 20 7946 0958\n"
 REPORT_KEYS = [

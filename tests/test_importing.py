@@ -10,8 +10,7 @@ from django.db import connection
 from outdials import importing, targets
 from outdials.importing import ImportRejected, import_csv, undo_import
 from outdials.models import Attempt, Destination, ImportBatch, Outdial, OutdialTarget
-
-from .conftest import tel
+from tests.helpers import tel
 
 
 def run(outdial, text: str, encoding: str = "utf-8", **options):

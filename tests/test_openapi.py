@@ -12,7 +12,7 @@ from drf_spectacular.generators import EndpointEnumerator
 from outdials import credentials, validators
 from outdials.api import schema
 from outdials.models import User
-from tests.conftest import make_persona
+from tests.helpers import make_persona
 
 METHODS = ("get", "put", "post", "delete", "patch")
 CARRIERS = {

@@ -8,8 +8,7 @@ import pytest
 from django.db import OperationalError
 
 from outdials import outage
-
-from .conftest import assert_error
+from tests.helpers import assert_error
 
 
 @pytest.fixture(autouse=True)

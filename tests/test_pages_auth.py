@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from outdials.models import Outdial, User
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 PAGES = [
     "/",

@@ -5,16 +5,11 @@ import re
 import uuid
 from datetime import timedelta
 
-from django.contrib.messages import get_messages
 from django.utils import timezone
 
 from outdials import dialing, targets
 from outdials.models import NIL_UUID, Outdial, OutdialTarget
-from tests.conftest import tel
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
+from tests.helpers import messages_of, tel
 
 
 def names_in(html: str) -> list[str]:

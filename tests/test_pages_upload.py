@@ -6,19 +6,14 @@ import io
 import re
 
 import pytest
-from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from outdials import dialing, importing, targets
 from outdials.models import ImportBatch, OutdialTarget
-from tests.conftest import tel
+from tests.helpers import messages_of, tel
 
 BAD = "name,destination_0\nAnn,+15559876543\nBo,12345\nCy,(202) 555-0143\n"
 FIXED = "name,destination_0\nAnn,+15559876543\nBo,+15559876544\nCy,(202) 555-0143\n"
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def csv_file(text: str, name: str = "leads.csv") -> SimpleUploadedFile:

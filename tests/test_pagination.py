@@ -10,7 +10,7 @@ from outdials import credentials, targets
 from outdials.api.answers import page_size_of
 from outdials.models import AccessKey, Destination, Outdial, OutdialTarget
 from outdials.timestamps import format_ts
-from tests.conftest import assert_error
+from tests.helpers import assert_error
 
 
 def targets_url(outdial):

@@ -12,8 +12,7 @@ from outdials.models import Destination, Outdial, OutdialTarget
 from outdials.paging import after_token
 from outdials.queries import destination_slots
 from outdials.timestamps import format_ts
-
-from .conftest import tel
+from tests.helpers import tel
 
 
 def make_targets(outdial, count: int) -> list[OutdialTarget]:

@@ -52,7 +52,7 @@ def test_api_errors_carry_them_too(anon, call):
 
 
 def test_a_sign_in_answer_with_its_token_is_not_stored(anon, alice):
-    from tests.conftest import PASSWORD
+    from tests.helpers import PASSWORD
 
     response = anon.post(
         "/auth/login", {"username": "alice", "password": PASSWORD}, format="json"

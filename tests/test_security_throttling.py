@@ -15,7 +15,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from outdials.api import throttling
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 T0 = 1_800_000_000.0
 WINDOW = 15 * 60

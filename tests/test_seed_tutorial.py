@@ -26,7 +26,7 @@ TARGET_KEYS = (
 
 
 def login(anon, username="alice"):
-    from tests.conftest import PASSWORD
+    from tests.helpers import PASSWORD
 
     response = anon.post(
         "/auth/login", {"username": username, "password": PASSWORD}, format="json"

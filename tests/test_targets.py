@@ -4,7 +4,7 @@ from outdials import targets
 from outdials.api import wire
 from outdials.models import Destination, OutdialTarget
 from outdials.targets import Address
-from tests.conftest import tel
+from tests.helpers import tel
 
 
 def slots_of(target) -> list[tuple]:

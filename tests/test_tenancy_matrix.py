@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from outdials import credentials, dialing, importing, targets
 from outdials.models import AccessKey, Attempt, ImportBatch, Outdial, OutdialTarget
-from tests.conftest import tel
+from tests.helpers import tel
 
 DOCUMENT = json.loads(
     OpenApiJsonRenderer().render(SchemaGenerator().get_schema(public=True))

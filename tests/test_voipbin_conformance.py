@@ -16,7 +16,7 @@ import pytest
 from outdials import dialing, importing, targets
 from outdials.models import NIL_UUID, Outdial, OutdialTarget
 from outdials.timestamps import SENTINEL
-from tests.conftest import assert_error, by_field, tel
+from tests.helpers import assert_error, by_field, tel
 
 SEED_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
 # Go's time.Time in JSON (RFC3339Nano in UTC): trailing fraction zeros dropped.

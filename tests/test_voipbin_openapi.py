@@ -22,7 +22,7 @@ from schemathesis.specs.openapi import checks as openapi_checks
 from outdials import targets
 from outdials.models import Outdial
 from outdialsite.wsgi import application
-from tests.conftest import tel
+from tests.helpers import tel
 from tests.voipbin_contract import VOIPBIN_OWN_DEVIATIONS, relaxed_document
 
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -1,7 +1,8 @@
 """Resources as the API writes them (SPEC §1, §3): plain dicts, built by hand.
 
 Serializing a page of 100 targets this way costs a fraction of a DRF
-``ModelSerializer`` (see PERF notes); input is still checked by serializers.
+``ModelSerializer``; input is still checked by serializers. The rows they
+read have the fields ``queries.py`` selects (``TARGET_FIELDS`` and the like).
 """
 
 from ..dialing import Claim
@@ -16,22 +17,9 @@ from ..models import (
 )
 from ..timestamps import format_ts
 
-# What an outdial's answer reads: the list fetches just these, as named rows.
-OUTDIAL_FIELDS = (
-    "pk",
-    "customer_id",
-    "campaign_id",
-    "name",
-    "detail",
-    "data",
-    "tm_create",
-    "tm_update",
-    "tm_delete",
-)
-
 
 def outdial(o: Outdial) -> dict:
-    """An outdial from its model instance or a row of ``OUTDIAL_FIELDS``."""
+    """An outdial from its model instance or a row of ``queries.OUTDIAL_FIELDS``."""
     return {
         "id": str(o.pk),
         "customer_id": str(o.customer_id),
@@ -57,29 +45,6 @@ def address(d: Destination | None) -> dict | None:
     }
 
 
-# What a target's answer reads: lists fetch just these, as named rows (not
-# outdial_id: every row of a list shares it), and each destination's
-# SLOT_FIELDS: its target, its slot, then what a slot holds.
-TARGET_FIELDS = (
-    "pk",
-    "name",
-    "detail",
-    "data",
-    "status",
-    "tm_create",
-    "tm_update",
-    "tm_delete",
-)
-SLOT_FIELDS = (
-    "outdial_target_id",
-    "index",
-    "type",
-    "target",
-    "target_name",
-    "name",
-    "detail",
-    "try_count",
-)
 _DESTINATION_KEYS = [f"destination_{index}" for index in DESTINATION_SLOTS]
 _TRY_COUNT_KEYS = [f"try_count_{index}" for index in DESTINATION_SLOTS]
 

@@ -1,7 +1,7 @@
 """The write: one transaction, the driver's bulk path, no per-row query.
 
 ``COPY`` on PostgreSQL, ``executemany`` on SQLite: ``bulk_create`` costs 3–4×
-as much (PERF_NOTES).
+as much (``benchmarks/import.py`` measures the write beside its floor).
 """
 
 import pickle
@@ -14,6 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from ..models import Destination, ImportBatch, Outdial, OutdialTarget
+from ..queries import SLOT_FIELDS
 from . import updating
 from .checking import Plan, existing_keys
 from .report import ImportRejected, ImportReport, reject
@@ -54,18 +55,9 @@ class _Writer:
                 "tm_update",
             )
         ]
+        # Every column of a destination, in the order the read path reads them.
         self.destination_columns = [
-            destination_meta.get_field(name).column
-            for name in (
-                "outdial_target",
-                "index",
-                "type",
-                "target",
-                "target_name",
-                "name",
-                "detail",
-                "try_count",
-            )
+            destination_meta.get_field(name).column for name in SLOT_FIELDS
         ]
         self.tables = (
             quote(target_meta.db_table),

@@ -4,7 +4,7 @@ Swagger UI and ReDoc load from this server alone and draw every operation."""
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import SCREENSHOTS
+from tests.helpers import SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 

@@ -11,9 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from outdials.models import Outdial, OutdialTarget
-from tests.conftest import PASSWORD
-
-from .conftest import DESKTOP, PHONE, SCREENSHOTS
+from tests.helpers import DESKTOP, PASSWORD, PHONE, SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 
@@ -155,7 +153,7 @@ def test_bulk_actions_with_the_keyboard_and_select_all(
     page, live_server, alice, outdial
 ):
     from outdials import targets
-    from tests.conftest import tel
+    from tests.helpers import tel
 
     for i in range(3):
         targets.create_target(outdial, name=f"Lead {i}", slots=[tel(f"+1555987654{i}")])
