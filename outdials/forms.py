@@ -30,7 +30,10 @@ def _human(error: ValidationError) -> list[str]:
     return [message[:1].upper() + message[1:] for message in error.messages]
 
 
-def _check(form: forms.Form, field: str, rule, *args) -> bool:
+def check_rule(form: forms.BaseForm, field: str, rule, *args) -> bool:
+    """Run a shared rule of ``validators.py``; its messages, as sentences, go
+    on ``field`` of ``form`` (a page's form or the admin's). The one way a
+    form applies the shared rules."""
     try:
         rule(*args)
     except ValidationError as error:
@@ -61,7 +64,7 @@ class TextRules(PageForm):
         cleaned = super().clean()
         for field, rule in self.TEXT_RULES.items():
             if field in self.fields and field in cleaned:
-                _check(self, field, rule, cleaned[field])
+                check_rule(self, field, rule, cleaned[field])
         return cleaned
 
 
@@ -180,7 +183,9 @@ class TargetForm(TextRules):
             # the address most likely means, as in a CSV without a type column.
             type_ = cleaned.get(f"type_{i}") or validators.infer_address_type(address)
             cleaned[f"type_{i}"] = type_
-            if _check(self, f"target_{i}", validators.validate_address, type_, address):
+            if check_rule(
+                self, f"target_{i}", validators.validate_address, type_, address
+            ):
                 # Stored in the one form the rule answers (a SIP address
                 # with its scheme, an id in lower case).
                 cleaned[f"target_{i}"] = validators.validate_address(type_, address)

@@ -55,29 +55,35 @@ def _after(request):
         return False
 
 
+def _caller_and_keyset(request):
+    """The caller's customer id and the parsed page token, or the error
+    answer the API gives when either is bad."""
+    customer = _customer(request)
+    if customer is None:
+        return None, None, _error(401, "UNAUTHENTICATED")
+    after = _after(request)
+    if after is False:
+        return None, None, _error(400, "INVALID_PAGE_TOKEN")
+    return customer, after, None
+
+
 def _page(page: paging.Page, result: list) -> HttpResponse:
     return _json({"result": result, "next_page_token": page.next_page_token})
 
 
 def outdials(request):
-    customer = _customer(request)
-    if customer is None:
-        return _error(401, "UNAUTHENTICATED")
-    after = _after(request)
-    if after is False:
-        return _error(400, "INVALID_PAGE_TOKEN")
+    customer, after, refused = _caller_and_keyset(request)
+    if refused:
+        return refused
     size = paging.page_size(request.GET.get("page_size", ""))
     page = paging.page_of(queries.live_outdials(customer, after, size + 1), size)
     return _page(page, [wire.outdial(row) for row in page.items])
 
 
 def targets(request, outdial_id: uuid.UUID):
-    customer = _customer(request)
-    if customer is None:
-        return _error(401, "UNAUTHENTICATED")
-    after = _after(request)
-    if after is False:
-        return _error(400, "INVALID_PAGE_TOKEN")
+    customer, after, refused = _caller_and_keyset(request)
+    if refused:
+        return refused
     size = paging.page_size(request.GET.get("page_size", ""))
     # Like the API, ask in the same statement whether a lease is overdue (the
     # API would then settle it; the benchmark never has one).

@@ -10,10 +10,10 @@ import uuid
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 
 from .. import validators
+from ..forms import check_rule
 from ..models import (
     AccessKey,
     Attempt,
@@ -82,12 +82,6 @@ def uuid_param(value: str):
     return parsed
 
 
-def sentences(error: ValidationError) -> list[str]:
-    """The shared rules speak in fragments ("must be …") meant to follow a
-    field name; beside an input they read better as sentences."""
-    return [message[:1].upper() + message[1:] for message in error.messages]
-
-
 class RulesForm(forms.ModelForm):
     """A model form that runs the shared validators named in ``RULES``
     (field name → rule) and puts each message on its field."""
@@ -100,13 +94,7 @@ class RulesForm(forms.ModelForm):
     }
 
     def check(self, field: str, rule, *args) -> bool:
-        try:
-            rule(*args)
-        except ValidationError as error:
-            for message in sentences(error):
-                self.add_error(field, message)
-            return False
-        return True
+        return check_rule(self, field, rule, *args)
 
     def clean(self):
         cleaned = super().clean()
