@@ -43,7 +43,6 @@ from django.db import connection, transaction
 from django.db.models import (
     Count,
     IntegerField,
-    Prefetch,
     QuerySet,
     Value,
     prefetch_related_objects,
@@ -60,6 +59,7 @@ from .models import (
     Outdial,
     OutdialTarget,
     TargetStatus,
+    destinations_in_slot_order,
 )
 from .queries import has_overdue_lease
 
@@ -129,14 +129,21 @@ def next_destination(
     """The destination the next attempt dials: the first, in slot order, whose
     try count is below its maximum; ``None`` when every one is used up."""
     for slot in target.slots():
-        if slot is not None and slot.try_count < max_try_counts[slot.index]:
+        if slot is not None and _tries_left(slot.index, slot.try_count, max_try_counts):
             return slot
     return None
 
 
+def _tries_left(index: int, try_count: int, max_try_counts: Sequence[int]) -> bool:
+    """Whether destination ``index``, tried ``try_count`` times, may be tried
+    again under these maxima: the one test of "a destination has tries left"
+    (the claim's statement writes it as SQL, per slot, from the same maxima)."""
+    return try_count < max_try_counts[index]
+
+
 def _has_room(try_counts: dict[int, int], max_try_counts: Sequence[int]) -> bool:
     """``try_counts`` maps filled slot → try count."""
-    return any(count < max_try_counts[i] for i, count in try_counts.items())
+    return any(_tries_left(i, n, max_try_counts) for i, n in try_counts.items())
 
 
 def available(
@@ -244,10 +251,7 @@ def report_result(
             _refuse_unknown(outdial, target_id)
         if target is None:
             target = attempt.outdial_target
-            prefetch_related_objects(
-                [target],
-                Prefetch("destinations", Destination.objects.order_by("index")),
-            )
+            prefetch_related_objects([target], destinations_in_slot_order())
         if attempt.outcome == outcome:
             return target
         _refuse_settled(attempt)

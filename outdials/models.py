@@ -226,11 +226,7 @@ class OutdialTargetQuerySet(LiveQuerySet):
     customer_path = "outdial__customer"
 
     def with_destinations(self):
-        return self.prefetch_related(
-            models.Prefetch(
-                "destinations", queryset=Destination.objects.order_by("index")
-            )
-        )
+        return self.prefetch_related(destinations_in_slot_order())
 
     def in_live_outdial(self):
         """Live targets of a live outdial: what people may see and change."""
@@ -249,6 +245,13 @@ class OutdialTargetQuerySet(LiveQuerySet):
         claim cannot slip in between a check and the write."""
         now = timezone.now()
         return self._bulk(self.live().not_held().update(tm_delete=now, tm_update=now))
+
+
+def destinations_in_slot_order() -> models.Prefetch:
+    """How a target's destinations are read with it: every slot, in order."""
+    return models.Prefetch(
+        "destinations", queryset=Destination.objects.order_by("index")
+    )
 
 
 class OutdialTarget(models.Model):

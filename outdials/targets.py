@@ -13,6 +13,9 @@ from django.utils import timezone
 from . import guards
 from .models import Destination, Outdial, OutdialTarget, TargetStatus
 
+# A new target waits for its first claim; the importer's bulk rows too.
+NEW_STATUS = TargetStatus.IDLE.value
+
 
 @dataclass
 class Address:
@@ -107,7 +110,7 @@ def create_target(
         name=name,
         detail=detail,
         data=data,
-        status=TargetStatus.IDLE,
+        status=NEW_STATUS,
         tm_create=now,
         tm_update=now,
     )

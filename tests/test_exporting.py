@@ -164,6 +164,25 @@ def test_export_makes_two_queries_a_chunk_not_one_a_row(
     assert len(rows_of(text)) == 25
 
 
+def test_each_chunk_seeks_past_the_last_with_one_row_value(outdial, monkeypatch):
+    """The row-value keyset the index seeks to, not an OR pair that re-reads
+    every earlier row of a bulk write: a chunk costs the same wherever it is."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(exporting, "CHUNK", 10)
+    rows = "".join(f"+1202555{i:04d}\n" for i in range(25))
+    import_csv(outdial, io.BytesIO(("destination_0\n" + rows).encode()))
+    with CaptureQueriesContext(connection) as queries:
+        assert len(rows_of(exported(outdial))) == 25
+    pages = [q["sql"] for q in queries if '"tm_create"' in q["sql"]]
+    quote = connection.ops.quote_name
+    table = quote(OutdialTarget._meta.db_table)
+    bound = f'({table}."tm_create", {table}."id") > '
+    assert len(pages) == 4 and all(bound in sql for sql in pages[1:])
+    assert not any(" OR " in sql for sql in pages)
+
+
 def test_rows_come_oldest_first_and_keep_an_imported_files_order(outdial):
     names = [f"P{i}" for i in range(30)]
     body = "".join(f"{n},+1202555{i:04d}\n" for i, n in enumerate(names))

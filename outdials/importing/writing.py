@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from ..models import Destination, ImportBatch, Outdial, OutdialTarget
 from ..queries import SLOT_FIELDS
+from ..targets import NEW_STATUS
 from . import updating
 from .checking import Plan, existing_keys
 from .report import ImportRejected, ImportReport, reject
@@ -169,7 +170,7 @@ def write(outdial, plan: Plan, *, started, options, progress) -> ImportBatch:
             target_id = f"{base | counter << 32 | getrandbits(32):032x}"
             targets.append(
                 (target_id, outdial_id, batch_id, name, detail, data, external_id)
-                + ("idle", stamp, stamp)
+                + (NEW_STATUS, stamp, stamp)
             )
             for n, type_, address, target_name in slots:
                 destinations.append(
