@@ -165,9 +165,7 @@ def available(
         if len(picked) >= limit:
             break
         picked += queryset[: limit - len(picked)]
-    prefetch_related_objects(
-        picked, Prefetch("destinations", Destination.objects.order_by("index"))
-    )
+    prefetch_related_objects(picked, destinations_in_slot_order())
     return picked
 
 

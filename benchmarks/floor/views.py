@@ -56,15 +56,19 @@ def _after(request):
 
 
 def _caller_and_keyset(request):
-    """The caller's customer id and the parsed page token, or the error
-    answer the API gives when either is bad."""
+    """The caller's customer id, the parsed page token and the page size, or
+    the error answer the API gives when one is bad."""
     customer = _customer(request)
     if customer is None:
-        return None, None, _error(401, "UNAUTHENTICATED")
+        return None, None, 0, _error(401, "UNAUTHENTICATED")
     after = _after(request)
     if after is False:
-        return None, None, _error(400, "INVALID_PAGE_TOKEN")
-    return customer, after, None
+        return None, None, 0, _error(400, "INVALID_PAGE_TOKEN")
+    try:
+        size = paging.page_size(request.GET.get("page_size", ""))
+    except paging.InvalidPageSize:
+        return None, None, 0, _error(400, "INVALID_REQUEST_PARAMETER")
+    return customer, after, size, None
 
 
 def _page(page: paging.Page, result: list) -> HttpResponse:
@@ -72,19 +76,17 @@ def _page(page: paging.Page, result: list) -> HttpResponse:
 
 
 def outdials(request):
-    customer, after, refused = _caller_and_keyset(request)
+    customer, after, size, refused = _caller_and_keyset(request)
     if refused:
         return refused
-    size = paging.page_size(request.GET.get("page_size", ""))
     page = paging.page_of(queries.live_outdials(customer, after, size + 1), size)
     return _page(page, [wire.outdial(row) for row in page.items])
 
 
 def targets(request, outdial_id: uuid.UUID):
-    customer, after, refused = _caller_and_keyset(request)
+    customer, after, size, refused = _caller_and_keyset(request)
     if refused:
         return refused
-    size = paging.page_size(request.GET.get("page_size", ""))
     # Like the API, ask in the same statement whether a lease is overdue (the
     # API would then settle it; the benchmark never has one).
     if queries.live_outdial_overdue(customer, outdial_id) is None:
