@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from outdials.timestamps import SENTINEL, format_ts, parse_ts
+from outdials.timestamps import SENTINEL, format_seed, parse_ts
 
 TARGET_COLUMNS = (
     "t.id, t.outdial_id, t.name, t.detail, t.data, t.status,"
@@ -72,7 +72,7 @@ class Database:
             return SENTINEL
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
-        return format_ts(value)
+        return format_seed(value)  # no Django here: the seed form, as served
 
 
 _db: Database | None = None
