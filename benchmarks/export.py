@@ -11,27 +11,11 @@ square of the size.
 
 import json
 import os
-import subprocess
 import sys
 import time
 
 from .harness import at_most, databases
-from .read_path import ROOT, fresh_database, server_env
-
-
-def _export_seconds(database_url: str, size: int) -> dict:
-    """Seed and export in a child process (Django is set up once per process)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.export", "worker", str(size)],
-        cwd=ROOT,
-        env=server_env(database_url),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise RuntimeError(f"export worker failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+from .read_path import child, fresh_database
 
 
 def run(quick: bool) -> list:
@@ -41,7 +25,9 @@ def run(quick: bool) -> list:
         timings = {}
         for size in (small, 10 * small):
             with fresh_database(kind, url) as database_url:
-                timings[size] = _export_seconds(database_url, size)
+                timings[size] = child(
+                    database_url, "benchmarks.export", "worker", str(size)
+                )
             print(
                 f"   {kind}: exported {size:,} targets in "
                 f"{timings[size]['seconds']:.1f} s",

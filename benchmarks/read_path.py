@@ -83,10 +83,11 @@ def server_env(database_url: str) -> dict:
     }
 
 
-def prepare(database_url: str, targets: int) -> dict:
-    """Migrate and seed in a child process (Django is set up once per process)."""
+def child(database_url: str, module: str, *args: str) -> dict:
+    """``python -m module *args`` on ``database_url`` (Django is set up once
+    per process): the JSON its last line prints."""
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.read_path", "prepare", str(targets)],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         env=server_env(database_url),
         capture_output=True,
@@ -94,8 +95,13 @@ def prepare(database_url: str, targets: int) -> dict:
         check=False,
     )
     if done.returncode:
-        raise RuntimeError(f"seeding failed:\n{done.stderr}")
+        raise RuntimeError(f"{module} {' '.join(args)} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def prepare(database_url: str, targets: int) -> dict:
+    """Migrate and seed in a child process."""
+    return child(database_url, "benchmarks.read_path", "prepare", str(targets))
 
 
 def free_port() -> int:
