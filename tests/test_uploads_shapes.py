@@ -20,7 +20,7 @@ from outdials.models import (
     SavedMapping,
     StagedUpload,
 )
-from tests.conftest import assert_error
+from tests.helpers import assert_error
 from tests.test_pages_upload import messages_of, offered_mapping
 
 CRM = (
