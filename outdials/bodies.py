@@ -16,7 +16,7 @@ from django.conf import settings
 from django.shortcuts import render
 
 from .api.errors import error_response
-from .api.middleware import is_api_path
+from .api.paths import is_api_path
 
 # Multipart framing and the upload form's other fields, beside the file.
 MULTIPART_ALLOWANCE = 64 * 1024

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from outdials import credentials
 from outdials.models import Outdial, User
-from tests.conftest import PASSWORD, assert_error
+from tests.helpers import PASSWORD, assert_error
 
 LOGIN = {"username": "alice", "password": PASSWORD}
 CSRF_MESSAGE = (

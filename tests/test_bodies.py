@@ -14,7 +14,7 @@ from django.test import Client
 
 from outdials import importing
 from outdials.models import ImportBatch, Outdial, OutdialTarget
-from tests.conftest import assert_error
+from tests.helpers import assert_error
 
 CSV = "name,destination_0\n" + "".join(f"p{i},+1202555{i:04d}\n" for i in range(40))
 BOUNDARY = "----outdials-test-boundary"

@@ -88,8 +88,9 @@ NOT_THE_API = [
     for path in python_files("outdials")
     if "api" not in path.relative_to(ROOT / "outdials").parts
     # Middleware that answers the API's paths in its envelope (security
-    # headers, health probes, a database outage) reads the API's path rule.
-    and path.name not in ("security.py", "health.py", "outage.py")
+    # headers, health probes, a database outage, request bodies) reads the
+    # API's path rule and envelope.
+    and path.name not in ("security.py", "health.py", "outage.py", "bodies.py")
 ]
 
 
