@@ -3,6 +3,7 @@ answer helpers for the API, the pages and the admin (fixtures are in
 ``conftest.py``)."""
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
@@ -13,6 +14,10 @@ from outdials import credentials, targets
 from outdials.models import Customer, User
 
 PASSWORD = "correct horse battery staple"
+# Browser tests: where screenshots go (ignored by git) and the two widths looked at.
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 
 
 @dataclass

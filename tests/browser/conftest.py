@@ -6,15 +6,13 @@ a screenshot in ``artifacts/screenshots/`` (ignored by git).
 """
 
 import os
-from pathlib import Path
 
 import pytest
 
+from tests.helpers import DESKTOP, SCREENSHOTS
+
 CHROMIUM = "/usr/bin/chromium"
 SKIP_REASON = "Chromium not installed: browser tests skipped"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
