@@ -185,12 +185,51 @@ class AttemptOutcome(models.TextChoices):
     EXPIRED = "expired"
 
 
+class JobStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class BackgroundWork(models.Model):
+    """What a background job shows while it runs and after: its state, its
+    progress, its times and why it failed. ``jobs.py`` holds the rules."""
+
+    # Rows written before jobs existed were finished imports.
+    status = models.CharField(
+        max_length=16, choices=JobStatus.choices, default=JobStatus.DONE
+    )
+    checked = models.PositiveBigIntegerField(default=0)
+    written = models.PositiveBigIntegerField(default=0)
+    total = models.PositiveBigIntegerField(null=True, blank=True)
+    # The job's options, and the file in the default storage it reads or writes.
+    params = models.JSONField(default=dict, blank=True)
+    file = models.CharField(max_length=255, blank=True, default="")
+    task_id = models.CharField(max_length=64, blank=True, default="")
+    error_reason = models.CharField(max_length=64, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+    error_status = models.PositiveSmallIntegerField(default=0)
+    tm_start = models.DateTimeField(null=True, blank=True, editable=False)
+    tm_end = models.DateTimeField(null=True, blank=True, editable=False)
+    tm_heartbeat = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
 class ImportBatchQuerySet(OwnedQuerySet):
     customer_path = "outdial__customer"
 
 
-class ImportBatch(models.Model):
-    """One CSV import into an outdial; undoing it removes its untouched targets."""
+class ImportBatch(BackgroundWork):
+    """One CSV import into an outdial (a check only, too); undoing it removes
+    its untouched targets."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     outdial = models.ForeignKey(
@@ -202,6 +241,7 @@ class ImportBatch(models.Model):
     # Who imported: a username or an access key's prefix, kept if the user goes.
     created_by_name = models.CharField(max_length=255, blank=True, default="")
     file_name = models.CharField(max_length=255, blank=True, default="")
+    dry_run = models.BooleanField(default=False)
     rows = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     # Rows whose key column matched a live target (see ``importing.updating``).
@@ -220,6 +260,36 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name or 'import'} ({self.created} created)"
+
+
+class TargetsJobKind(models.TextChoices):
+    IDLE = "idle", "reset to idle"
+    DONE = "done", "mark done"
+    DELETE = "delete", "delete"
+    REDIAL = "redial", "reset try counts"
+    EXPORT = "export", "export"
+
+
+class TargetsJob(BackgroundWork):
+    """A bulk change or an export over the targets of an outdial that match a
+    filter (``params["filters"]``), run in the background."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    outdial = models.ForeignKey(Outdial, on_delete=models.CASCADE, related_name="jobs")
+    kind = models.CharField(max_length=16, choices=TargetsJobKind.choices)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by_name = models.CharField(max_length=255, blank=True, default="")
+    # changed / skipped (held by a dialer) / already so, or an export's rows.
+    result = models.JSONField(default=dict, blank=True)
+    tm_create = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["outdial", "-tm_create"], name="job_page")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.status})"
 
 
 class OutdialTargetQuerySet(LiveQuerySet):

@@ -83,7 +83,10 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Before django_tasks_db: its own ``db_worker`` command extends the library's.
     "outdials",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +173,15 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             tempfile.gettempdir(), f"outdials-test-{os.getpid()}.sqlite3"
         )
     }
+
+# Background jobs (imports, bulk changes, exports): Django's Tasks API through the
+# django-tasks backport, queued in this database and run by `manage.py db_worker`.
+# Another backend of the same API (RQ, Celery) is a change of this setting only.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Uploaded files wait for their job in the default storage (local files under
+# MEDIA_ROOT unless STORAGES says otherwise, e.g. S3 through django-storages);
+# web and worker processes must share it.
+MEDIA_ROOT = os.environ.get("OUTDIALS_MEDIA_ROOT", str(BASE_DIR / "media"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "outdials.User"
@@ -269,6 +281,11 @@ OUTDIALS = {
     "TRUSTED_PROXIES": env_int("OUTDIALS_TRUSTED_PROXIES", 0),
     # Times on the wire: "seed" (the tutorial's) or "rfc3339" (VoIPbin's now).
     "WIRE_TIMES": env_choice("OUTDIALS_WIRE_TIMES", ("seed", "rfc3339")),
+    # Background jobs: a running job whose worker has not written a heartbeat
+    # for this long is taken as lost (killed, crashed) and marked failed.
+    "JOB_STALE_AFTER": timedelta(seconds=env_int("OUTDIALS_JOB_STALE_SECONDS", 60)),
+    # Bulk changes on more targets than this run as a job with a progress page.
+    "BULK_INLINE_MAX": env_int("OUTDIALS_BULK_INLINE_MAX", 1000),
 }
 
 # Caches. The sign-in throttle and the API rate limit must be shared by every

@@ -33,8 +33,13 @@ def _static_without_manifest(settings):
 
 
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    """Uploaded files waiting for their import go to a folder of the test's."""
+def _jobs_in_process(settings, tmp_path):
+    """Background jobs run in the test's own process and transaction, as
+    they are queued; uploaded files wait in a folder of the test's own. The
+    tests of the real worker (``test_jobs_worker.py``) undo this."""
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+    }
     settings.MEDIA_ROOT = str(tmp_path / "media")
 
 

@@ -37,6 +37,10 @@ class MappingField(serializers.Field):
         return value
 
 
+# Under gunicorn's 30 s worker timeout, with room to answer.
+MAX_WAIT_SECONDS = 25
+
+
 class ImportParamsSerializer(serializers.Serializer):
     """Query parameters arrive as strings, so the booleans take ``true``/``false``
     (and ``1``/``0``); give this a plain dict, never a QueryDict, or a missing
@@ -83,4 +87,13 @@ class ImportParamsSerializer(serializers.Serializer):
         default=0,
         help_text="Report this many rows as they would be stored, and each "
         "column with sample values (use with dry_run).",
+    )
+    wait = serializers.FloatField(
+        required=False,
+        default=0,
+        min_value=0,
+        max_value=MAX_WAIT_SECONDS,
+        help_text="Seconds (up to 25) to wait for the import to end: when it "
+        "does, the answer is its report (or its error), as a synchronous "
+        "import answers; otherwise 202 with the import to poll.",
     )

@@ -1,15 +1,21 @@
 """CSV imports: ``POST /outdials/{id}/targets/import`` (an action of the
 targets, see ``target_views.py``) takes a multipart ``file`` or a
-``text/csv`` body; ``/outdials/{id}/imports[/{import_id}]`` lists, shows and
-undoes imports. Each parses, calls ``outdials.importing``, answers."""
+``text/csv`` body and queues its import as a background job (202, or with
+``?wait=N`` the report when it ends within N seconds);
+``/outdials/{id}/imports[/{import_id}[/cancel]]`` lists, shows, undoes and
+cancels imports. Each parses, calls ``outdials.importing`` / ``outdials.jobs``,
+answers."""
 
 from rest_framework import viewsets
+from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
-from .. import importing
+from .. import importing, jobs
 from ..bodies import spooled_body
-from ..models import ImportBatch
+from ..importing import background
+from ..importing.report import in_order
+from ..models import ImportBatch, JobStatus
 from . import wire
 from .answers import page_response, valid
 from .errors import APIError
@@ -57,15 +63,16 @@ def _upload(request):
     )
 
 
-def run_import(request, outdial) -> importing.ImportReport:
-    """Import the request's CSV or spreadsheet into ``outdial`` with the
-    options it names."""
+def run_import(request, outdial) -> Response:
+    """Queue the import of the request's CSV or spreadsheet into ``outdial``
+    with the options it names: 202 with the import to poll, or, with
+    ``?wait=N``, what a synchronous import answers if it ends within N s."""
     stream, file_name, fields = _upload(request)
     options = valid(
         ImportParamsSerializer, {**request.query_params.dict(), **fields}
     ).validated_data
     try:
-        return importing.import_csv(
+        batch = background.queue_import(
             outdial,
             stream,
             file_name=options["file_name"] or file_name,
@@ -84,6 +91,30 @@ def run_import(request, outdial) -> importing.ImportReport:
         )
     except importing.ImportRejected as error:
         raise _rejected(error) from None
+    if options["wait"] and jobs.wait(batch, options["wait"]):
+        return _ended(batch)
+    return Response(
+        wire.import_batch(batch), status=202, headers={"Location": _location(batch)}
+    )
+
+
+def _location(batch: ImportBatch) -> str:
+    return f"/v1.0/outdials/{batch.outdial_id}/imports/{batch.pk}"
+
+
+def _ended(batch: ImportBatch) -> Response:
+    """An ended import answered as a synchronous import answers: its report,
+    or the error that refused it (the report in ``details``)."""
+    if batch.status == JobStatus.DONE:
+        return Response(in_order(batch.report))
+    if batch.status == JobStatus.CANCELLED:
+        raise APIError(409, "IMPORT_CANCELLED", "The import was cancelled.")
+    raise APIError(
+        batch.error_status or 500,
+        batch.error_reason,
+        batch.error_message,
+        details=in_order(batch.report) if batch.report else None,
+    )
 
 
 class ImportViewSet(viewsets.ViewSet):
@@ -117,3 +148,17 @@ class ImportViewSet(viewsets.ViewSet):
                 "restored": result.restored,
             }
         )
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, outdial_pk=None, pk=None):
+        """Cancel a queued or running import: nothing of it stays."""
+        batch = import_of(outdial_of(request, outdial_pk), pk)
+        if not background.cancel_import(batch):
+            batch.refresh_from_db()
+            raise APIError(
+                409,
+                "IMPORT_ALREADY_ENDED",
+                f"The import has ended ({batch.status}); only a queued or "
+                "running import can be cancelled.",
+            )
+        return Response(wire.import_batch(batch))

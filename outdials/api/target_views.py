@@ -136,9 +136,10 @@ class TargetViewSet(viewsets.ViewSet):
         parser_classes=[MultiPartParser],
     )
     def import_csv(self, request, outdial_pk=None):
-        """Import a CSV file; the answer is the import's report."""
+        """Queue the import of a CSV file (202), or with ``?wait=N`` answer its
+        report when it ends within N seconds."""
         outdial = outdial_of(request, outdial_pk, live=True)
-        return Response(run_import(request, outdial).as_dict())
+        return run_import(request, outdial)
 
     @action(
         detail=False,

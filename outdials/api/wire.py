@@ -10,6 +10,7 @@ from ..models import (
     DESTINATION_SLOTS,
     AccessKey,
     Attempt,
+    BackgroundWork,
     Destination,
     ImportBatch,
     Outdial,
@@ -151,7 +152,8 @@ def claim(c: Claim) -> dict:
 
 
 def import_batch(b: ImportBatch) -> dict:
-    """One import as the imports list shows it (the report is left out)."""
+    """One import as the imports list shows it (the report is left out): what
+    it did, and how its job stands."""
     return {
         "id": str(b.id),
         "outdial_id": str(b.outdial_id),
@@ -165,4 +167,21 @@ def import_batch(b: ImportBatch) -> dict:
         "invalid": b.invalid,
         "tm_create": format_ts(b.tm_create),
         "tm_undo": format_ts(b.tm_undo),
+        **job(b),
+        "dry_run": b.dry_run,
+    }
+
+
+def job(w: BackgroundWork) -> dict:
+    """A background job's state, progress, times and why it failed."""
+    return {
+        "status": w.status,
+        "progress": {"checked": w.checked, "written": w.written, "total": w.total},
+        "tm_start": format_ts(w.tm_start),
+        "tm_end": format_ts(w.tm_end),
+        "error": (
+            {"reason": w.error_reason, "message": w.error_message}
+            if w.error_reason
+            else None
+        ),
     }

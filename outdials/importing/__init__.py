@@ -30,6 +30,7 @@ from ..models import (
     Attempt,
     Destination,
     ImportBatch,
+    JobStatus,
     Outdial,
     OutdialTarget,
     TargetStatus,
@@ -81,6 +82,8 @@ def import_csv(
     unmapped_to_data: bool = False,
     sheet: str | None = None,
     preview: int = 0,
+    batch: ImportBatch | None = None,
+    tracker=None,
 ) -> ImportReport:
     """Import the CSV or spreadsheet file ``stream`` (binary) into ``outdial``.
 
@@ -99,6 +102,11 @@ def import_csv(
     when any row is invalid; ``skip`` writes the valid rows. ``dry_run`` checks
     and reports without writing. ``progress(phase, done, total)`` is called now
     and then: ``check`` counts bytes, ``write`` counts targets.
+
+    ``batch`` and ``tracker`` are a background job's (``background.py``):
+    the import fills that batch and reports its progress through the
+    tracker, which raises :class:`~outdials.jobs.JobCancelled` when the job
+    is cancelled (nothing is kept then either).
 
     Raises :class:`ImportRejected` (nothing written) for a whole-file problem,
     a limit, or invalid rows under ``on_error=abort``.
@@ -123,13 +131,21 @@ def import_csv(
     chosen = mapping.Mapping(columns, key or "", unmapped_to_data)
     started = timezone.now()
     source = _open(stream, file_name, sheet)
+    checker = None
+
+    def checking(phase: str, done: int, total: int) -> None:
+        if tracker is not None:
+            tracker.update(checked=max(checker.row - 1, 0))
+        if progress:
+            progress(phase, done, total)
+
     try:
         checker = Checker(
             outdial,
             region=region,
             strict=strict,
             on_duplicate=on_duplicate,
-            progress=progress,
+            progress=checking if tracker is not None or progress else None,
             columns=chosen,
             preview_rows=preview,
         )
@@ -152,9 +168,26 @@ def import_csv(
             "created_by": created_by,
             "created_by_name": created_by_name,
             "file_name": file_name,
+            "params": {
+                "region": region,
+                "on_duplicate": on_duplicate,
+                "on_error": on_error,
+                "strict": strict,
+                "columns": columns,
+                "key": key,
+                "unmapped_to_data": unmapped_to_data,
+                "sheet": sheet,
+            },
         }
-        with transaction.atomic():
-            write(outdial, plan, started=started, options=options, progress=progress)
+        write(
+            outdial,
+            plan,
+            started=started,
+            options=options,
+            progress=progress,
+            batch=batch,
+            tracker=tracker,
+        )
     statistics.refresh_after_bulk_write(plan.report.created, OutdialTarget, Destination)
     return plan.report
 
@@ -188,6 +221,13 @@ def undo_import(batch: ImportBatch) -> UndoResult:
     :class:`ImportRejected` (409) when the batch was undone already."""
     with transaction.atomic():
         locked = ImportBatch.objects.select_for_update(no_key=True).get(pk=batch.pk)
+        if locked.status != JobStatus.DONE or locked.dry_run:
+            raise ImportRejected(
+                "IMPORT_NOT_DONE",
+                "Only a finished import that wrote targets can be undone; cancel "
+                "one that is still queued or running.",
+                409,
+            )
         if locked.tm_undo is not None:
             raise ImportRejected(
                 "IMPORT_ALREADY_UNDONE", "This import was undone already.", 409

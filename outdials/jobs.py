@@ -1,0 +1,287 @@
+"""Background work: the one home of a job's life, whatever the job does.
+
+A job (an import, a bulk change, an export) is a row of a
+:class:`~outdials.models.BackgroundWork` model that people watch, and a task
+of Django's Tasks API (``tasks.py``) that a worker (``manage.py db_worker``)
+runs. The row moves ``queued → running → done | failed | cancelled``, each
+step a conditional UPDATE, so a cancel and a worker never both win:
+
+- :func:`begin` takes a queued job (a cancelled one is left alone);
+- while it runs, a :class:`Tracker` writes its progress and a heartbeat from
+  a thread of its own, and notices when the job was cancelled meanwhile;
+- :func:`finish` / :func:`fail` end it; :func:`cancel` ends it from outside;
+- :func:`sweep_stale` fails a running job whose heartbeat stopped (its worker
+  was killed or crashed), so no job stays "running" for ever. Each kind of
+  job registers what must be undone then (``on_lost``).
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, connection
+from django.utils import timezone
+
+from .models import BackgroundWork, ImportBatch, JobStatus, TargetsJob
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 1.0
+OPEN = (JobStatus.QUEUED, JobStatus.RUNNING)
+MODELS: tuple[type[BackgroundWork], ...] = (ImportBatch, TargetsJob)
+# What to undo when a job of a model is lost or cancelled mid-way, by model.
+_ON_LOST: dict[type, Callable[[BackgroundWork], None]] = {}
+
+WORKER_LOST = (
+    "The worker running this job stopped (it was killed or crashed); nothing "
+    "of the job was kept. Start it again."
+)
+
+
+class JobCancelled(Exception):
+    """Raised inside a job whose row was cancelled (or failed) meanwhile."""
+
+
+def on_lost(model: type[BackgroundWork]):
+    """Register the clean-up of ``model``'s jobs that end half-way."""
+
+    def register(function):
+        _ON_LOST[model] = function
+        return function
+
+    return register
+
+
+def enqueue(work: BackgroundWork, task) -> None:
+    """Queue ``task(work.pk)`` and note the task's id on ``work``.
+
+    With the database backend the task row commits with the caller's
+    transaction, so a job and its row are never one without the other. (A
+    backend outside the database, RQ or Celery, would want this to run in
+    ``transaction.on_commit``.)"""
+    result = task.enqueue(str(work.pk))
+    type(work).objects.filter(pk=work.pk).update(task_id=str(result.id))
+    work.task_id = str(result.id)
+
+
+def begin(work: BackgroundWork) -> bool:
+    """Mark ``work`` running; ``False`` when it is no longer queued."""
+    now = timezone.now()
+    taken = (
+        type(work)
+        .objects.filter(pk=work.pk, status=JobStatus.QUEUED)
+        .update(status=JobStatus.RUNNING, tm_start=now, tm_heartbeat=now)
+    )
+    if taken:
+        work.status, work.tm_start, work.tm_heartbeat = JobStatus.RUNNING, now, now
+    return bool(taken)
+
+
+def finish_fields(work: BackgroundWork, **fields) -> dict:
+    """The fields that end a job as done (for the job's own final UPDATE,
+    which must share the transaction of what the job wrote)."""
+    return {"status": JobStatus.DONE, "tm_end": timezone.now(), **fields}
+
+
+def finish(work: BackgroundWork, **fields) -> bool:
+    """Mark running ``work`` done with ``fields``; ``False`` if it was not
+    running any more (cancelled or given up meanwhile)."""
+    values = finish_fields(work, **fields)
+    ended = (
+        type(work).objects.filter(pk=work.pk, status=JobStatus.RUNNING).update(**values)
+    )
+    if ended:
+        for name, value in values.items():
+            setattr(work, name, value)
+    return bool(ended)
+
+
+def fail(
+    work: BackgroundWork, reason: str, message: str, http_status: int = 0, **fields
+) -> bool:
+    """Mark open ``work`` failed with why; ``False`` if it had ended already."""
+    values = {
+        "status": JobStatus.FAILED,
+        "error_reason": reason[:64],
+        "error_message": message,
+        "error_status": http_status,
+        "tm_end": timezone.now(),
+        **fields,
+    }
+    ended = type(work).objects.filter(pk=work.pk, status__in=OPEN).update(**values)
+    if ended:
+        for name, value in values.items():
+            setattr(work, name, value)
+    return bool(ended)
+
+
+def cancel(work: BackgroundWork) -> bool:
+    """Cancel queued or running ``work``. A queued job never starts; a running
+    one stops at its next progress step and undoes what it wrote. ``False``
+    when it had ended already."""
+    now = timezone.now()
+    ended = (
+        type(work)
+        .objects.filter(pk=work.pk, status__in=OPEN)
+        .update(status=JobStatus.CANCELLED, tm_end=now)
+    )
+    if ended:
+        was_queued = work.status == JobStatus.QUEUED
+        work.status, work.tm_end = JobStatus.CANCELLED, now
+        if was_queued:
+            remove_file(work)
+    return bool(ended)
+
+
+def remove_file(work: BackgroundWork) -> None:
+    if work.file:
+        try:
+            default_storage.delete(work.file)
+        except OSError:
+            logger.warning("could not remove %s", work.file)
+
+
+def wait(work: BackgroundWork, seconds: float, step: float = 0.1) -> bool:
+    """Wait up to ``seconds`` for ``work`` to end; reload it; answer whether
+    it ended."""
+    deadline = time.monotonic() + seconds
+    while True:
+        work.refresh_from_db()
+        if work.is_finished:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(min(step, max(0.0, deadline - time.monotonic())))
+        step = min(step * 1.5, 0.5)
+
+
+class Tracker:
+    """A running job's progress and heartbeat.
+
+    ``update(checked=…, written=…, total=…)`` notes progress; a thread with its
+    own database connection writes it once a second with the heartbeat, by a
+    conditional UPDATE that also tells when the job was cancelled or given up
+    (then :meth:`check` raises :class:`JobCancelled` in the job). A job run
+    inside a transaction (by a test's in-process backend) writes inline.
+
+    Stop it before the job's final UPDATE of its row: on PostgreSQL that
+    UPDATE locks the row until commit, and the thread would wait on it.
+    """
+
+    def __init__(self, work: BackgroundWork):
+        self.work = work
+        self.values: dict = {}
+        self.ended = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last = 0.0
+
+    def __enter__(self) -> "Tracker":
+        if not connection.in_atomic_block:
+            self._thread = threading.Thread(
+                target=self._beat, name=f"heartbeat-{self.work.pk}", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def update(self, **values) -> None:
+        self.values.update(values)
+        if self._thread is None and not self._stop.is_set():
+            now = time.monotonic()
+            if now - self._last >= HEARTBEAT_SECONDS:
+                self._last = now
+                self._write()
+        self.check()
+
+    def check(self) -> None:
+        if self.ended:
+            raise JobCancelled
+
+    def stop(self) -> None:
+        """Stop the heartbeat and write the last progress (idempotent)."""
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self._write()
+
+    def _write(self) -> None:
+        work = self.work
+        written = (
+            type(work)
+            .objects.filter(pk=work.pk, status=JobStatus.RUNNING)
+            .update(tm_heartbeat=timezone.now(), **self.values)
+        )
+        if not written:
+            self.ended = True
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(HEARTBEAT_SECONDS):
+                try:
+                    self._write()
+                except DatabaseError:
+                    # A busy database: the next beat tries again, well
+                    # within the time after which the job counts as lost.
+                    logger.warning("heartbeat of %s not written", self.work.pk)
+        finally:
+            connection.close()
+
+
+def sweep_stale(now=None) -> int:
+    """Fail every running job whose heartbeat is older than
+    ``OUTDIALS["JOB_STALE_AFTER"]`` and undo what it left; answers how many.
+
+    Safe to run from several workers at once: each job is failed by one
+    conditional UPDATE, and only its winner cleans up."""
+    now = now or timezone.now()
+    cutoff = now - settings.OUTDIALS["JOB_STALE_AFTER"]
+    lost = 0
+    for model in MODELS:
+        for work in model.objects.filter(
+            status=JobStatus.RUNNING, tm_heartbeat__lt=cutoff
+        ):
+            if model.objects.filter(
+                pk=work.pk, status=JobStatus.RUNNING, tm_heartbeat__lt=cutoff
+            ).update(
+                status=JobStatus.FAILED,
+                error_reason="WORKER_LOST",
+                error_message=WORKER_LOST,
+                error_status=500,
+                tm_end=now,
+            ):
+                lost += 1
+                logger.warning("job %s lost its worker; marked failed", work.pk)
+                clean_up(work)
+                _fail_task(work)
+    return lost
+
+
+def clean_up(work: BackgroundWork) -> None:
+    """Undo what a job that ended half-way left, and drop its file."""
+    undo = _ON_LOST.get(type(work))
+    if undo is not None:
+        undo(work)
+    remove_file(work)
+
+
+def _fail_task(work: BackgroundWork) -> None:
+    """The task row of a lost job stays "running" in the queue's table; mark
+    it failed too so that the queue tells the same story."""
+    if not work.task_id:
+        return
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.filter(pk=work.task_id, status="RUNNING").update(
+        status="FAILED",
+        finished_at=timezone.now(),
+        exception_class_path="outdials.jobs.WorkerLost",
+        traceback=WORKER_LOST,
+    )

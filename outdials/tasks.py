@@ -1,0 +1,15 @@
+"""The background tasks (Django's Tasks API), run by ``manage.py db_worker``.
+
+Each is a thin entry point: the work and its rules live in the domain
+modules. A task takes the id of its job's row, which says what to do.
+"""
+
+from django_tasks import task
+
+from .importing import background
+
+
+@task()
+def import_file(batch_id: str) -> None:
+    """Import a kept CSV file into its outdial (``importing.background``)."""
+    background.run_import(batch_id)
