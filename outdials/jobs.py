@@ -285,3 +285,43 @@ def _fail_task(work: BackgroundWork) -> None:
         exception_class_path="outdials.jobs.WorkerLost",
         traceback=WORKER_LOST,
     )
+
+
+def housekeeping() -> dict:
+    """What every worker does on the side, now and then: settle dialing
+    claims whose lease passed, and fail jobs whose worker was lost."""
+    from . import dialing
+
+    return {"expired_claims": dialing.settle_expired(), "lost_jobs": sweep_stale()}
+
+
+class Housekeeper:
+    """Runs :func:`housekeeping` every ``interval`` seconds in a thread."""
+
+    def __init__(self, interval: float):
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="housekeeping")
+        self._thread.daemon = True
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                try:
+                    done = housekeeping()
+                    if any(done.values()):
+                        logger.info("housekeeping: %s", done)
+                except DatabaseError:
+                    logger.exception("housekeeping failed; trying again later")
+                finally:
+                    connection.close()
+                if self._stop.wait(self.interval):
+                    return
+        finally:
+            connection.close()

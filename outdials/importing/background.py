@@ -17,6 +17,7 @@ from django.core.files.storage import default_storage
 from .. import jobs
 from ..models import ImportBatch, JobStatus
 from .report import ImportRejected, reject
+from .writing import discard_staged  # noqa: F401  (registers the clean-up)
 
 logger = logging.getLogger(__name__)
 
