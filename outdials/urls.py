@@ -21,6 +21,12 @@ urlpatterns = [
     path(TARGET + "delete/", views.target_delete, name="target-delete"),
     path(TARGET + "reopen/", views.target_reopen, name="target-reopen"),
     path(OUTDIAL + "upload/", views.upload, name="upload"),
+    path(OUTDIAL + "imports/<uuid:batch_pk>/", views.import_detail, name="import"),
+    path(
+        OUTDIAL + "imports/<uuid:batch_pk>/cancel/",
+        views.import_cancel,
+        name="import-cancel",
+    ),
     path(
         OUTDIAL + "upload/<uuid:upload_pk>/",
         views.upload_review,

@@ -32,7 +32,15 @@ from .forms import (
     TargetForm,
     UploadForm,
 )
-from .models import NIL_UUID, ImportBatch, Outdial, OutdialTarget, TargetStatus
+from .importing import background
+from .models import (
+    NIL_UUID,
+    ImportBatch,
+    JobStatus,
+    Outdial,
+    OutdialTarget,
+    TargetStatus,
+)
 from .paging import window
 
 PAGE_SIZE = 50
@@ -391,9 +399,13 @@ def _rejected(error) -> str:
 
 @customer_page
 def upload(request, pk):
-    """Step 1: choose a file; it is kept, and the mapping step opens. Also the
-    report of a finished import, and the import history."""
+    """Step 1: choose a file; it is kept, and the mapping step opens. Below,
+    the import history (running imports too)."""
     outdial = _outdial(request, pk)
+    if request.method == "GET" and request.GET.get("import"):
+        shown = _shown_batch(outdial, request.GET["import"])  # an older link
+        if shown is not None:
+            return redirect("import", pk, shown.pk)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         file = form.cleaned_data["file"]
@@ -404,12 +416,9 @@ def upload(request, pk):
         else:
             staged = importing.staging.stage(outdial, file, request.user)
             return redirect("upload-review", pk, staged.pk)
-    shown = _shown_batch(outdial, request.GET.get("import", ""))
     context = {
         "outdial": outdial,
         "form": form,
-        "report": shown.report if shown else None,
-        "shown": shown,
         "history": outdial.imports.order_by("-tm_create")[:IMPORT_HISTORY_SIZE],
     }
     return render(request, "outdials/upload.html", context)
@@ -418,26 +427,44 @@ def upload(request, pk):
 PREVIEW_ROWS = 20
 
 
-def _run_import(request, outdial, staged, form, *, dry_run: bool):
+# A check of a kept file this small runs in the page's own request (about a
+# second); a larger one, and every import, is a background job.
+INLINE_CHECK_BYTES = 1 << 20
+
+
+def _import_options(request, staged, form, *, dry_run: bool) -> dict:
     """The import of the kept file with the form's mapping and options."""
     data = form.cleaned_data
     chosen = form.chosen()
+    return {
+        "file_name": staged.file_name,
+        "region": data["region"],
+        "on_duplicate": data["on_duplicate"],
+        "on_error": data["on_error"],
+        "dry_run": dry_run,
+        "created_by": request.user,
+        "created_by_name": request.user.get_username(),
+        "columns": chosen.columns,
+        "key": chosen.key,
+        "unmapped_to_data": chosen.unmapped_to_data,
+        "sheet": data.get("sheet") or None,
+        "preview": PREVIEW_ROWS if dry_run else 0,
+    }
+
+
+def _run_import(request, outdial, staged, form, *, dry_run: bool):
+    """The check of a small kept file, here and now."""
     with importing.staging.open_file(staged) as file:
         return importing.import_csv(
-            outdial,
-            file,
-            file_name=staged.file_name,
-            region=data["region"],
-            on_duplicate=data["on_duplicate"],
-            on_error=data["on_error"],
-            dry_run=dry_run,
-            created_by=request.user,
-            created_by_name=request.user.get_username(),
-            columns=chosen.columns,
-            key=chosen.key,
-            unmapped_to_data=chosen.unmapped_to_data,
-            sheet=data.get("sheet") or None,
-            preview=PREVIEW_ROWS if dry_run else 0,
+            outdial, file, **_import_options(request, staged, form, dry_run=dry_run)
+        )
+
+
+def _queue_import(request, outdial, staged, form, *, dry_run: bool):
+    """The import (or the check) of the kept file as a job."""
+    with importing.staging.open_file(staged) as file:
+        return background.queue_import(
+            outdial, file, **_import_options(request, staged, form, dry_run=dry_run)
         )
 
 
@@ -493,25 +520,32 @@ def upload_review(request, pk, upload_pk):
             initial={**_review_initial(outdial, columns), **_options(request.POST)},
         )
     report, problem = None, ""
+    small = staged.size <= INLINE_CHECK_BYTES
     if form.is_bound and form.is_valid():
         importing_now = request.POST.get("action") == "import"
-        try:
-            result = _run_import(
-                request, outdial, staged, form, dry_run=not importing_now
-            )
-        except importing.ImportRejected as error:
-            problem, report = _rejected(error), error.report.as_dict()
-        else:
-            if importing_now:
-                if form.cleaned_data["save_mapping"]:
-                    importing.mapping.save(outdial, form.chosen())
-                importing.staging.discard(staged)
-                messages.success(request, _imported(result))
-                return redirect(
-                    f"{reverse('upload', args=[pk])}?import={result.import_id}"
+        if importing_now or not small:
+            # The import, or the check of a large file, runs as a job; the
+            # import's own page follows it.
+            try:
+                batch = _queue_import(
+                    request, outdial, staged, form, dry_run=not importing_now
                 )
-            report = result.as_dict()
-    elif not form.is_bound:
+            except importing.ImportRejected as error:
+                problem, report = _rejected(error), error.report.as_dict()
+            else:
+                if importing_now:
+                    if form.cleaned_data["save_mapping"]:
+                        importing.mapping.save(outdial, form.chosen())
+                    importing.staging.discard(staged)
+                return redirect("import", pk, batch.pk)
+        else:
+            try:
+                report = _run_import(
+                    request, outdial, staged, form, dry_run=True
+                ).as_dict()
+            except importing.ImportRejected as error:
+                problem, report = _rejected(error), error.report.as_dict()
+    elif not form.is_bound and small:
         bound = ReviewForm(
             {**_form_values(form), "region": form.fields["region"].initial},
             header=columns.header,
@@ -532,6 +566,7 @@ def upload_review(request, pk, upload_pk):
         "columns": list(zip(form.column_fields(), columns.samples, strict=False)),
         "report": report,
         "problem": problem,
+        "large": not small,
     }
     return render(request, "outdials/upload_review.html", context)
 
@@ -553,6 +588,75 @@ def _form_values(form) -> dict:
             continue
         values[name] = "on" if value is True else value
     return values
+
+
+@customer_page
+def import_detail(request, pk, batch_pk):
+    """One import: its progress while it runs (the page refreshes itself),
+    then its report, or why it failed; Cancel while it runs, Undo after."""
+    outdial = _outdial(request, pk)
+    batch = get_object_or_404(ImportBatch, pk=batch_pk, outdial=outdial)
+    context = {
+        "outdial": outdial,
+        "batch": batch,
+        "job": _job_view(batch),
+        "report": batch.report or None,
+        "wrote": batch.status == JobStatus.DONE and not batch.dry_run,
+        "outcome": _import_outcome(batch),
+    }
+    return render(request, "outdials/import_detail.html", context)
+
+
+@customer_page
+@require_POST
+def import_cancel(request, pk, batch_pk):
+    outdial = _outdial(request, pk)
+    batch = get_object_or_404(ImportBatch, pk=batch_pk, outdial=outdial)
+    if background.cancel_import(batch):
+        messages.success(request, "Cancelled the import: nothing of it was kept.")
+    else:
+        messages.error(request, "The import had ended already.")
+    return redirect("import", pk, batch.pk)
+
+
+def _job_view(work) -> dict:
+    """What a job's progress panel shows (imports and bulk jobs alike)."""
+    running = work.status == JobStatus.RUNNING
+    writing = running and work.total is not None
+    return {
+        "open": not work.is_finished,
+        "status": work.status,
+        "label": {
+            JobStatus.QUEUED: "Waiting for a worker",
+            JobStatus.RUNNING: "Writing" if writing else "Checking",
+            JobStatus.DONE: "Done",
+            JobStatus.FAILED: "Failed",
+            JobStatus.CANCELLED: "Cancelled",
+        }[work.status],
+        "checked": work.checked,
+        "written": work.written,
+        "total": work.total,
+        "determinate": bool(writing and work.total),
+    }
+
+
+def _import_outcome(batch) -> str:
+    """The import's result in page words."""
+    if batch.status == JobStatus.DONE:
+        if batch.dry_run:
+            return "Checked the file; nothing was imported."
+        return _imported(batch)
+    if batch.status == JobStatus.FAILED:
+        if batch.error_reason == "INVALID_ROWS":
+            return (
+                f"{batch.invalid:,} of {batch.rows:,} rows are invalid, so "
+                "nothing was imported. Fix the rows listed below and upload the "
+                "file again, or choose to import the valid rows only."
+            )
+        return f"Nothing was imported: {batch.error_message}"
+    if batch.status == JobStatus.CANCELLED:
+        return "The import was cancelled; nothing of it was kept."
+    return ""
 
 
 def _imported(report) -> str:

@@ -55,6 +55,21 @@ def upload(client, outdial, text, name="leads.csv", action="import", **options):
     return client.post(review, data)
 
 
+def import_page(client, response) -> str:
+    """The import's own page, where Import leads (its job ran in process)."""
+    batch = ImportBatch.objects.order_by("-tm_create").first()
+    assert response.status_code == 302, response.content
+    assert response["Location"] == f"/outdials/{batch.outdial_id}/imports/{batch.pk}/"
+    return client.get(response["Location"]).content.decode()
+
+
+def outcome(html: str) -> str:
+    found = re.search(
+        r'<p class="message [^"]*" role="(?:status|alert)">([^<]*)</p>', html
+    )
+    return found[1]
+
+
 def error_rows(html: str) -> list[tuple[str, str, str]]:
     table = html[html.index("Rows to fix") :]
     table = table[: table.index("</table>")]
@@ -90,19 +105,19 @@ def test_the_mapping_step_has_labelled_options(alice_page, outdial):
 
 
 def test_a_file_with_a_bad_row_imports_nothing_and_lists_the_row(alice_page, outdial):
-    response = upload(alice_page, outdial, BAD)
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert (
+    html = import_page(alice_page, upload(alice_page, outdial, BAD))
+    assert outcome(html) == (
         "1 of 3 rows are invalid, so nothing was imported. Fix the rows listed "
         "below and upload the file again, or choose to import the valid rows only."
-    ) in html
+    )
     assert error_rows(html) == [
         ("3", "destination_0", "12345 is too short for its country code.")
     ]
     assert "<dt>Invalid</dt><dd>1</dd>" in html
+    assert "Undo" not in html
     assert OutdialTarget.objects.count() == 0
-    assert ImportBatch.objects.count() == 0
+    # The import's job stays in the history, failed, with why.
+    assert ImportBatch.objects.get().status == "failed"
 
 
 def test_the_fixed_file_imports_and_its_report_stays_on_the_page(
@@ -110,9 +125,9 @@ def test_the_fixed_file_imports_and_its_report_stays_on_the_page(
 ):
     upload(alice_page, outdial, BAD)
     response = upload(alice_page, outdial, FIXED, name="leads-fixed.csv")
-    batch = ImportBatch.objects.get()
-    assert response["Location"] == f"/outdials/{outdial.pk}/upload/?import={batch.pk}"
-    assert messages_of(response)[-1] == "Imported 3 targets."
+    html = import_page(alice_page, response)
+    batch = ImportBatch.objects.get(status="done")
+    assert outcome(html) == "Imported 3 targets."
     assert (batch.file_name, batch.created_by, batch.created) == (
         "leads-fixed.csv",
         alice.user,
@@ -120,11 +135,12 @@ def test_the_fixed_file_imports_and_its_report_stays_on_the_page(
     )
     national = OutdialTarget.objects.get(name="Cy").slots()[0].target
     assert national == "+12025550143"
-    html = alice_page.get(response["Location"]).content.decode()
     assert "Import of leads-fixed.csv" in html
     assert "<dt>Created</dt><dd>3</dd>" in html
     assert f'href="/outdials/{outdial.pk}/imports/{batch.pk}/undo/"' in html
-    assert "<td>leads-fixed.csv</td>" in html and "<td>alice</td>" in html
+    history = alice_page.get(f"/outdials/{outdial.pk}/upload/").content.decode()
+    assert "<td>leads-fixed.csv</td>" in history and "<td>alice</td>" in history
+    assert f'href="/outdials/{outdial.pk}/imports/{batch.pk}/"' in history
 
 
 def test_the_preview_reports_without_importing(alice_page, outdial):
@@ -136,10 +152,10 @@ def test_the_preview_reports_without_importing(alice_page, outdial):
 
 def test_skipping_bad_rows_imports_the_good_ones_and_lists_the_bad(alice_page, outdial):
     response = upload(alice_page, outdial, BAD, on_error="skip")
-    assert messages_of(response) == [
-        "Imported 2 targets; left out 1 invalid rows (listed below)."
-    ]
-    html = alice_page.get(response["Location"]).content.decode()
+    html = import_page(alice_page, response)
+    assert (
+        outcome(html) == "Imported 2 targets; left out 1 invalid rows (listed below)."
+    )
     assert error_rows(html) == [
         ("3", "destination_0", "12345 is too short for its country code.")
     ]
@@ -148,20 +164,62 @@ def test_skipping_bad_rows_imports_the_good_ones_and_lists_the_bad(alice_page, o
 
 def test_duplicates_follow_the_chosen_policy(alice_page, outdial):
     targets.create_target(outdial, name="Old", slots=[tel("+15559876543")])
-    response = upload(alice_page, outdial, FIXED)
-    assert messages_of(response) == ["Imported 2 targets; skipped 1 duplicate rows."]
+    html = import_page(alice_page, upload(alice_page, outdial, FIXED))
+    assert outcome(html) == "Imported 2 targets; skipped 1 duplicate rows."
     response = upload(alice_page, outdial, FIXED, on_duplicate="allow")
-    assert messages_of(response)[-1] == "Imported 3 targets."
+    assert outcome(import_page(alice_page, response)) == "Imported 3 targets."
 
 
 def test_a_whole_file_problem_is_explained(alice_page, outdial):
     response = upload(alice_page, outdial, "name,company\nAnn,Acme\n")
-    html = response.content.decode()
+    html = import_page(alice_page, response)
     assert (
         "Nothing was imported: No column holds a phone number or address. The "
         "columns found are “name”, “company”; expected a phone, mobile, cell, "
         "email or sip column"
     ) in html
+    assert OutdialTarget.objects.count() == 0
+
+
+def test_a_running_import_refreshes_itself_and_can_be_cancelled(alice_page, outdial):
+    """While it runs, the page reloads itself without JavaScript (pages.js
+    refreshes the panel in place instead) and offers Cancel."""
+    batch = ImportBatch.objects.create(
+        outdial=outdial, status="running", file_name="big.csv", checked=1200
+    )
+    html = alice_page.get(f"/outdials/{outdial.pk}/imports/{batch.pk}/").content
+    html = html.decode()
+    assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in html
+    assert 'data-job-progress="running"' in html
+    assert "<dt>Rows checked</dt><dd>1200</dd>" in html
+    history = alice_page.get(f"/outdials/{outdial.pk}/upload/").content.decode()
+    assert "1200 rows checked" in history
+    response = alice_page.post(f"/outdials/{outdial.pk}/imports/{batch.pk}/cancel/")
+    assert messages_of(response) == ["Cancelled the import: nothing of it was kept."]
+    batch.refresh_from_db()
+    assert batch.status == "cancelled"
+    html = alice_page.get(response["Location"]).content.decode()
+    assert "refresh" not in html
+
+
+def test_a_large_file_is_checked_in_the_background(alice_page, outdial, settings):
+    """The mapping step checks a small file there and then; a large one, as
+    the import itself, is a job with its own page."""
+    from outdials import views
+
+    settings.OUTDIALS = dict(settings.OUTDIALS)
+    original = views.INLINE_CHECK_BYTES
+    views.INLINE_CHECK_BYTES = 10
+    try:
+        review = stage(alice_page, outdial, FIXED)
+        html = alice_page.get(review).content.decode()
+        assert "checked in the background" in html
+        response = upload(alice_page, outdial, FIXED, action="preview")
+        page = import_page(alice_page, response)
+    finally:
+        views.INLINE_CHECK_BYTES = original
+    assert outcome(page) == "Checked the file; nothing was imported."
+    assert "<dt>Would create</dt><dd>3</dd>" in page
     assert OutdialTarget.objects.count() == 0
 
 
@@ -212,6 +270,8 @@ def test_another_outdials_import_cannot_be_undone_from_here(
     assert OutdialTarget.objects.live().filter(outdial=bobs_outdial).count() == 3
     shown = alice_page.get(f"/outdials/{outdial.pk}/upload/?import={bobs.import_id}")
     assert "Import of" not in shown.content.decode()
+    page = f"/outdials/{outdial.pk}/imports/{bobs.import_id}/"
+    assert alice_page.get(page).status_code == 404
 
 
 def rows_of(response) -> list[dict]:

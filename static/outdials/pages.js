@@ -28,3 +28,36 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// A running job's page: refresh its progress panel in place (without
+// JavaScript a <noscript> meta refresh reloads the page); once the job has
+// ended, load the page once more for its report.
+document.addEventListener("DOMContentLoaded", function () {
+  var panel = document.querySelector("[data-job-progress]");
+  if (!panel) {
+    return;
+  }
+  var open = ["queued", "running"];
+  if (open.indexOf(panel.getAttribute("data-job-progress")) < 0) {
+    return;
+  }
+  function poll() {
+    fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-job-progress]");
+        if (!fresh) {
+          return;
+        }
+        if (open.indexOf(fresh.getAttribute("data-job-progress")) < 0) {
+          window.location.reload();
+          return;
+        }
+        panel.replaceWith(fresh);
+        panel = fresh;
+        window.setTimeout(poll, 1000);
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  }
+  window.setTimeout(poll, 1000);
+});

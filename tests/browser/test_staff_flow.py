@@ -88,6 +88,8 @@ def test_sign_in_create_upload_fix_filter_edit_export(
     expect(
         page.get_by_role("heading", name="Import of leads-fixed.csv")
     ).to_be_visible()
+    snap(page, "import")
+    page.get_by_role("link", name="Choose another file").click()
     expect(page.get_by_role("region", name="Import history table")).to_contain_text(
         "leads-fixed.csv"
     )

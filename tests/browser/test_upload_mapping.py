@@ -81,6 +81,7 @@ def test_map_preview_import_and_undo_a_crm_export(page, live_server, alice, tmp_
     assert ann.name == "Ann Lee-Smith"
 
     # undo the re-upload: Ann's name comes back, the new row goes
+    page.get_by_role("link", name="Choose another file").click()
     page.get_by_role("region", name="Import history table").get_by_role(
         "link", name="Undo…"
     ).first.click()
