@@ -397,6 +397,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DestinationType": "outdials.models.DestinationType",
         "TargetStatus": "outdials.models.TargetStatus",
+        "JobStatus": "outdials.models.JobStatus",
         "ErrorStatus": "outdials.api.schema.ERROR_STATUSES",
     },
     "PREPROCESSING_HOOKS": ["outdials.api.schema.documented_endpoints"],

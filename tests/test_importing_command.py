@@ -141,3 +141,38 @@ def test_the_progress_bar_draws_only_on_a_terminal():
     quiet("check", 1, 2)
     quiet.close()
     assert plain.getvalue() == ""
+
+
+def test_background_queues_the_import_for_a_worker(outdial, tmp_path, settings):
+    from django.core.files.storage import default_storage
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    path = tmp_path / "people.csv"
+    path.write_text(GOOD)
+    output = run(str(outdial.id), str(path), "--region", "GB", "--background")
+    batch = ImportBatch.objects.get()
+    assert output == (
+        f"Queued import {batch.pk}; a worker (manage.py db_worker) runs it. "
+        f"Its page: /outdials/{outdial.pk}/imports/{batch.pk}/\n"
+    )
+    assert (batch.status, batch.file_name, batch.params["region"]) == (
+        "queued",
+        "people.csv",
+        "GB",
+    )
+    assert default_storage.open(batch.file).read() == GOOD.encode()
+    task = DBTaskResult.objects.get()
+    assert (task.task_path, task.args_kwargs["args"]) == (
+        "outdials.tasks.import_file",
+        [str(batch.pk)],
+    )
+    assert OutdialTarget.objects.count() == 0
+
+
+def test_background_in_process_ends_with_the_targets_written(outdial, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text(GOOD)
+    run(str(outdial.id), str(path), "--region", "GB", "--background")
+    assert ImportBatch.objects.get().status == "done"
+    assert OutdialTarget.objects.count() == 2

@@ -22,7 +22,7 @@ from rest_framework import serializers
 
 from ... import timestamps, validators
 from ...importing import mapping as import_mapping
-from ...models import DestinationType, TargetStatus
+from ...models import DestinationType, JobStatus, TargetStatus
 from ..errors import STATUS_OF_HTTP
 
 # --- security schemes: the three carriers of SPEC §6 --------------------------
@@ -812,6 +812,30 @@ class ImportReportOut(serializers.Serializer):
         ref_name = "ImportReport"
 
 
+class JobProgressOut(serializers.Serializer):
+    checked = serializers.IntegerField(min_value=0, help_text="Rows checked.")
+    written = serializers.IntegerField(min_value=0, help_text="Targets written.")
+    total = serializers.IntegerField(
+        min_value=0,
+        allow_null=True,
+        help_text="Targets to write, once the check has counted them; else `null`.",
+    )
+
+    class Meta:
+        ref_name = "JobProgress"
+
+
+class JobErrorOut(serializers.Serializer):
+    reason = serializers.CharField(
+        help_text="`INVALID_ROWS`, `FILE_TOO_LARGE`… as a synchronous import's "
+        "error, or `WORKER_LOST` / `IMPORT_FAILED`."
+    )
+    message = serializers.CharField()
+
+    class Meta:
+        ref_name = "JobError"
+
+
 class ImportBatchOut(serializers.Serializer):
     id = serializers.UUIDField()
     outdial_id = serializers.UUIDField()
@@ -827,6 +851,16 @@ class ImportBatchOut(serializers.Serializer):
     invalid = serializers.IntegerField(min_value=0)
     tm_create = TimestampField()
     tm_undo = TimestampField()
+    status = serializers.ChoiceField(
+        choices=JobStatus.choices,
+        help_text="The import's job: `queued` → `running` → `done`, `failed` or "
+        "`cancelled`. Only a `done` import wrote targets.",
+    )
+    progress = JobProgressOut()
+    tm_start = TimestampField()
+    tm_end = TimestampField()
+    error = JobErrorOut(allow_null=True, help_text="Why it failed; else `null`.")
+    dry_run = serializers.BooleanField(help_text="A check only: writes nothing.")
 
     class Meta:
         ref_name = "Import"

@@ -1,7 +1,12 @@
 """CSV import and export of targets, and the import history."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers
 
 from ...exporting import export_columns
@@ -24,6 +29,13 @@ from .components import (
 )
 
 IMPORTS = ["imports"]
+LOCATION = OpenApiParameter(
+    "Location",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The import's path, to poll.",
+    response=[202],
+)
 
 
 class ImportUpload(serializers.Serializer):
@@ -52,17 +64,38 @@ extend_schema_view(
             "name; destinations from phone, mobile, cell, email, sip… columns "
             "in order) and says so in `warnings`. With `key`, a row whose key "
             "matches a live target updates it. Another kind of file answers "
-            "400 `UNSUPPORTED_FILE_TYPE` naming what was received. With "
-            "`on_error=abort` (the default) a file with any "
-            "invalid row imports nothing and answers 400 with the report in "
-            "`details`. `dry_run=true` checks and imports nothing."
+            "400 `UNSUPPORTED_FILE_TYPE` naming what was received. The import "
+            "runs as a background job: the answer is 202 with the import, "
+            "whose `Location` to poll until its `status` is `done`, `failed` "
+            "or `cancelled`. With `wait=N` (seconds, up to 25) the answer, when "
+            "the job ends within N seconds, is what a synchronous import "
+            "answers: 200 with the report, or the error that refused the file. "
+            "With `on_error=abort` (the default) a file with any invalid row "
+            "imports nothing and answers 400 `INVALID_ROWS` with the report in "
+            "`details`. `dry_run=true` checks and imports nothing. Every import "
+            "is all or nothing."
         ),
-        parameters=[OUTDIAL_ID, ImportParamsSerializer],
+        parameters=[OUTDIAL_ID, ImportParamsSerializer, LOCATION],
         request={
             "multipart/form-data": ImportUpload,
             "text/csv": OpenApiTypes.STR,
         },
-        responses=answers(ImportReportOut, 400, 404, 409, 413, *AUTHED),
+        responses={
+            **answers(
+                ImportReportOut,
+                400,
+                404,
+                409,
+                413,
+                *AUTHED,
+                description="With `wait`: the import ended within it.",
+            ),
+            202: OpenApiResponse(
+                ImportBatchOut,
+                description="Queued (or not ended within `wait`): poll the "
+                "import at `Location`.",
+            ),
+        },
     ),
     export=extend_schema(
         tags=IMPORTS,
@@ -107,5 +140,17 @@ extend_schema_view(
         ),
         parameters=[OUTDIAL_ID, IMPORT_ID],
         responses=answers(ImportUndoneOut, 400, 404, 409, *AUTHED),
+    ),
+    cancel=extend_schema(
+        tags=IMPORTS,
+        summary="Cancel an import",
+        operation_id="outdials_imports_cancel",
+        description=(
+            "Cancels a `queued` or `running` import: nothing of it stays. An "
+            "import that has ended answers 409 `IMPORT_ALREADY_ENDED`."
+        ),
+        parameters=[OUTDIAL_ID, IMPORT_ID],
+        request=None,
+        responses=answers(ImportBatchOut, 400, 404, 409, *AUTHED),
     ),
 )(import_views.ImportViewSet)

@@ -7,10 +7,12 @@ import sys
 import uuid
 from argparse import BooleanOptionalAction
 
+from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from outdials import importing
+from outdials.importing import background
 from outdials.models import Outdial
 
 
@@ -93,6 +95,12 @@ class Command(BaseCommand):
             help="keep the columns not mapped in data, as a JSON object",
         )
         parser.add_argument("--sheet", help="the sheet of a workbook to read")
+        parser.add_argument(
+            "--background",
+            action="store_true",
+            help="queue the import as a job for the worker (manage.py db_worker) "
+            "and print its id, instead of importing here",
+        )
 
     def handle(self, *args, **options):
         outdial = self._outdial(options["outdial_id"])
@@ -103,6 +111,8 @@ class Command(BaseCommand):
             stream = sys.stdin.buffer if path == "-" else open(path, "rb")
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
+        if options["background"]:
+            return self._queue(outdial, stream, path, options, columns)
         try:
             report = importing.import_csv(
                 outdial,
@@ -154,6 +164,38 @@ class Command(BaseCommand):
             return importing.mapping.parse(found)
         except ValueError as error:
             raise CommandError(f"--map {error}") from None
+
+    def _queue(self, outdial, stream, path, options, columns) -> None:
+        try:
+            batch = background.queue_import(
+                outdial,
+                File(stream),
+                file_name="" if path == "-" else path.rsplit("/", 1)[-1],
+                region=options["region"],
+                on_duplicate=options["on_duplicate"],
+                on_error=options["on_error"],
+                dry_run=options["dry_run"],
+                strict=options["strict"],
+                created_by_name=f"command line ({getpass.getuser()})",
+                columns=columns,
+                key=options["key"],
+                unmapped_to_data=options["unmapped_to_data"],
+                sheet=options["sheet"],
+            )
+        except importing.ImportRejected as rejected:
+            raise CommandError(rejected.message) from None
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+        if options["json"]:
+            self.stdout.write(
+                json.dumps({"import_id": str(batch.pk), "status": batch.status})
+            )
+            return
+        self.stdout.write(
+            f"Queued import {batch.pk}; a worker (manage.py db_worker) runs it. "
+            f"Its page: /outdials/{outdial.pk}/imports/{batch.pk}/"
+        )
 
     def _outdial(self, value: str) -> Outdial:
         try:
