@@ -26,8 +26,11 @@ run: install .local-secret-key
 	DJANGO_SECRET_KEY=$$(cat .local-secret-key) DJANGO_HTTPS=0 $(BIN)/python manage.py collectstatic --noinput -v 0
 	DJANGO_SECRET_KEY=$$(cat .local-secret-key) DJANGO_HTTPS=0 $(BIN)/python manage.py ensuredemo
 	@echo "Serving on http://$(HOST):$(PORT)/ (API under /v1.0, admin under /admin/)"
-	# ./gunicorn.conf.py (outdialsite/gunicorn.conf.py) sets workers, timeouts, logs.
-	DJANGO_SECRET_KEY=$$(cat .local-secret-key) DJANGO_HTTPS=0 $(BIN)/gunicorn --bind $(HOST):$(PORT)
+	@# The web server (./gunicorn.conf.py sets workers, timeouts, logs) and one
+	@# job worker, together (Procfile): Ctrl-C stops both.
+	PATH="$(abspath $(BIN)):$$PATH" OUTDIALS_BIND=$(HOST):$(PORT) PYTHONUNBUFFERED=1 \
+		DJANGO_SECRET_KEY=$$(cat .local-secret-key) DJANGO_HTTPS=0 \
+		$(BIN)/honcho start
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -44,4 +47,4 @@ bench: install
 	$(BIN)/python -m benchmarks $(if $(QUICK),--quick,)
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 db.sqlite3-wal db.sqlite3-shm .local-secret-key
+	rm -rf $(VENV) staticfiles media db.sqlite3 db.sqlite3-wal db.sqlite3-shm .local-secret-key

@@ -178,10 +178,6 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # django-tasks backport, queued in this database and run by `manage.py db_worker`.
 # Another backend of the same API (RQ, Celery) is a change of this setting only.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-# Uploaded files wait for their job in the default storage (local files under
-# MEDIA_ROOT unless STORAGES says otherwise, e.g. S3 through django-storages);
-# web and worker processes must share it.
-MEDIA_ROOT = os.environ.get("OUTDIALS_MEDIA_ROOT", str(BASE_DIR / "media"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "outdials.User"
@@ -213,7 +209,10 @@ STORAGES = {
     },
 }
 # The default storage keeps uploaded import files between the mapping, preview
-# and import steps; point it at a shared volume when several hosts serve.
+# and import steps, and until their import job ends (local files under
+# MEDIA_ROOT unless STORAGES says otherwise, e.g. S3 through django-storages);
+# web and job worker processes must share it: a shared volume when several
+# hosts serve.
 MEDIA_ROOT = os.environ.get("OUTDIALS_MEDIA_ROOT", str(BASE_DIR / "media"))
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_MANIFEST_STRICT = False
