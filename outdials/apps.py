@@ -9,7 +9,7 @@ class OutdialsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_out
 
-        from . import tasks  # noqa: F401
+        from . import bulk, tasks  # noqa: F401
         from .credentials import end_tokens_on_sign_out
 
         # Signing out of the pages or the admin ends the API tokens too.

@@ -606,3 +606,27 @@ def override_status(queryset: QuerySet, status: str) -> tuple[int, int]:
     )
     statistics.refresh_after_bulk_write(changed, OutdialTarget)
     return changed, live.held().count()
+
+
+def reset_try_counts(queryset: QuerySet) -> tuple[int, int]:
+    """Dial the live targets of ``queryset`` again from the start: every try
+    count back to 0, the status ``idle`` (a person's decision, so
+    ``settled_outcome`` is cleared); their attempt log stays. A target a
+    dialer holds is left alone. Answers ``(changed, skipped)``."""
+    live = queryset.live()
+    now = timezone.now()
+    with transaction.atomic():
+        # Locked rows are passed over by claims (SKIP LOCKED) until commit.
+        free = list(
+            live.not_held().select_for_update(no_key=True).values_list("pk", flat=True)
+        )
+        OutdialTarget.objects.filter(pk__in=free).update(
+            status=TargetStatus.IDLE,
+            settled_outcome=AttemptOutcome.PENDING,
+            tm_update=now,
+        )
+        Destination.objects.filter(outdial_target_id__in=free, try_count__gt=0).update(
+            try_count=0
+        )
+    statistics.refresh_after_bulk_write(len(free), OutdialTarget, Destination)
+    return len(free), live.held().count()

@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -30,29 +31,32 @@ from .models import BackgroundWork, ImportBatch, JobStatus, TargetsJob
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 1.0
+EXPORTS_KEPT = timedelta(days=1)  # an export's file, for downloading
 OPEN = (JobStatus.QUEUED, JobStatus.RUNNING)
 MODELS: tuple[type[BackgroundWork], ...] = (ImportBatch, TargetsJob)
-# What to undo when a job of a model is lost or cancelled mid-way, by model.
-_ON_LOST: dict[type, Callable[[BackgroundWork], None]] = {}
+# What to undo when a job of a model is lost mid-way, and what that means.
+_ON_LOST: dict[type, tuple[Callable[[BackgroundWork], None], str]] = {}
 
-WORKER_LOST = (
-    "The worker running this job stopped (it was killed or crashed); nothing "
-    "of the job was kept. Start it again."
-)
+WORKER_LOST = "The worker running this job stopped (it was killed or crashed)."
 
 
 class JobCancelled(Exception):
     """Raised inside a job whose row was cancelled (or failed) meanwhile."""
 
 
-def on_lost(model: type[BackgroundWork]):
-    """Register the clean-up of ``model``'s jobs that end half-way."""
+def on_lost(model: type[BackgroundWork], message: str):
+    """Register the clean-up of ``model``'s jobs that end half-way, and the
+    words that tell what is left of such a job."""
 
     def register(function):
-        _ON_LOST[model] = function
+        _ON_LOST[model] = (function, message)
         return function
 
     return register
+
+
+def lost_message(model: type[BackgroundWork]) -> str:
+    return f"{WORKER_LOST} {_ON_LOST[model][1]}" if model in _ON_LOST else WORKER_LOST
 
 
 def enqueue(work: BackgroundWork, task) -> None:
@@ -253,7 +257,7 @@ def sweep_stale(now=None) -> int:
             ).update(
                 status=JobStatus.FAILED,
                 error_reason="WORKER_LOST",
-                error_message=WORKER_LOST,
+                error_message=lost_message(model),
                 error_status=500,
                 tm_end=now,
             ):
@@ -266,9 +270,8 @@ def sweep_stale(now=None) -> int:
 
 def clean_up(work: BackgroundWork) -> None:
     """Undo what a job that ended half-way left, and drop its file."""
-    undo = _ON_LOST.get(type(work))
-    if undo is not None:
-        undo(work)
+    if type(work) in _ON_LOST:
+        _ON_LOST[type(work)][0](work)
     remove_file(work)
 
 
@@ -283,16 +286,20 @@ def _fail_task(work: BackgroundWork) -> None:
         status="FAILED",
         finished_at=timezone.now(),
         exception_class_path="outdials.jobs.WorkerLost",
-        traceback=WORKER_LOST,
+        traceback=lost_message(type(work)),
     )
 
 
 def housekeeping() -> dict:
     """What every worker does on the side, now and then: settle dialing
     claims whose lease passed, and fail jobs whose worker was lost."""
-    from . import dialing
+    from . import bulk, dialing
 
-    return {"expired_claims": dialing.settle_expired(), "lost_jobs": sweep_stale()}
+    return {
+        "expired_claims": dialing.settle_expired(),
+        "lost_jobs": sweep_stale(),
+        "exports_removed": bulk.prune_exports(timezone.now() - EXPORTS_KEPT),
+    }
 
 
 class Housekeeper:

@@ -13,3 +13,11 @@ from .importing import background
 def import_file(batch_id: str) -> None:
     """Import a kept CSV file into its outdial (``importing.background``)."""
     background.run_import(batch_id)
+
+
+@task()
+def change_targets(job_id: str) -> None:
+    """A bulk change or an export over matching targets (``bulk``)."""
+    from . import bulk
+
+    bulk.run_job(job_id)

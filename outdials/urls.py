@@ -17,6 +17,17 @@ urlpatterns = [
     path(OUTDIAL, views.outdial_detail, name="outdial"),
     path(OUTDIAL + "targets/new/", views.target_new, name="target-new"),
     path(OUTDIAL + "targets/bulk/", views.targets_bulk, name="targets-bulk"),
+    path(OUTDIAL + "jobs/<uuid:job_pk>/", views.targets_job, name="targets-job"),
+    path(
+        OUTDIAL + "jobs/<uuid:job_pk>/cancel/",
+        views.targets_job_cancel,
+        name="targets-job-cancel",
+    ),
+    path(
+        OUTDIAL + "jobs/<uuid:job_pk>/targets.csv",
+        views.targets_job_file,
+        name="targets-job-file",
+    ),
     path(TARGET, views.target_detail, name="target"),
     path(TARGET + "delete/", views.target_delete, name="target-delete"),
     path(TARGET + "reopen/", views.target_reopen, name="target-reopen"),

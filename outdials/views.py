@@ -13,8 +13,9 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
 from django.db.models import Count
-from django.http import Http404, QueryDict, StreamingHttpResponse
+from django.http import FileResponse, Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -22,7 +23,7 @@ from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from . import dialing, exporting, guards, importing, queries, targets
+from . import bulk, dialing, exporting, guards, importing, jobs, queries, targets
 from .filters import InvalidFilters, filtered_targets
 from .forms import (
     OutdialForm,
@@ -39,6 +40,7 @@ from .models import (
     JobStatus,
     Outdial,
     OutdialTarget,
+    TargetsJob,
     TargetStatus,
 )
 from .paging import window
@@ -217,6 +219,7 @@ def _targets_table(request, outdial) -> dict:
     page = _window(request, queryset.with_destinations())
     return {
         "filter_form": TargetFilterForm(request.GET),
+        "filtered_targets": queryset,
         "page": page,
         "rows": [_target_row(target) for target in page.items],
         "query": _query(request),
@@ -234,13 +237,25 @@ def outdial_detail(request, pk):
             messages.success(request, "Saved the outdial.")
             return redirect("outdial", outdial.pk)
         messages.error(request, "The outdial was not saved: fix the fields below.")
+    progress = _progress(outdial)
+    table = _targets_table(request, outdial)
     context = {
         "outdial": outdial,
         "form": form,
-        **_progress(outdial),
-        **_targets_table(request, outdial),
+        **progress,
+        **table,
+        "matching": _matching(request, progress["summary"], table),
     }
     return render(request, "outdials/outdial_detail.html", context)
+
+
+def _matching(request, summary, table) -> int:
+    """How many targets the table's filters match: the summary's counts
+    when the filter is by status alone, else one count."""
+    status = request.GET.get("status", "")
+    if not request.GET.get("q"):
+        return summary["status"].get(status, 0) if status else summary["total"]
+    return table["filtered_targets"].count()
 
 
 @customer_page
@@ -325,7 +340,10 @@ BULK_ACTIONS = {
     "idle": ("Reset to idle", "Reset {n} to idle"),
     "done": ("Mark done", "Marked {n} done"),
     "delete": ("Delete", "Deleted {n}"),
+    "redial": ("Reset try counts", "Reset the try counts of {n}"),
+    "export": ("Export CSV", ""),
 }
+TABLE_FILTERS = ("status", "q")
 
 
 def _selected(outdial, ids: list[str]):
@@ -343,31 +361,49 @@ def _selected(outdial, ids: list[str]):
 @customer_page
 @require_POST
 def targets_bulk(request, pk):
-    """Bulk actions on the selected rows: a confirmation page, then the change."""
+    """Bulk actions on the selected rows or on every target matching the
+    table's filters: a confirmation page (how many, how many a dialer holds
+    and will be skipped), then the change, or a job with its progress page
+    when the change is large."""
     outdial = _outdial(request, pk)
     action = request.POST.get("action", "")
+    back_query = QueryDict(request.POST.get("back", "")).dict()
     back = reverse("outdial", args=[outdial.pk])
-    if request.POST.get("back"):
-        back += "?" + urlencode(QueryDict(request.POST["back"]).dict())
-    selected = _selected(outdial, request.POST.getlist("ids"))
-    if action not in BULK_ACTIONS or not selected.exists():
+    if back_query:
+        back += "?" + urlencode(back_query)
+    everything = request.POST.get("scope") == "all"
+    filters = {k: v for k, v in back_query.items() if k in TABLE_FILTERS and v}
+    if everything:
+        chosen = bulk.matching(outdial, filters)
+    else:
+        chosen = _selected(outdial, request.POST.getlist("ids"))
+    if action not in BULK_ACTIONS or chosen is None or not chosen.exists():
         messages.error(request, "Select one or more targets and an action first.")
         return redirect(back)
+    count = chosen.count()
+    if action == "export":
+        return _bulk_export(request, outdial, chosen, filters, everything, count)
     if request.POST.get("confirm") != "yes":
         context = {
             "outdial": outdial,
             "action": action,
             "action_label": BULK_ACTIONS[action][0],
-            "selected": list(selected.order_by("-tm_create", "-pk")),
+            "everything": everything,
+            "filters": filters,
+            "count": count,
+            "held": bulk.held(chosen),
+            "large": everything and bulk.is_large(count),
+            "selected": []
+            if everything
+            else list(chosen.order_by("-tm_create", "-pk")),
             "back": back,
             "back_query": request.POST.get("back", ""),
         }
         return render(request, "outdials/bulk_confirm.html", context)
-    count = selected.count()
-    if action == "delete":
-        changed, skipped = targets.delete_targets(selected)
-    else:
-        changed, skipped = dialing.override_status(selected, action)
+    if everything and bulk.is_large(count):
+        job = bulk.queue(outdial, action, filters, request.user, count)
+        return redirect("targets-job", pk, job.pk)
+    changed, skipped = bulk.apply(action, chosen)
     done = BULK_ACTIONS[action][1].format(n=_targets_word(changed))
     if count - changed - skipped:
         done += f"; {count - changed - skipped:,} already were"
@@ -375,6 +411,55 @@ def targets_bulk(request, pk):
         done += f"; left {_targets_word(skipped)} alone while being dialed"
     messages.success(request, done + ".")
     return redirect(back)
+
+
+def _bulk_export(request, outdial, chosen, filters, everything, count):
+    """The selected rows stream at once; all matching ones too while few,
+    else as a job whose file is downloaded when complete."""
+    if everything and bulk.is_large(count):
+        job = bulk.queue(outdial, "export", filters, request.user, count)
+        return redirect("targets-job", outdial.pk, job.pk)
+    return _csv_response(outdial, chosen)
+
+
+@customer_page
+def targets_job(request, pk, job_pk):
+    """A bulk change or export running as a job: its progress, then what it
+    did (an export's file to download)."""
+    outdial = _outdial(request, pk)
+    job = get_object_or_404(TargetsJob, pk=job_pk, outdial=outdial)
+    context = {"outdial": outdial, "job_row": job, "job": _job_view(job)}
+    return render(request, "outdials/targets_job.html", context)
+
+
+@customer_page
+@require_POST
+def targets_job_cancel(request, pk, job_pk):
+    outdial = _outdial(request, pk)
+    job = get_object_or_404(TargetsJob, pk=job_pk, outdial=outdial)
+    if jobs.cancel(job):
+        messages.success(request, "Cancelled the job at its next step.")
+    else:
+        messages.error(request, "The job had ended already.")
+    return redirect("targets-job", pk, job.pk)
+
+
+@customer_page
+def targets_job_file(request, pk, job_pk):
+    """An export job's file, once it is complete."""
+    outdial = _outdial(request, pk)
+    job = get_object_or_404(
+        TargetsJob, pk=job_pk, outdial=outdial, kind="export", status=JobStatus.DONE
+    )
+    if not job.file:
+        raise Http404("This export's file was removed; export again.")
+    name = slugify(outdial.name) or "outdial"
+    return FileResponse(
+        default_storage.open(job.file),
+        as_attachment=True,
+        filename=f"{name}-targets.csv",
+        content_type="text/csv; charset=utf-8",
+    )
 
 
 def _targets_word(n: int) -> str:
@@ -622,6 +707,7 @@ def import_cancel(request, pk, batch_pk):
 def _job_view(work) -> dict:
     """What a job's progress panel shows (imports and bulk jobs alike)."""
     running = work.status == JobStatus.RUNNING
+    importing_ = isinstance(work, ImportBatch)
     writing = running and work.total is not None
     return {
         "open": not work.is_finished,
@@ -636,6 +722,14 @@ def _job_view(work) -> dict:
         "checked": work.checked,
         "written": work.written,
         "total": work.total,
+        # Imports count targets written of those to write; bulk jobs count
+        # targets gone through, changed or not.
+        "done": work.written if importing_ else work.checked,
+        "labels": (
+            ("Rows checked", "Rows written", "To write")
+            if importing_
+            else ("Targets gone through", "Changed", "In all")
+        ),
         "determinate": bool(writing and work.total),
     }
 
@@ -712,6 +806,10 @@ def export(request, pk):
     except InvalidFilters:
         messages.error(request, "Those filters are not valid; nothing was exported.")
         return redirect("outdial", pk)
+    return _csv_response(outdial, queryset)
+
+
+def _csv_response(outdial, queryset) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
         exporting.iter_chunks(queryset), content_type="text/csv; charset=utf-8"
     )

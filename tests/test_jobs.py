@@ -117,7 +117,10 @@ def test_the_sweep_fails_a_job_whose_worker_was_lost(outdial):
     assert jobs.sweep_stale() == 1
     batch.refresh_from_db()
     assert (batch.status, batch.error_reason) == ("failed", "WORKER_LOST")
-    assert batch.error_message == jobs.WORKER_LOST
+    assert batch.error_message == (
+        "The worker running this job stopped (it was killed or crashed). "
+        "Nothing of the import was kept; import the file again."
+    )
     assert OutdialTarget.objects.count() == 0
     fresh.refresh_from_db()
     assert fresh.status == "running"

@@ -168,7 +168,10 @@ def test_a_worker_killed_mid_import_leaves_no_row(api, outdial, start_worker):
     body = failed.json()
     assert body["status"] == "failed"
     assert body["error"]["reason"] == "WORKER_LOST"
-    assert "nothing of the job was kept" in body["error"]["message"]
+    assert body["error"]["message"] == (
+        "The worker running this job stopped (it was killed or crashed). "
+        "Nothing of the import was kept; import the file again."
+    )
     # Its staged rows (never visible) are removed right after.
     left = OutdialTarget.objects.filter(outdial=outdial)
     poll(left.count, until=lambda n: n == 0, timeout=30)

@@ -315,7 +315,9 @@ def discard_staged(batch: ImportBatch) -> int:
         removed += len(ids)
 
 
-jobs.on_lost(ImportBatch)(discard_staged)
+jobs.on_lost(
+    ImportBatch, message="Nothing of the import was kept; import the file again."
+)(discard_staged)
 
 
 def _late_duplicate(report, row, slots, keys, key, options) -> None:
