@@ -15,8 +15,9 @@ the admin and the commands:
   other outcome makes it ``idle`` when a destination still has attempts left
   under the maxima the claim was made with, else ``done``.
 - A lease that passes without a result settles as ``expired`` (judged like a
-  failed attempt) the next time the outdial is claimed, summarised or listed,
-  and by ``manage.py release_expired_claims``.
+  failed attempt) the next time the outdial is claimed, within seconds by the
+  workers' housekeeping (``jobs.housekeeping``), and by ``manage.py
+  release_expired_claims``. Reads (lists, the summary) never write.
 - Every statement that changes a target's status also writes its
   ``settled_outcome``: the outcome that settled the attempt, or "" when a
   claim opens one or a person overrides the status. The summary counts
@@ -156,7 +157,6 @@ def available(
     """The targets a claim with these arguments would take now, without
     claiming them (VoIPbin's read-only query), in claim order."""
     maxima = _maxima(max_try_counts)
-    settle_if_overdue(outdial)
     if not any(maxima):
         return []
     cutoff = timezone.now() - timedelta(milliseconds=try_interval_ms)
@@ -501,16 +501,15 @@ def summary(outdial: Outdial) -> dict:
     whatever its attempts: it was closed, not used up (its ``settled_outcome`` is
     cleared), so ``done`` = answered + exhausted + closed by hand.
 
-    Three queries whatever the size, each index-only: the overdue lease
-    check (skipped when the outdial was looked up with ``leases_overdue``);
-    targets grouped by (status, settled_outcome) on ``target_summary``; and the
+    Two queries whatever the size, each index-only, and no write (expired
+    leases are settled by the housekeeping, not by reading): targets grouped
+    by (status, settled_outcome) on ``target_summary``; and the
     outdial's attempts grouped by destination and outcome on
     ``attempt_count``, less the attempts of its deleted targets, found through
     ``target_deleted`` and ``attempt_target_count`` (far cheaper than joining
     every attempt to its target while deleted targets are the few). Each
     count is exact as of its query.
     """
-    settle_if_overdue(outdial)
     by_status: Counter[str] = Counter()
     exhausted = 0
     for status, settled_outcome, n in (

@@ -66,9 +66,8 @@ def customer_page(view):
 
 
 def _outdial(request, pk) -> Outdial:
-    """The caller's live outdial ``pk``; knows in the same query whether it holds
-    expired leases, so the summary sweeps only when there is something to do."""
-    queryset = queries.outdials_of(request.user.customer_id, live=True, overdue=True)
+    """The caller's live outdial ``pk``."""
+    queryset = queries.outdials_of(request.user.customer_id, live=True)
     return get_object_or_404(queryset, pk=pk)
 
 
@@ -219,7 +218,6 @@ def _targets_table(request, outdial) -> dict:
     page = _window(request, queryset.with_destinations())
     return {
         "filter_form": TargetFilterForm(request.GET),
-        "filtered_targets": queryset,
         "page": page,
         "rows": [_target_row(target) for target in page.items],
         "query": _query(request),
@@ -244,18 +242,19 @@ def outdial_detail(request, pk):
         "form": form,
         **progress,
         **table,
-        "matching": _matching(request, progress["summary"], table),
+        "matching": _matching(request, progress["summary"]),
     }
     return render(request, "outdials/outdial_detail.html", context)
 
 
-def _matching(request, summary, table) -> int:
-    """How many targets the table's filters match: the summary's counts
-    when the filter is by status alone, else one count."""
+def _matching(request, summary) -> int | None:
+    """How many targets the table's filters match, from the summary's counts
+    when the filter is by status alone; ``None`` for a search, which the page
+    does not count (the confirmation does)."""
     status = request.GET.get("status", "")
-    if not request.GET.get("q"):
-        return summary["status"].get(status, 0) if status else summary["total"]
-    return table["filtered_targets"].count()
+    if request.GET.get("q"):
+        return None
+    return summary["status"].get(status, 0) if status else summary["total"]
 
 
 @customer_page

@@ -46,7 +46,9 @@ def test_the_page_offers_all_matching_beside_the_selected(alice_page, page, four
     html = alice_page.get(page + "?status=idle").content.decode()
     assert "all 3 matching" in html
     html = alice_page.get(page + "?q=Bo").content.decode()
-    assert "all 1 matching" in html
+    assert "> all matching</label>" in html  # a search is counted on confirming
+    confirm = bulk(alice_page, page, "done", back="q=Bo").content.decode()
+    assert "Mark done: all 1 matching target?" in confirm
 
 
 def test_the_confirmation_says_how_many_are_held_before_anything_changes(

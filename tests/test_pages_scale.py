@@ -138,7 +138,7 @@ def big_outdial(outdial):
     return outdial
 
 
-# session, user, outdial (with its overdue-lease flag), the summary's two
+# session, user, outdial, the summary's two
 # aggregates, the page of targets, their destinations
 OUTDIAL_PAGE_QUERIES = 7
 

@@ -10,7 +10,6 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from .. import dialing, exporting, filters, paging, queries, targets
-from ..models import Outdial
 from . import wire
 from .answers import (
     page_response,
@@ -37,13 +36,11 @@ class TargetViewSet(viewsets.ViewSet):
     def list(self, request, outdial_pk=None):
         customer = request.user.customer.pk
         outdial_id = parse_id(outdial_pk)
-        # The outdial is the caller's and live, and whether it holds expired
-        # leases (listing settles them): one statement compiled once.
-        overdue = queries.live_outdial_overdue(customer, outdial_id)
-        if overdue is None:
+        # The outdial is the caller's and live: one statement compiled once.
+        # A read writes nothing: expired leases are settled by the job
+        # workers' housekeeping (and the next claim), not here.
+        if queries.live_outdial_overdue(customer, outdial_id) is None:
             raise not_found("outdial")
-        if overdue:
-            dialing.settle_expired(Outdial(pk=outdial_id))
         size, token = page_size_of(request), page_token_of(request)
         if filters.is_filtered(request.query_params):
             matching = filters.filtered_targets(outdial_id, request.query_params)
@@ -97,17 +94,10 @@ class TargetViewSet(viewsets.ViewSet):
         )
         return Response(wire.target(target))
 
-    @staticmethod
-    def _settled_outdial(request, outdial_pk):
-        """The caller's outdial, its expired leases settled."""
-        outdial = outdial_of(request, outdial_pk, overdue=True)
-        dialing.settle_if_overdue(outdial)
-        return outdial
-
     @action(detail=True, methods=["get"])
     def eligibility(self, request, outdial_pk=None, pk=None):
         """Why a claim would (not) take the target."""
-        outdial = self._settled_outdial(request, outdial_pk)
+        outdial = outdial_of(request, outdial_pk)
         params = valid_query(EligibilityQuerySerializer, request)
         target = target_of(request, outdial_pk, pk, outdial=outdial)
         return Response(dialing.eligibility(target, **params.arguments()))
@@ -115,7 +105,7 @@ class TargetViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["get"])
     def attempts(self, request, outdial_pk=None, pk=None):
         """The attempt log, newest first."""
-        outdial = self._settled_outdial(request, outdial_pk)
+        outdial = outdial_of(request, outdial_pk)
         target = target_of(request, outdial_pk, pk, outdial=outdial)
         # Paged like every list: the keyset pager reads ``tm_create``.
         log = dialing.attempts(target).annotate(tm_create=F("tm_start"))

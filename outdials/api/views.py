@@ -96,7 +96,7 @@ class OutdialViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["get"])
     def available(self, request, pk=None):
         """What a claim could take now."""
-        outdial = outdial_of(request, pk, live=True, overdue=True)
+        outdial = outdial_of(request, pk, live=True)
         params = valid_query(AvailableQuerySerializer, request)
         found = dialing.available(outdial, **params.arguments())
         return Response({"result": [wire.target(t) for t in found]})
@@ -104,7 +104,7 @@ class OutdialViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["get"])
     def summary(self, request, pk=None):
         """Counts by status, destination and outcome."""
-        return Response(dialing.summary(outdial_of(request, pk, overdue=True)))
+        return Response(dialing.summary(outdial_of(request, pk)))
 
 
 class AccessKeyViewSet(viewsets.ViewSet):
