@@ -141,3 +141,28 @@ def gunicorn(env: dict, *args: str, ready_path: str = "/healthz"):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@contextlib.contextmanager
+def job_worker(env: dict):
+    """A ``db_worker`` beside the server, as the production guide runs one."""
+    with tempfile.TemporaryDirectory(prefix="outdials-worker-") as folder:
+        log = Path(folder, "worker.log")
+        with log.open("w") as output:
+            process = subprocess.Popen(
+                [sys.executable, "manage.py", "db_worker", "--no-reload"]
+                + ["--no-startup-delay", "--interval", "0.2"],
+                cwd=ROOT,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -828,7 +828,8 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(
     chunks = 0 if connection.vendor == "postgresql" else 2
     with django_assert_max_num_queries(16):
         run(outdial, small)
-    with django_assert_max_num_queries(16 + 2 * chunks):
+    # ... and a bulk write's worth refreshes the planner's statistics (up to 3).
+    with django_assert_max_num_queries(16 + 2 * chunks + 3):
         run(outdial, large)
     assert OutdialTarget.objects.count() == 12010
 

@@ -11,7 +11,7 @@ from outdials import jobs
 from outdials.importing import background, writing
 from outdials.models import ImportBatch, OutdialTarget
 
-from .conftest import assert_error
+from .conftest import assert_error, by_field
 
 ROWS = "name,destination_0\n" + "".join(f"p{i},+1202{i:07d}\n" for i in range(12_000))
 
@@ -56,10 +56,9 @@ def test_wait_answers_202_when_the_job_does_not_end_in_time(api, outdial, queue_
 
 @pytest.mark.parametrize("wait", ["26", "-1", "soon"])
 def test_wait_is_at_most_25_seconds(api, outdial, wait):
-    error = assert_error(
-        post(api, outdial, ROWS, f"?wait={wait}"), 400, "INVALID_FIELD"
-    )
-    assert "wait" in error["details"]
+    response = post(api, outdial, ROWS, f"?wait={wait}")
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
+    assert "wait" in by_field(error["details"])
 
 
 def test_a_queued_import_cancelled_never_runs(api, outdial, queue_only):

@@ -1,6 +1,7 @@
 """The README's tour runs as written: every ``sh`` block from "Quick tour of
 the API" to "API reference", in order, in one shell, against a live server
-(gunicorn on a free port, started as the production guide starts it)."""
+(gunicorn on a free port and a job worker, started as the production guide
+starts them)."""
 
 import json
 import re
@@ -8,7 +9,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .live import ROOT, environment, fresh_database, gunicorn, manage
+from .live import ROOT, environment, fresh_database, gunicorn, job_worker, manage
 
 START, END = "## Quick tour of the API", "## API reference"
 
@@ -28,12 +29,16 @@ curl() { command curl --fail-with-body --show-error "$@"; }
 def test_the_readme_tour_runs_in_order_against_a_live_server():
     blocks = tour_blocks()
     assert len(blocks) >= 6
-    with fresh_database("sqlite") as url:
-        env = environment(url)
+    with (
+        fresh_database("sqlite") as url,
+        tempfile.TemporaryDirectory(prefix="outdials-media-") as media,
+    ):
+        env = environment(url, OUTDIALS_MEDIA_ROOT=media)
         manage(env, "migrate", "--noinput")
         manage(env, "ensuredemo")
         with (
             gunicorn(env, "--workers", "2") as server,
+            job_worker(env),
             tempfile.TemporaryDirectory(prefix="outdials-tour-") as folder,
         ):
             Path(folder, ".venv").symlink_to(ROOT / ".venv")
