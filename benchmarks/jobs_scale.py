@@ -1,5 +1,5 @@
-"""Imports as jobs at scale, against real processes (not part of ``make bench``:
-it takes minutes). Two runs, each on a fresh database:
+"""Imports as jobs at scale, against real processes (``make bench``, not with
+``QUICK=1``: it takes minutes). Two runs, each on a fresh SQLite database:
 
 - ``upload``: a 1,000,000-row file through the staff upload page, served by
   gunicorn with its default 30 s worker timeout, one ``db_worker`` beside it.
@@ -11,8 +11,8 @@ it takes minutes). Two runs, each on a fresh database:
   housekeeping has noticed, within ``OUTDIALS_JOB_STALE_SECONDS`` (here 10 s)
   plus a round.
 
-``python -m benchmarks.jobs_scale [upload|kill] [--postgres URL]`` prints one
-JSON line per run. Every process runs on this machine, on loopback.
+``python -m benchmarks.jobs_scale [upload|kill] [--postgres URL] [--rows N]``
+prints one JSON line per run. Every process runs on this machine, on loopback.
 """
 
 import argparse
@@ -312,6 +312,61 @@ def run_kill(folder: Path, postgres: str | None, rows: int) -> dict:
         }
     finally:
         stack.close()
+
+
+def run(quick: bool) -> list:
+    """The figures for ``make bench`` (none in the quick run)."""
+    from .harness import Figure
+
+    if quick:
+        return []
+    figures = []
+    for name, runner in (("upload", run_upload), ("kill", run_kill)):
+        folder = Path(tempfile.mkdtemp(prefix="outdials-bench-jobs-"))
+        try:
+            result = runner(folder, None, 1_000_000 if name == "upload" else 500_000)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        if name == "upload":
+            figures += [
+                Figure(
+                    "1M-row upload page request (sqlite)",
+                    result["upload_request_s"],
+                    "s",
+                    target="< 2 s",
+                    ok=result["upload_request_s"] < 2,
+                    note="gunicorn, 30 s timeout; the import runs in the worker",
+                ),
+                Figure(
+                    "1M-row upload import done (sqlite)",
+                    result["import_after_upload_s"],
+                    "s",
+                    target="done, every row",
+                    ok=result["status"] == "done" and result["created"] == 1_000_000,
+                    note=f"status {result['status']}, {result['created']:,} created",
+                ),
+                Figure(
+                    "1M-row upload worker peak RSS (sqlite)",
+                    result["worker_peak_rss_mb"],
+                    "MB",
+                    target="< 300 MB",
+                    ok=result["worker_peak_rss_mb"] < 300,
+                    note="VmHWM of the db_worker process",
+                ),
+            ]
+        else:
+            figures.append(
+                Figure(
+                    "kill -9 mid-import of 500k: rows left (sqlite)",
+                    result["rows_in_db"],
+                    "rows",
+                    target="0, failed",
+                    ok=result["ok"],
+                    note=f"{result['status']} ({result['reason']}) "
+                    f"{result['settled_after_kill_s']} s after the kill",
+                )
+            )
+    return figures
 
 
 def main() -> None:
