@@ -53,7 +53,10 @@ def is_large(count: int) -> bool:
     return count > settings.OUTDIALS["BULK_INLINE_MAX"]
 
 
-def queue(outdial, kind: str, filters: dict, user, total: int) -> TargetsJob:
+def queue(
+    outdial, kind: str, filters: dict, user, total: int, created_by_name: str = ""
+) -> TargetsJob:
+    """Queue a bulk change (or an export) of the targets ``filters`` match."""
     job = TargetsJob.objects.create(
         outdial=outdial,
         kind=kind,
@@ -61,7 +64,9 @@ def queue(outdial, kind: str, filters: dict, user, total: int) -> TargetsJob:
         params={"filters": filters},
         total=total,
         created_by=user,
-        created_by_name=user.get_username()[:255] if user else "",
+        created_by_name=(created_by_name or (user.get_username() if user else ""))[
+            :255
+        ],
     )
     from . import tasks
 

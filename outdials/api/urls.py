@@ -5,7 +5,7 @@ is accepted everywhere."""
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import import_views, schema, target_views, views
+from . import export_views, import_views, schema, target_views, views
 
 OUTDIAL = "outdials/(?P<outdial_pk>[^/]+)"
 
@@ -14,6 +14,7 @@ router.trailing_slash = "/?"  # the constructor only knows "/" or ""
 router.register("outdials", views.OutdialViewSet, basename="outdial")
 router.register(f"{OUTDIAL}/targets", target_views.TargetViewSet, basename="target")
 router.register(f"{OUTDIAL}/imports", import_views.ImportViewSet, basename="import")
+router.register(f"{OUTDIAL}/exports", export_views.ExportViewSet, basename="export")
 router.register("accesskeys", views.AccessKeyViewSet, basename="accesskey")
 
 auth_router = SimpleRouter()

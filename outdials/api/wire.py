@@ -15,6 +15,7 @@ from ..models import (
     ImportBatch,
     Outdial,
     OutdialTarget,
+    TargetsJob,
 )
 from ..timestamps import format_ts
 
@@ -169,6 +170,25 @@ def import_batch(b: ImportBatch) -> dict:
         "tm_undo": format_ts(b.tm_undo),
         **job(b),
         "dry_run": b.dry_run,
+    }
+
+
+def export_path(j: TargetsJob) -> str:
+    return f"/v1.0/outdials/{j.outdial_id}/exports/{j.pk}"
+
+
+def export_job(j: TargetsJob) -> dict:
+    """An export run as a job; ``file`` is its CSV's path once complete."""
+    ready = j.status == "done" and j.file
+    return {
+        "id": str(j.pk),
+        "outdial_id": str(j.outdial_id),
+        "created_by": j.created_by_name,
+        "filters": j.params.get("filters", {}),
+        "rows": j.result.get("rows"),
+        "file": export_path(j) + "/file" if ready else None,
+        "tm_create": format_ts(j.tm_create),
+        **job(j),
     }
 
 

@@ -836,6 +836,30 @@ class JobErrorOut(serializers.Serializer):
         ref_name = "JobError"
 
 
+class ExportJobOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    outdial_id = serializers.UUIDField()
+    created_by = serializers.CharField(allow_blank=True)
+    filters = serializers.DictField(
+        child=serializers.CharField(), help_text="The targets list's filters used."
+    )
+    rows = serializers.IntegerField(
+        min_value=0, allow_null=True, help_text="Targets exported, once done."
+    )
+    file = serializers.CharField(
+        allow_null=True, help_text="The CSV's path once the export is done."
+    )
+    tm_create = TimestampField()
+    status = serializers.ChoiceField(choices=JobStatus.choices)
+    progress = JobProgressOut()
+    tm_start = TimestampField()
+    tm_end = TimestampField()
+    error = JobErrorOut(allow_null=True)
+
+    class Meta:
+        ref_name = "Export"
+
+
 class ImportBatchOut(serializers.Serializer):
     id = serializers.UUIDField()
     outdial_id = serializers.UUIDField()
@@ -889,3 +913,4 @@ class ImportUndoneOut(ImportBatchOut):
 
 
 IMPORT_ID = _uuid_path("import_id", "import")
+EXPORT_ID = _uuid_path("export_id", "export")

@@ -11,13 +11,15 @@ from rest_framework import serializers
 
 from ...exporting import export_columns
 from ...filters import TargetFilter
-from .. import import_views, target_views
+from .. import export_views, import_views, target_views
 from ..import_serializers import ImportParamsSerializer
 from .components import (
     AUTHED,
+    EXPORT_ID,
     IMPORT_ID,
     OUTDIAL_ID,
     PAGING,
+    ExportJobOut,
     ImportBatchOut,
     ImportDetailOut,
     ImportReportOut,
@@ -154,3 +156,52 @@ extend_schema_view(
         responses=answers(ImportBatchOut, 400, 404, 409, *AUTHED),
     ),
 )(import_views.ImportViewSet)
+
+EXPORT_LOCATION = OpenApiParameter(
+    "Location",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The export's path, to poll.",
+    response=[202],
+)
+
+extend_schema_view(
+    create=extend_schema(
+        tags=IMPORTS,
+        summary="Export targets as a file, in the background",
+        operation_id="outdials_exports_create",
+        description=(
+            "Queues an export of the live targets the filters match (the "
+            "targets list's). Poll the export at `Location`; once its `status` "
+            "is `done`, `file` is the path of the complete CSV. For big lists "
+            "this is the way: a file is whole or not there, where a stream can "
+            "be cut."
+        ),
+        parameters=[OUTDIAL_ID, *filter_parameters(TargetFilter), EXPORT_LOCATION],
+        request=None,
+        responses={
+            202: OpenApiResponse(ExportJobOut, description="Queued."),
+            **errors(400, 404, *AUTHED),
+        },
+    ),
+    retrieve=extend_schema(
+        tags=IMPORTS,
+        summary="Get an export",
+        operation_id="outdials_exports_retrieve",
+        parameters=[OUTDIAL_ID, EXPORT_ID],
+        responses=answers(ExportJobOut, 400, 404, *AUTHED),
+    ),
+    file=extend_schema(
+        tags=IMPORTS,
+        summary="Download an export's file",
+        operation_id="outdials_exports_file",
+        description="The CSV, as the streamed export writes it; 409 until done.",
+        parameters=[OUTDIAL_ID, EXPORT_ID],
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="The CSV, header row first."
+            ),
+            **errors(400, 404, 409, *AUTHED),
+        },
+    ),
+)(export_views.ExportViewSet)
