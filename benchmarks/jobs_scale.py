@@ -102,19 +102,18 @@ class Stack:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
+        # As production starts it (./gunicorn.conf.py), with gunicorn's own
+        # default timeout of 30 s instead of the configured one.
         self.start(
             sys.executable,
             "-m",
             "gunicorn",
-            "outdialsite.wsgi",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
             "2",
             "--timeout",
             "30",
-            "--config",
-            "outdialsite/gunicorn.conf.py",
             name="gunicorn",
         )
         base = f"http://127.0.0.1:{port}"
@@ -182,9 +181,10 @@ def new_outdial(stack: Stack) -> str:
     )
 
 
-def upload_page(base: str, outdial: str, path: Path) -> float:
-    """Sign in as staff and post the file through the upload form; answers
-    the seconds the upload request took."""
+def upload_page(base: str, outdial: str, path: Path) -> dict:
+    """Sign in as staff and take the file through the upload page's steps:
+    the file (kept), the mapping step, *Import*; answers the seconds each
+    request took."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
 
@@ -206,12 +206,7 @@ def upload_page(base: str, outdial: str, path: Path) -> float:
     page = f"{base}/outdials/{outdial}/upload/"
     token = csrf(page)
     boundary = uuid.uuid4().hex
-    fields = {
-        "csrfmiddlewaretoken": token,
-        "region": "US",
-        "on_duplicate": "skip",
-        "on_error": "abort",
-    }
+    fields = {"csrfmiddlewaretoken": token}
     parts = [
         (
             f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
@@ -232,11 +227,31 @@ def upload_page(base: str, outdial: str, path: Path) -> float:
             "Referer": page,
         },
     )
+    took = {}
     started = time.perf_counter()
     with opener.open(request, timeout=60) as response:
+        review_html = response.read().decode()
+        review = response.url
+    took["upload_s"] = time.perf_counter() - started  # the redirect's GET too
+    assert re.search(r"/upload/[0-9a-f-]{36}/$", review), review
+    form = {"csrfmiddlewaretoken": csrf(review), "action": "import"}
+    for name, options in re.findall(
+        r'<select name="(column_\d+)"[^>]*>(.*?)</select>', review_html, re.S
+    ):
+        found = re.search(r'<option value="([^"]*)" selected>', options)
+        form[name] = found.group(1) if found else ""
+    form.update(region="US", on_duplicate="skip", on_error="abort")
+    started = time.perf_counter()
+    with opener.open(
+        urllib.request.Request(
+            review, urllib.parse.urlencode(form).encode(), headers={"Referer": review}
+        ),
+        timeout=60,
+    ) as response:
         response.read()
         assert "/imports/" in response.url, response.url
-    return time.perf_counter() - started
+    took["import_s"] = time.perf_counter() - started
+    return took
 
 
 def run_upload(folder: Path, postgres: str | None, rows: int) -> dict:
@@ -247,7 +262,8 @@ def run_upload(folder: Path, postgres: str | None, rows: int) -> dict:
         base = stack.gunicorn()
         worker = stack.worker("worker")
         outdial = new_outdial(stack)
-        request_seconds = upload_page(base, outdial, path)
+        took = upload_page(base, outdial, path)
+        request_seconds = max(took.values())
         started = time.perf_counter()
         peak = 0.0
         while True:
@@ -260,7 +276,8 @@ def run_upload(folder: Path, postgres: str | None, rows: int) -> dict:
             "run": "upload",
             "database": "postgresql" if postgres else "sqlite",
             "rows": rows,
-            "upload_request_s": round(request_seconds, 2),
+            "upload_request_s": round(took["upload_s"], 2),
+            "import_request_s": round(took["import_s"], 2),
             "import_after_upload_s": round(time.perf_counter() - started, 1),
             "status": state["status"],
             "created": state["created"],
@@ -330,12 +347,14 @@ def run(quick: bool) -> list:
         if name == "upload":
             figures += [
                 Figure(
-                    "1M-row upload page request (sqlite)",
-                    result["upload_request_s"],
+                    "1M-row upload page requests, slowest (sqlite)",
+                    max(result["upload_request_s"], result["import_request_s"]),
                     "s",
                     target="< 2 s",
-                    ok=result["upload_request_s"] < 2,
-                    note="gunicorn, 30 s timeout; the import runs in the worker",
+                    ok=result["ok"],
+                    note=f"upload + mapping step {result['upload_request_s']} s, "
+                    f"Import {result['import_request_s']} s; gunicorn, 30 s "
+                    "timeout; the import runs in the worker",
                 ),
                 Figure(
                     "1M-row upload import done (sqlite)",

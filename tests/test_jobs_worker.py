@@ -3,6 +3,7 @@ database: imports through the API and the upload page, a worker killed
 mid-import, two workers sharing one queue."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -87,7 +88,7 @@ def kept_files() -> list:
     """Upload files still waiting in the storage (none once jobs ended)."""
     from django.conf import settings
 
-    return sorted(Path(settings.MEDIA_ROOT).glob("imports/*"))
+    return sorted(Path(settings.MEDIA_ROOT).glob("jobs/imports/*"))
 
 
 def poll(url_or_check, client=None, *, until, timeout=60.0):
@@ -134,10 +135,16 @@ def test_wait_answers_the_report_when_the_worker_ends_in_time(api, outdial, work
 
 def test_an_upload_through_the_page_runs_in_the_worker(alice_page, outdial, worker):
     upload = SimpleUploadedFile("people.csv", numbers(4).encode(), "text/csv")
-    response = alice_page.post(
-        f"/outdials/{outdial.id}/upload/",
-        {"file": upload, "region": "US", "on_duplicate": "skip", "on_error": "abort"},
-    )
+    staged = alice_page.post(f"/outdials/{outdial.id}/upload/", {"file": upload})
+    review = staged["Location"]  # the mapping step, with the guessed mapping
+    html = alice_page.get(review).content.decode()
+    form = {"region": "US", "on_duplicate": "skip", "on_error": "abort"}
+    for name, options in re.findall(
+        r'<select name="(column_\d+)"[^>]*>(.*?)</select>', html, re.S
+    ):
+        chosen = re.search(r'<option value="([^"]*)" selected>', options)
+        form[name] = chosen.group(1) if chosen else ""
+    response = alice_page.post(review, {**form, "action": "import"})
     assert response.status_code == 302
     page = response["Location"]
     batch = ImportBatch.objects.get()
