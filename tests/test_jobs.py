@@ -2,9 +2,11 @@
 sweep of jobs whose worker was lost."""
 
 import datetime
+import threading
 
 import pytest
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.utils import timezone
 
 from outdials import jobs
@@ -81,18 +83,29 @@ def test_a_queued_import_cancelled_never_runs(api, outdial, queue_only):
     )
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_running_import_cancelled_keeps_nothing(
     api, outdial, queue_only, monkeypatch
 ):
+    """Cancelled (from another connection, as a request would) while its
+    targets are being written: nothing of it stays."""
     batch_id = post(api, outdial, ROWS).json()["id"]
-    write = writing._Writer.write
+    update = jobs.Tracker.update
 
-    def cancel_after_the_first_chunk(self, targets, destinations):
-        write(self, targets, destinations)
-        jobs.cancel(ImportBatch.objects.get(pk=batch_id))
+    def cancel_once_written(tracker, **values):
+        if values.get("written") and not hasattr(tracker, "cancelled_by_test"):
+            tracker.cancelled_by_test = True
+            elsewhere = threading.Thread(
+                target=lambda: (
+                    jobs.cancel(ImportBatch.objects.get(pk=batch_id)),
+                    connection.close(),
+                )
+            )
+            elsewhere.start()
+            elsewhere.join()
+        update(tracker, **values)
 
-    monkeypatch.setattr(writing._Writer, "write", cancel_after_the_first_chunk)
-    monkeypatch.setattr(jobs, "HEARTBEAT_SECONDS", 0)
+    monkeypatch.setattr(jobs.Tracker, "update", cancel_once_written)
     background.run_import(batch_id)
     batch = ImportBatch.objects.get()
     assert batch.status == "cancelled"

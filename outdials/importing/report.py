@@ -83,6 +83,15 @@ class ImportReport:
         return found
 
 
+def in_order(stored: dict) -> dict:
+    """A report read back from the database (PostgreSQL's jsonb keeps no key
+    order) with its keys in the order :meth:`ImportReport.as_dict` writes."""
+    order = ImportReport(sheets=[], preview=[]).as_dict()
+    return {key: stored[key] for key in order if key in stored} | {
+        key: value for key, value in stored.items() if key not in order
+    }
+
+
 class ImportRejected(Exception):
     """The import wrote nothing: a whole-file problem, a limit, or invalid rows
     under ``on_error=abort``. ``report`` holds what the check found."""
