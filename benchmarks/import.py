@@ -377,7 +377,7 @@ def _worker_job(path: str) -> dict:
             batch.refresh_from_db()
             if batch.is_finished:
                 break
-            time.sleep(0.05)
+            time.sleep(0.2)
         seconds = time.perf_counter() - started
     finally:
         worker.terminate()
