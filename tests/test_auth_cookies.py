@@ -226,7 +226,7 @@ def test_a_cookie_multipart_import_with_the_csrf_token_goes_through(browser, ali
     reaches the importer whole."""
     outdial = Outdial.objects.create(customer=alice.customer, name="list")
     response = browser.post(
-        f"/v1.0/outdials/{outdial.id}/targets/import",
+        f"/v1.0/outdials/{outdial.id}/targets/import?wait=25",
         {
             "file": SimpleUploadedFile(
                 "leads.csv", b"name,destination_0\nann,+15559876543\n", "text/csv"

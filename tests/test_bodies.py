@@ -93,7 +93,7 @@ def test_a_cut_short_csv_import_writes_nothing(api, outdial):
 
 def test_the_whole_csv_body_still_imports(api, outdial):
     response = api.generic(
-        "POST", f"/v1.0/outdials/{outdial.id}/targets/import", CSV, "text/csv"
+        "POST", f"/v1.0/outdials/{outdial.id}/targets/import?wait=25", CSV, "text/csv"
     )
     assert response.status_code == 200, response.content
     assert response.json()["created"] == 40
@@ -255,7 +255,7 @@ def test_a_half_closed_upload_to_a_real_server_is_a_400(live_server, alice):
     outdial = Outdial.objects.create(customer=alice.customer, name="list")
     body = CSV.encode()
     head = (
-        f"POST /v1.0/outdials/{outdial.id}/targets/import HTTP/1.1\r\n"
+        f"POST /v1.0/outdials/{outdial.id}/targets/import?wait=25 HTTP/1.1\r\n"
         f"Host: localhost\r\nAuthorization: {alice.bearer}\r\n"
         f"Content-Type: text/csv\r\nContent-Length: {len(body) + 500}\r\n"
         "Connection: close\r\n\r\n"
