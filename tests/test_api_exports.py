@@ -6,7 +6,7 @@ import io
 from outdials import dialing, targets
 from outdials.models import TargetsJob
 
-from .conftest import assert_error, tel
+from .helpers import assert_error, tel
 
 
 def rows_of(response) -> list[dict]:

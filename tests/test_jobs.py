@@ -13,7 +13,7 @@ from outdials import jobs
 from outdials.importing import background, writing
 from outdials.models import ImportBatch, OutdialTarget
 
-from .conftest import assert_error, by_field
+from .helpers import assert_error, by_field
 
 ROWS = "name,destination_0\n" + "".join(f"p{i},+1202{i:07d}\n" for i in range(12_000))
 

@@ -10,7 +10,7 @@ import pytest
 from outdials import dialing, targets
 from outdials.models import Destination, OutdialTarget, TargetsJob
 
-from .conftest import tel
+from .helpers import tel
 
 
 @pytest.fixture
