@@ -270,9 +270,9 @@ def sweep_stale(now=None) -> int:
 
 def clean_up(work: BackgroundWork) -> None:
     """Undo what a job that ended half-way left, and drop its file."""
+    remove_file(work)
     if type(work) in _ON_LOST:
         _ON_LOST[type(work)][0](work)
-    remove_file(work)
 
 
 def _fail_task(work: BackgroundWork) -> None:

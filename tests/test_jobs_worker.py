@@ -181,7 +181,7 @@ def test_a_worker_killed_mid_import_leaves_no_row(api, outdial, start_worker):
     )
     # Its staged rows (never visible) are removed right after.
     left = OutdialTarget.objects.filter(outdial=outdial)
-    poll(left.count, until=lambda n: n == 0, timeout=30)
+    poll(lambda: (left.count(), kept_files()), until=lambda v: v == (0, []), timeout=30)
     assert kept_files() == []
 
 
