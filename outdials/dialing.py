@@ -32,7 +32,6 @@ write lock from the first read. On both, every state change is a conditional
 loses a race rolls back instead of handing a target out twice.
 """
 
-import functools
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -43,20 +42,24 @@ from typing import NoReturn
 from django.db import connection, transaction
 from django.db.models import (
     Count,
+    Exists,
     IntegerField,
+    OuterRef,
+    Q,
     QuerySet,
     Value,
     prefetch_related_objects,
 )
 from django.utils import timezone
 
-from . import dialing_sql, guards, metrics, statistics
+from . import dialing_sql, guards, metrics, policy, statistics
 from .guards import Refused
 from .models import (
     DESTINATION_SLOTS,
     Attempt,
     AttemptOutcome,
     Destination,
+    DialingPolicy,
     Outdial,
     OutdialTarget,
     TargetStatus,
@@ -117,8 +120,12 @@ class Claim:
     target: OutdialTarget
 
 
-def _maxima(max_try_counts: Sequence[int]) -> list[int]:
-    maxima = [int(n) for n in max_try_counts]
+def _maxima(
+    max_try_counts: Sequence[int | None], rules: policy.Rules = policy.DEFAULT_RULES
+) -> list[int]:
+    """Five maxima; one given as ``None`` is the outdial policy's."""
+    maxima = policy.maxima(rules, list(max_try_counts))
+    maxima = [int(n) for n in maxima]
     if len(maxima) != len(DESTINATION_SLOTS) or min(maxima) < 0:
         raise ValueError("max_try_counts needs five whole numbers ≥ 0")
     return maxima
@@ -147,26 +154,75 @@ def _has_room(try_counts: dict[int, int], max_try_counts: Sequence[int]) -> bool
     return any(_tries_left(i, n, max_try_counts) for i, n in try_counts.items())
 
 
+def _eligible(outdial: Outdial, maxima, cutoff, now) -> tuple[QuerySet, QuerySet]:
+    """The claim's querysets under the outdial's policy at ``now``."""
+    conditions = policy.claim_conditions(policy.rules_of(outdial), now)
+    return dialing_sql.eligible(
+        outdial.pk,
+        maxima,
+        cutoff,
+        now,
+        zones=conditions.zones,
+        cap=conditions.daily_cap,
+    )
+
+
 def available(
     outdial: Outdial,
     *,
-    max_try_counts: Sequence[int],
+    max_try_counts: Sequence[int | None],
     limit: int = 1,
     try_interval_ms: int = 0,
 ) -> list[OutdialTarget]:
     """The targets a claim with these arguments would take now, without
     claiming them (VoIPbin's read-only query), in claim order."""
-    maxima = _maxima(max_try_counts)
+    maxima = _maxima(max_try_counts, policy.rules_of(outdial))
     if not any(maxima):
         return []
-    cutoff = timezone.now() - timedelta(milliseconds=try_interval_ms)
+    now = timezone.now()
+    cutoff = now - timedelta(milliseconds=try_interval_ms)
     picked: list[OutdialTarget] = []
-    for queryset in dialing_sql.eligible(outdial.pk, maxima, cutoff):
+    for queryset in _eligible(outdial, maxima, cutoff, now):
         if len(picked) >= limit:
             break
         picked += queryset[: limit - len(picked)]
     prefetch_related_objects(picked, destinations_in_slot_order())
     return picked
+
+
+def callable_counts(
+    outdial: Outdial,
+    *,
+    max_try_counts: Sequence[int | None] = (None,) * len(DESTINATION_SLOTS),
+    try_interval_ms: int = 0,
+) -> dict:
+    """Idle live targets with attempts left under these maxima: how many a
+    claim could take now (``callable_now``) and how many wait for their
+    calling hours, next-attempt time, daily cap or ``try_interval``
+    (``waiting``). One counting query."""
+    maxima = _maxima(max_try_counts, policy.rules_of(outdial))
+    now = timezone.now()
+    cutoff = now - timedelta(milliseconds=try_interval_ms)
+    conditions = policy.claim_conditions(policy.rules_of(outdial), now)
+    ready = dialing_sql.policy_conditions(
+        now, conditions.zones, conditions.daily_cap
+    ) & (Q(tm_last_attempt__isnull=True) | Q(tm_last_attempt__lte=cutoff))
+    counts = (
+        OutdialTarget.objects.live()
+        .filter(outdial_id=outdial.pk, status=TargetStatus.IDLE)
+        .filter(
+            Exists(
+                Destination.objects.filter(
+                    dialing_sql.room(maxima), outdial_target=OuterRef("pk")
+                )
+            )
+        )
+        .aggregate(total=Count("pk"), ready=Count("pk", filter=ready))
+        if any(maxima)
+        else {"total": 0, "ready": 0}
+    )
+    ready = counts["ready"]
+    return {"callable_now": ready, "waiting": counts["total"] - ready}
 
 
 def claim(
@@ -185,19 +241,35 @@ def claim(
     statement itself takes nothing while one is overdue and says so, so the
     common case costs no separate check (see ``dialing_sql``).
     """
-    maxima = _maxima(max_try_counts)
+    rules = policy.rules_of(outdial)
+    maxima = _maxima(max_try_counts, rules)
     if getattr(outdial, "leases_overdue", False) or not any(maxima):
         settle_if_overdue(outdial)
     if not any(maxima):
         return []
-    if connection.vendor == "postgresql":
-        take = dialing_sql.claim_postgresql
-    else:
-        take = functools.partial(dialing_sql.claim_sqlite, now_fn=timezone.now)
+    postgresql = connection.vendor == "postgresql"
     for _ in range(_CLAIM_TRIES):
-        cutoff = timezone.now() - timedelta(milliseconds=try_interval_ms)
+        now = timezone.now()
+        cutoff = now - timedelta(milliseconds=try_interval_ms)
+        # The policy's part, decided for this moment: which zones are inside
+        # their calling hours now, the daily cap, the default zone.
+        conditions = policy.claim_conditions(rules, now)
         try:
-            taken = take(outdial.pk, maxima, limit, lease_seconds, cutoff)
+            if postgresql:
+                taken = dialing_sql.claim_postgresql(
+                    outdial.pk, maxima, limit, lease_seconds, cutoff, now, conditions
+                )
+            else:
+                taken = dialing_sql.claim_sqlite(
+                    outdial.pk,
+                    maxima,
+                    limit,
+                    lease_seconds,
+                    cutoff,
+                    timezone.now,
+                    conditions,
+                    policy.day_end,
+                )
         except dialing_sql.Overdue:
             settle_expired(outdial)
             continue
@@ -224,7 +296,11 @@ def _claim(taken: dialing_sql.Taken) -> Claim:
 
 
 def report_result(
-    outdial: Outdial, target_id: uuid.UUID, claim_id: uuid.UUID, outcome: str
+    outdial: Outdial,
+    target_id: uuid.UUID,
+    claim_id: uuid.UUID,
+    outcome: str,
+    callback_at: datetime | None = None,
 ) -> OutdialTarget:
     """Settle the claim ``claim_id`` on ``target_id`` with ``outcome``.
 
@@ -232,11 +308,19 @@ def report_result(
     counts nothing twice. Raises :class:`TargetNotFound`, or
     :class:`ClaimNotActive` (changing nothing) for a claim that is unknown,
     belongs to another target, expired, or was settled with another outcome.
+
+    A target that goes back to ``idle`` waits for the policy's retry delay
+    for ``outcome``; ``callback_at`` (checked by ``policy.check_callback``)
+    is its next-attempt time instead, and keeps it ``idle`` while attempts
+    remain, even when answered: the person asked to be called again.
     """
     if outcome not in RESULT_OUTCOMES:
         raise ValueError(f"not an outcome a dialer reports: {outcome!r}")
+    rules = policy.rules_of(outdial)
     if connection.vendor == "postgresql":
-        return _report_in_one_statement(outdial, target_id, claim_id, outcome)
+        return _report_in_one_statement(
+            outdial, target_id, claim_id, outcome, rules, callback_at
+        )
     target = None
     # Twice at most: a settle that loses a race judges again what the winner wrote.
     for _ in range(2):
@@ -267,25 +351,42 @@ def report_result(
                     outcome,
                     {d.index: d.try_count for d in target.destinations.all()},
                     attempt.max_try_counts,
+                    callback=callback_at is not None,
                 )
+                following = None
+                if status == TargetStatus.IDLE:
+                    following = callback_at or policy.retry_at(rules, outcome, now)
                 OutdialTarget.objects.filter(
                     pk=target.pk, status=TargetStatus.PROGRESSING
-                ).update(status=status, settled_outcome=outcome, tm_update=now)
+                ).update(
+                    status=status,
+                    settled_outcome=outcome,
+                    tm_update=now,
+                    tm_next_attempt=following,
+                )
                 target.status, target.settled_outcome = status, outcome
-                target.tm_update = now
+                target.tm_update, target.tm_next_attempt = now, following
                 return target
     raise ClaimNotActive(
         "CLAIM_NOT_ACTIVE", "This claim was settled at the same moment; try again."
     )
 
 
-def _report_in_one_statement(outdial, target_id, claim_id, outcome) -> OutdialTarget:
+def _report_in_one_statement(
+    outdial, target_id, claim_id, outcome, rules, callback_at
+) -> OutdialTarget:
     """PostgreSQL: look, settle and answer in one round trip; the checks
     below only interpret what the statement found."""
     for _ in range(2):
         now = timezone.now()
         found = dialing_sql.settle_postgresql(
-            outdial.pk, target_id, claim_id, str(outcome), now
+            outdial.pk,
+            target_id,
+            claim_id,
+            str(outcome),
+            now,
+            callback=callback_at is not None,
+            next_attempt=callback_at or policy.retry_at(rules, outcome, now),
         )
         if found is None:
             _refuse_unknown(outdial, target_id)
@@ -337,9 +438,13 @@ def _expired(attempt: Attempt) -> ClaimNotActive:
 
 
 def _status_after(
-    outcome: str, try_counts: dict[int, int], max_try_counts: Sequence[int]
+    outcome: str,
+    try_counts: dict[int, int],
+    max_try_counts: Sequence[int],
+    callback: bool = False,
 ) -> str:
-    if outcome != AttemptOutcome.ANSWERED and _has_room(try_counts, max_try_counts):
+    again = callback or outcome != AttemptOutcome.ANSWERED
+    if again and _has_room(try_counts, max_try_counts):
         return TargetStatus.IDLE
     return TargetStatus.DONE
 
@@ -389,13 +494,24 @@ def _settle_batch(outdial: Outdial | None, now: datetime) -> int:
         if outdial is not None:
             overdue = overdue.filter(outdial=outdial)
         # SKIP LOCKED: an attempt a result is settling right now is left to it.
-        rows = list(
+        found = list(
             overdue.select_for_update(skip_locked=True)
             .order_by("lease_expires")
-            .values_list("pk", "outdial_target_id", "max_try_counts")[:_SWEEP_BATCH]
+            .values_list("pk", "outdial_target_id", "max_try_counts", "outdial_id")[
+                :_SWEEP_BATCH
+            ]
         )
-        if not rows:
+        if not found:
             return 0
+        # The retry delay for ``expired`` of each outdial's policy.
+        following = {}
+        for outdial_id in {row[3] for row in found}:
+            owner = Outdial(pk=outdial_id)
+            owner.policy = DialingPolicy.objects.filter(outdial_id=outdial_id).first()
+            rules = policy.rules_of(owner)
+            following[outdial_id] = policy.retry_at(rules, AttemptOutcome.EXPIRED, now)
+        rows = [(pk, target_id, maxima) for pk, target_id, maxima, _ in found]
+        next_of = {row[1]: following[row[3]] for row in found}
         settled = Attempt.objects.filter(
             pk__in=[pk for pk, _, _ in rows], outcome=AttemptOutcome.PENDING
         ).update(outcome=AttemptOutcome.EXPIRED, tm_end=now)
@@ -407,17 +523,21 @@ def _settle_batch(outdial: Outdial | None, now: datetime) -> int:
             outdial_target_id__in=[target_id for _, target_id, _ in rows]
         ).values_list("outdial_target_id", "index", "try_count"):
             try_counts.setdefault(target_id, {})[index] = count
-        becomes: dict[str, list[uuid.UUID]] = {}
+        becomes: dict[tuple, list[uuid.UUID]] = {}
         for _, target_id, maxima in rows:
             status = _status_after(
                 AttemptOutcome.EXPIRED, try_counts.get(target_id, {}), maxima
             )
-            becomes.setdefault(status, []).append(target_id)
-        for status, target_ids in becomes.items():
+            then = next_of[target_id] if status == TargetStatus.IDLE else None
+            becomes.setdefault((status, then), []).append(target_id)
+        for (status, then), target_ids in becomes.items():
             OutdialTarget.objects.filter(
                 pk__in=target_ids, status=TargetStatus.PROGRESSING
             ).update(
-                status=status, settled_outcome=AttemptOutcome.EXPIRED, tm_update=now
+                status=status,
+                settled_outcome=AttemptOutcome.EXPIRED,
+                tm_update=now,
+                tm_next_attempt=then,
             )
         return len(rows)
 
@@ -425,7 +545,7 @@ def _settle_batch(outdial: Outdial | None, now: datetime) -> int:
 def eligibility(
     target: OutdialTarget,
     *,
-    max_try_counts: Sequence[int],
+    max_try_counts: Sequence[int | None],
     try_interval_ms: int = 0,
     now: datetime | None = None,
 ) -> dict:
@@ -433,13 +553,15 @@ def eligibility(
 
     ``{"eligible", "next_destination_index", "reasons": [{"code", "message",
     "until"}]}``; ``until`` is when the reason ends, where that is known.
+    ``OUTSIDE_CALLING_HOURS`` also names ``time_zone`` and ``until_local``.
     """
-    maxima = _maxima(max_try_counts)
+    rules = policy.rules_of(target.outdial)
+    maxima = _maxima(max_try_counts, rules)
     now = now or timezone.now()
     reasons = []
 
-    def reason(code: str, message: str, until: datetime | None = None) -> None:
-        reasons.append({"code": code, "message": message, "until": until})
+    def reason(code: str, message: str, until: datetime | None = None, **extra):
+        reasons.append({"code": code, "message": message, "until": until, **extra})
 
     if target.is_deleted or target.outdial.is_deleted:
         reason("DELETED", "The target or its outdial is deleted.")
@@ -477,6 +599,8 @@ def eligibility(
                 "may be dialed again from the given time.",
                 ready,
             )
+    for code, message, until, extra in policy.waiting_reasons(rules, target, now):
+        reason(code, message, until, **extra)
     return {
         "eligible": not reasons,
         "next_destination_index": following.index if following else None,
@@ -501,14 +625,18 @@ def summary(outdial: Outdial) -> dict:
     whatever its attempts: it was closed, not used up (its ``settled_outcome`` is
     cleared), so ``done`` = answered + exhausted + closed by hand.
 
-    Two queries whatever the size, each index-only, and no write (expired
-    leases are settled by the housekeeping, not by reading): targets grouped
-    by (status, settled_outcome) on ``target_summary``; and the
+    ``callable_now`` and ``waiting`` split the idle targets by the outdial's
+    policy (see :func:`_idle_counts`).
+
+    Three queries whatever the size (with the outdial looked up with its
+    ``policy``), the first two index-only, and no write (expired leases are
+    settled by the housekeeping, not by reading): targets grouped by
+    (status, settled_outcome) on ``target_summary``; and the
     outdial's attempts grouped by destination and outcome on
     ``attempt_count``, less the attempts of its deleted targets, found through
     ``target_deleted`` and ``attempt_target_count`` (far cheaper than joining
-    every attempt to its target while deleted targets are the few). Each
-    count is exact as of its query.
+    every attempt to its target while deleted targets are the few); the idle
+    targets by policy. Each count is exact as of its query.
     """
     by_status: Counter[str] = Counter()
     exhausted = 0
@@ -549,6 +677,26 @@ def summary(outdial: Outdial) -> dict:
         },
         "exhausted": exhausted,
         "total": sum(by_status.values()),
+        **_idle_counts(outdial),
+    }
+
+
+def _idle_counts(outdial: Outdial) -> dict:
+    """The summary's idle targets split in two: ``callable_now`` (no rule of
+    the policy holds them back) and ``waiting`` (for their next-attempt time,
+    calling hours or daily cap). One query over the idle targets only (the
+    ``target_claim`` index), so a list mostly done costs little."""
+    now = timezone.now()
+    conditions = policy.claim_conditions(policy.rules_of(outdial), now)
+    ready = dialing_sql.policy_conditions(now, conditions.zones, conditions.daily_cap)
+    counts = (
+        OutdialTarget.objects.live()
+        .filter(outdial_id=outdial.pk, status=TargetStatus.IDLE)
+        .aggregate(total=Count("pk"), ready=Count("pk", filter=ready))
+    )
+    return {
+        "callable_now": counts["ready"],
+        "waiting": counts["total"] - counts["ready"],
     }
 
 

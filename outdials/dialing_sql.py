@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from .models import (
@@ -46,11 +46,49 @@ def room(maxima: Sequence[int]) -> Q:
     return condition
 
 
-def eligible(outdial_id, maxima: Sequence[int], cutoff) -> tuple[QuerySet, QuerySet]:
+class InZones(Func):
+    """``time_zone`` is one of ``zones``, given as ONE parameter (an array on
+    PostgreSQL, a JSON list on SQLite), so the cached statement has a fixed
+    text whatever the number of zones."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, zones):
+        super().__init__(F("time_zone"))
+        self.zones = zones
+
+    def as_sql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        value = self.zones
+        if connection.vendor == "postgresql":
+            value = value if isinstance(value, str) else list(value)
+            return f"{column} = ANY(%s::varchar[])", [*params, value]
+        value = value if isinstance(value, str) else json.dumps(list(value))
+        return f"{column} IN (SELECT value FROM json_each(%s))", [*params, value]
+
+
+def policy_conditions(now, zones=None, cap=None) -> Q:
+    """The policy's part of eligibility (``outdials.policy``): the next-attempt
+    time has come; with calling hours, the target's zone is one of ``zones``
+    (those inside their hours now, "" for the default zone); with a daily
+    cap, fewer than ``cap`` attempts since the target's local midnight."""
+    condition = Q(tm_next_attempt__isnull=True) | Q(tm_next_attempt__lte=now)
+    if zones is not None:
+        condition &= InZones(zones)
+    if cap is not None:
+        condition &= Q(day_attempts__lt=cap) | Q(tm_day_end__lte=now)
+    return condition
+
+
+def eligible(
+    outdial_id, maxima: Sequence[int], cutoff, now, zones=None, cap=None
+) -> tuple[QuerySet, QuerySet]:
     """The eligible targets of an outdial in claim order, as two querysets:
     never attempted (oldest first), then attempted at or before ``cutoff``
-    (least recently first). Each follows the ``target_claim`` index; one
-    query ordering NULLs first would make PostgreSQL sort every idle row."""
+    (least recently first), both under the policy's conditions at ``now``.
+    Each follows the ``target_claim`` index; one query ordering NULLs first
+    would make PostgreSQL sort every idle row."""
     base = (
         OutdialTarget.objects.live()
         .filter(outdial_id=outdial_id, status=TargetStatus.IDLE)
@@ -59,6 +97,7 @@ def eligible(outdial_id, maxima: Sequence[int], cutoff) -> tuple[QuerySet, Query
                 Destination.objects.filter(room(maxima), outdial_target=OuterRef("pk"))
             )
         )
+        .filter(policy_conditions(now, zones, cap))
     )
     fresh = base.filter(tm_last_attempt__isnull=True).order_by("tm_create")
     retry = base.filter(tm_last_attempt__lte=cutoff).order_by(
@@ -81,6 +120,8 @@ _MAXIMA = tuple(900_000_001 + index for index in DESTINATION_SLOTS)
 _CUTOFF = datetime(2999, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
 _NOW = datetime(2999, 6, 5, 4, 3, 2, 1, tzinfo=UTC)
 _LIMIT = 987_654_321
+_ZONES = "\x00zones"
+_CAP = 900_000_101
 
 
 @dataclass(frozen=True)
@@ -110,6 +151,8 @@ def _compiled(queryset: QuerySet, limit: str = "") -> Statement:
         sql, params = queryset.query.sql_with_params()
     stand_ins = {db_id(_OUTDIAL): "outdial", db_time(_CUTOFF): "cutoff"}
     stand_ins[db_time(_NOW)] = "now"
+    stand_ins[_ZONES] = "zones"
+    stand_ins[_CAP] = "cap"
     stand_ins.update({m: f"maximum_{i}" for i, m in enumerate(_MAXIMA)})
     pieces = sql.split("%s")
     if len(pieces) != len(params) + 1:
@@ -168,10 +211,19 @@ def _columns(fields, alias: str) -> str:
     return ", ".join(f"{alias}.{quote(f.column)}" for f in fields)
 
 
-def _pick_prefix() -> Statement:
+def _pick_prefix(hours: bool, cap: bool) -> Statement:
     """``WITH overdue, fresh, retry, picked``: the eligible targets to take,
-    none while the outdial holds an overdue lease (that is swept first)."""
-    fresh, retry = eligible(_OUTDIAL, _MAXIMA, _CUTOFF)
+    none while the outdial holds an overdue lease (that is swept first).
+    ``hours`` and ``cap``: whether the policy's calling hours and daily cap
+    are conditions (each a variant of the statement, compiled once)."""
+    fresh, retry = eligible(
+        _OUTDIAL,
+        _MAXIMA,
+        _CUTOFF,
+        _NOW,
+        zones=_ZONES if hours else None,
+        cap=_CAP if cap else None,
+    )
     if connection.features.has_select_for_update_skip_locked:
         fresh = fresh.select_for_update(skip_locked=True, of=("self",))
         retry = retry.select_for_update(skip_locked=True, of=("self",))
@@ -195,11 +247,11 @@ def _pick_prefix() -> Statement:
 
 
 @functools.cache
-def _claim_statement(vendor: str) -> Statement:
+def _claim_statement(vendor: str, hours: bool = False, cap: bool = False) -> Statement:
     targets, destinations, attempts = _quoted()
     if vendor != "postgresql":
         # SQLite: the pick and every destination of the picked targets.
-        statement = _pick_prefix() + _sql(
+        statement = _pick_prefix(hours, cap) + _sql(
             f" SELECT (SELECT due FROM overdue), {_columns(TARGET_FIELDS, 't')},"
             f" {_columns(DESTINATION_FIELDS, 'd')} FROM (SELECT 1) AS one"
             f" LEFT JOIN (picked p JOIN {targets} t ON t.id = p.pk"
@@ -219,7 +271,16 @@ def _claim_statement(vendor: str) -> Statement:
         ' d.detail, CASE WHEN d."index" = l.destination_index THEN l.try_count'
         " ELSE d.try_count END)"
     )
-    return _pick_prefix() + _sql(
+    # The daily cap's counter: one more today, or the first of a new local
+    # day, which ends at the next midnight in the target's zone ("" is the
+    # policy's default zone). PostgreSQL reads the same zone database as
+    # zoneinfo where it is built with the system's (Debian's is).
+    zone = "COALESCE(NULLIF(t.time_zone, ''), %s)"
+    midnight = (
+        f"(date_trunc('day', %s::timestamptz AT TIME ZONE {zone})"
+        f" + interval '1 day') AT TIME ZONE {zone}"
+    )
+    return _pick_prefix(hours, cap) + _sql(
         ", clock AS MATERIALIZED (SELECT clock_timestamp() AS now"
         " FROM (SELECT count(*) FROM picked) AS held),"
         " chosen AS MATERIALIZED (SELECT DISTINCT ON (d.outdial_target_id) d.id"
@@ -229,7 +290,10 @@ def _claim_statement(vendor: str) -> Statement:
         f" FROM chosen c WHERE d.id = c.id AND {under_maximum}"
         ' RETURNING d.outdial_target_id, d."index", d.target, d.try_count),'
         f" taken AS (UPDATE {targets} t SET status = %s, settled_outcome = %s,"
-        " tm_last_attempt = clock.now, tm_update = clock.now FROM bumped b, clock"
+        " tm_last_attempt = clock.now, tm_update = clock.now,"
+        " day_attempts = CASE WHEN t.tm_day_end > %s THEN t.day_attempts + 1"
+        " ELSE 1 END, tm_day_end = CASE WHEN t.tm_day_end > %s THEN t.tm_day_end"
+        f" ELSE {midnight} END FROM bumped b, clock"
         " WHERE t.id = b.outdial_target_id AND t.status = %s"
         f" RETURNING {_columns(TARGET_FIELDS, 't')}),"
         f" logged AS (INSERT INTO {attempts} (id, outdial_id, outdial_target_id,"
@@ -251,6 +315,11 @@ def _claim_statement(vendor: str) -> Statement:
         "maxima",
         "progressing",
         "pending",
+        "now",
+        "now",
+        "now",
+        "default_zone",
+        "default_zone",
         "idle",
         "maxima",
         "pending",
@@ -340,13 +409,21 @@ class Contended(Exception):
     """A conditional update matched fewer rows than were picked."""
 
 
-def claim_postgresql(outdial_id, maxima, limit, lease_seconds, cutoff) -> list[Taken]:
-    """One statement, in autocommit its own transaction."""
-    statement = _claim_statement("postgresql")
+def claim_postgresql(
+    outdial_id, maxima, limit, lease_seconds, cutoff, now, conditions
+) -> list[Taken]:
+    """One statement, in autocommit its own transaction. ``conditions``:
+    the policy's part (``policy.ClaimConditions``)."""
+    statement = _claim_statement(
+        "postgresql", conditions.zones is not None, conditions.daily_cap is not None
+    )
     params = statement.params(
         outdial=outdial_id,
         cutoff=cutoff,
-        now=datetime.now(UTC),
+        now=now,
+        zones=conditions.zones,
+        cap=conditions.daily_cap,
+        default_zone=conditions.default_zone,
         limit=limit,
         maxima=list(maxima),
         lease_seconds=lease_seconds,
@@ -402,10 +479,16 @@ def _sqlite_time(value: datetime) -> str:
     return str(value.astimezone(UTC).replace(tzinfo=None))
 
 
-def claim_sqlite(outdial_id, maxima, limit, lease_seconds, cutoff, now_fn):
+def claim_sqlite(
+    outdial_id, maxima, limit, lease_seconds, cutoff, now_fn, conditions, day_end
+):
     """One read and three writes inside one IMMEDIATE transaction (SQLite's
-    single write lock is held from its BEGIN), through the driver's cursor."""
-    statement = _claim_statement("sqlite")
+    single write lock is held from its BEGIN), through the driver's cursor.
+    ``conditions``: the policy's part (``policy.ClaimConditions``);
+    ``day_end(zone, now)``: when the daily count of a target in ``zone``
+    starts again."""
+    hours, cap = conditions.zones is not None, conditions.daily_cap is not None
+    statement = _claim_statement("sqlite", hours, cap)
     targets, destinations, attempts = _quoted()
     db = connections[DEFAULT_DB_ALIAS]
     outdial_key = outdial_id.hex
@@ -416,6 +499,8 @@ def claim_sqlite(outdial_id, maxima, limit, lease_seconds, cutoff, now_fn):
             cutoff=_sqlite_time(cutoff),
             now=_sqlite_time(now_fn()),
             limit=limit,
+            zones=json.dumps(conditions.zones) if hours else None,
+            cap=conditions.daily_cap,
             **{f"maximum_{i}": m for i, m in enumerate(maxima)},
         )
         rows = cursor.execute(statement.sql, params).fetchall()
@@ -446,11 +531,23 @@ def claim_sqlite(outdial_id, maxima, limit, lease_seconds, cutoff, now_fn):
         lease_expires = now + timedelta(seconds=lease_seconds)
         keys = [key for key, _, _ in chosen]
         marks = ", ".join("?" * len(chosen))
+        # The daily cap's counters, judged here: the write lock is held.
+        counts, ends = [], []
+        for key, target, _ in chosen:
+            if target.tm_day_end is not None and target.tm_day_end > now:
+                target.day_attempts += 1
+            else:
+                zone = target.time_zone or conditions.default_zone
+                target.day_attempts, target.tm_day_end = 1, day_end(zone, now)
+            counts += [key, target.day_attempts]
+            ends += [key, _sqlite_time(target.tm_day_end)]
+        cases = " ".join(["WHEN ? THEN ?"] * len(chosen))
         cursor.execute(
             f"UPDATE {targets} SET status = ?, settled_outcome = ?,"
-            f" tm_last_attempt = ?, tm_update = ? WHERE id IN ({marks})"
-            " AND status = ?",
-            ["progressing", "", stamp, stamp, *keys, "idle"],
+            f" tm_last_attempt = ?, tm_update = ?,"
+            f" day_attempts = CASE id {cases} END, tm_day_end = CASE id {cases} END"
+            f" WHERE id IN ({marks}) AND status = ?",
+            ["progressing", "", stamp, stamp, *counts, *ends, *keys, "idle"],
         )
         if cursor.rowcount != len(chosen):
             raise Contended
@@ -502,7 +599,9 @@ def _result_statement() -> str:
     )
     # The target's new status is judged as dialing._status_after judges it:
     # idle while a destination has attempts left under the claim's maxima
-    # and the outcome reached nobody, else done.
+    # and the outcome reached nobody (or a callback was asked for), else
+    # done. An idle target waits for its next-attempt time (a retry delay or
+    # the callback), given by the caller; a done one has none.
     return (
         "WITH found AS MATERIALIZED (SELECT a.id, a.outcome, a.lease_expires,"
         f" a.outdial_target_id FROM {attempts} a WHERE a.id = %s"
@@ -511,16 +610,20 @@ def _result_statement() -> str:
         " tm_end = clock_timestamp() FROM found f WHERE a.id = f.id"
         " AND a.outcome = '' AND a.lease_expires > %s"
         " RETURNING a.outdial_target_id, a.max_try_counts, a.tm_end),"
-        f" moved AS (UPDATE {targets} t SET status = CASE WHEN %s <> 'answered'"
-        f" AND EXISTS (SELECT 1 FROM {destinations} d"
-        " WHERE d.outdial_target_id = t.id"
-        ' AND d.try_count < (s.max_try_counts ->> d."index"::int)::int)'
-        " THEN 'idle' ELSE 'done' END, settled_outcome = %s, tm_update = s.tm_end"
-        " FROM settled s WHERE t.id = s.outdial_target_id"
+        " judged AS MATERIALIZED (SELECT s.outdial_target_id, s.tm_end,"
+        " (%s <> 'answered' OR %s) AND EXISTS (SELECT 1"
+        f" FROM {destinations} d WHERE d.outdial_target_id = s.outdial_target_id"
+        ' AND d.try_count < (s.max_try_counts ->> d."index"::int)::int) AS again'
+        " FROM settled s),"
+        f" moved AS (UPDATE {targets} t SET status = CASE WHEN j.again"
+        " THEN 'idle' ELSE 'done' END, settled_outcome = %s, tm_update = j.tm_end,"
+        " tm_next_attempt = CASE WHEN j.again THEN %s::timestamptz END"
+        " FROM judged j WHERE t.id = j.outdial_target_id"
         " AND t.status = 'progressing'"
-        " RETURNING t.status, t.settled_outcome, t.tm_update)"
+        " RETURNING t.status, t.settled_outcome, t.tm_update, t.tm_next_attempt)"
         " SELECT f.outcome, f.lease_expires, (SELECT count(*) FROM settled),"
-        f" m.status, m.settled_outcome, m.tm_update, {_columns(TARGET_FIELDS, 't')},"
+        " m.status, m.settled_outcome, m.tm_update, m.tm_next_attempt,"
+        f" {_columns(TARGET_FIELDS, 't')},"
         f' (SELECT json_agg({slot} ORDER BY d."index") FROM {destinations} d'
         " WHERE d.outdial_target_id = t.id)"
         f" FROM found f JOIN {targets} t ON t.id = f.outdial_target_id"
@@ -538,22 +641,37 @@ class Settling:
     target: OutdialTarget
 
 
-def settle_postgresql(outdial_id, target_id, claim_id, outcome, now) -> Settling | None:
+def settle_postgresql(
+    outdial_id, target_id, claim_id, outcome, now, *, callback=False, next_attempt=None
+) -> Settling | None:
     """Settle an open, unexpired claim in one statement (autocommit: its own
     transaction) and answer the target as it now stands; ``None`` when the
-    outdial has no such claim on that target."""
+    outdial has no such claim on that target. ``callback``: the result asks
+    for another attempt (idle while attempts remain, even if answered);
+    ``next_attempt``: when an idle target may be tried again."""
     with connection.cursor() as cursor:
         cursor.execute(
             _result_statement(),
-            [claim_id, outdial_id, target_id, outcome, now, outcome, outcome],
+            [
+                claim_id,
+                outdial_id,
+                target_id,
+                outcome,
+                now,
+                outcome,
+                callback,
+                outcome,
+                next_attempt,
+            ],
         )
         row = cursor.fetchone()
     if row is None:
         return None
     previous, lease_expires, settled, status, settled_outcome, tm_update = row[:6]
-    target = target_from_row(row[6:-1])
+    tm_next_attempt = row[6]
+    target = target_from_row(row[7:-1])
     _attach(target, [_destination(target.pk, [None, *slot]) for slot in row[-1]])
     if status is not None:
         target.status, target.settled_outcome = status, settled_outcome
-        target.tm_update = tm_update
+        target.tm_update, target.tm_next_attempt = tm_update, tm_next_attempt
     return Settling(previous, lease_expires, bool(settled), target)

@@ -353,6 +353,19 @@ class OutdialTarget(models.Model):
     # When the last attempt started: claims take the least recently tried first
     # and honour the retry interval from it.
     tm_last_attempt = models.DateTimeField(null=True, blank=True, editable=False)
+    # The person's IANA time zone, for the calling hours and the daily cap:
+    # from the import's ``timezone`` column, else the single zone of the first
+    # phone number's country; "" follows the outdial policy's default zone
+    # (outdials.policy). Written with the target, so a claim only compares.
+    time_zone = models.CharField(max_length=64, blank=True, default="", db_default="")
+    # Not claimable before this time, whatever set it: a retry delay of the
+    # outdial's policy or a callback (outdials.policy).
+    tm_next_attempt = models.DateTimeField(null=True, blank=True, editable=False)
+    # The daily cap's counter: attempts since the person's local midnight,
+    # valid until ``tm_day_end`` (their next local midnight); a claim after
+    # that starts the count again. Written by the claim statements.
+    day_attempts = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    tm_day_end = models.DateTimeField(null=True, blank=True, editable=False)
     # The outcome of the attempt whose settling set the current status,
     # written by the dialing engine in the same statement: "" before any
     # attempt, while a claim is open, and after a person overrides the status
@@ -386,9 +399,11 @@ class OutdialTarget(models.Model):
                 name="target_status_page",
                 condition=Q(tm_delete__isnull=True),
             ),
-            # Claims: idle targets, least recently attempted, then oldest.
+            # Claims: idle targets, least recently attempted, then oldest;
+            # the next-attempt time rides along, so a claim skips a scheduled
+            # target from the index entry.
             models.Index(
-                fields=["outdial", "tm_last_attempt", "tm_create"],
+                fields=["outdial", "tm_last_attempt", "tm_create", "tm_next_attempt"],
                 name="target_claim",
                 condition=Q(tm_delete__isnull=True, status="idle"),
             ),
@@ -554,6 +569,42 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address} #{self.try_count} {self.outcome or 'pending'}"
+
+
+def _default_max_try_counts() -> list[int]:
+    return [1] * len(DESTINATION_SLOTS)
+
+
+def _default_retry_delays() -> dict[str, int]:
+    return {"busy": 0, "no_answer": 0, "failed": 0, "expired": 0}
+
+
+class DialingPolicy(models.Model):
+    """An outdial's dialing rules (issue 17); an outdial without a row has the
+    defaults, which change nothing a claim asks for. The rules themselves
+    live in ``outdials.policy``."""
+
+    outdial = models.OneToOneField(
+        Outdial, on_delete=models.CASCADE, primary_key=True, related_name="policy"
+    )
+    # Used for each max_try_count_N a claim leaves out.
+    max_try_counts = models.JSONField(default=_default_max_try_counts)
+    # Seconds before a target may be tried again, by the outcome that settled
+    # its attempt: busy, no_answer, failed, expired.
+    retry_delays = models.JSONField(default=_default_retry_delays)
+    # Attempts per target per local day; 0 is no cap.
+    daily_cap = models.PositiveIntegerField(default=0)
+    # [{"days": ["mon", …], "start": "09:00", "end": "20:00"}, …] in each
+    # person's local time; empty is any time.
+    calling_hours = models.JSONField(default=list, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    tm_update = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name_plural = "dialing policies"
+
+    def __str__(self) -> str:
+        return f"dialing policy of {self.outdial}"
 
 
 class RateCount(models.Model):

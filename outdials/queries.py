@@ -148,8 +148,10 @@ def leases_overdue(now: datetime | None = None) -> Exists:
 
 def outdials_of(customer, *, live: bool = False, overdue: bool = False) -> QuerySet:
     """The customer's outdials (``live``: not deleted); ``overdue`` adds
-    ``leases_overdue`` to each, in the same query."""
-    queryset = Outdial.objects.owned_by(customer)
+    ``leases_overdue`` to each, in the same query. Each comes with its
+    dialing policy (``outdials.policy``; a join on its key), which claims,
+    results and eligibility read."""
+    queryset = Outdial.objects.owned_by(customer).select_related("policy")
     if live:
         queryset = queryset.live()
     if overdue:

@@ -807,6 +807,8 @@ def test_the_summary_counts_statuses_attempts_outcomes_and_exhaustion(api, outdi
         },
         "exhausted": 1,
         "total": 4,
+        "callable_now": 1,
+        "waiting": 0,
     }
 
 

@@ -2,12 +2,17 @@
 strings must be plain whole numbers. Ranges come from ``outdials.dialing``."""
 
 import re
+from datetime import UTC, timedelta
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .. import dialing
+from .. import dialing, policy
 from ..models import DESTINATION_SLOTS
-from .serializers import StrictIntegerField, StrictUUIDField
+from .serializers import StrictCharField, StrictIntegerField, StrictUUIDField
 
 _WHOLE_NUMBER = re.compile(r"-?\d{1,12}")
 
@@ -27,9 +32,9 @@ def _max_try_count(field_class):
     low, high = dialing.MAX_TRY_COUNT_RANGE
     return field_class(
         required=False,
-        default=dialing.DEFAULT_MAX_TRY_COUNT,
         min_value=low,
         max_value=high,
+        help_text="Left out: the outdial policy's default (1 unless set).",
     )
 
 
@@ -49,8 +54,9 @@ class _Maxima(serializers.Serializer):
 
     prefix = "max_try_count_"
 
-    def maxima(self) -> list[int]:
-        return [self.validated_data[f"{self.prefix}{i}"] for i in DESTINATION_SLOTS]
+    def maxima(self) -> list[int | None]:
+        """``None`` for a maximum left out: the outdial policy fills it."""
+        return [self.validated_data.get(f"{self.prefix}{i}") for i in DESTINATION_SLOTS]
 
 
 class ClaimSerializer(_Maxima):
@@ -135,9 +141,138 @@ def _choice(choices) -> serializers.ChoiceField:
     )
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "example": "2026-03-09 14:30:00",
+        "description": "UTC `YYYY-MM-DD HH:MM:SS[.ffffff]`, or ISO 8601 with "
+        "an offset.",
+    }
+)
+class CallbackTimeField(serializers.Field):
+    """A time: ``2026-03-09 14:30:00`` (UTC, as the API writes times) or ISO
+    8601 with an offset (``2026-03-09T10:30:00-04:00``)."""
+
+    default_error_messages = {
+        "invalid": "must be a time, e.g. 2026-03-09 14:30:00 (UTC) or "
+        "2026-03-09T10:30:00-04:00."
+    }
+
+    def to_internal_value(self, data):
+        try:
+            value = parse_datetime(data) if isinstance(data, str) else None
+        except ValueError:
+            value = None
+        if value is None:
+            self.fail("invalid")
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
 class ResultSerializer(serializers.Serializer):
     claim_id = StrictUUIDField()
     outcome = _choice([str(outcome) for outcome in dialing.RESULT_OUTCOMES])
+    callback_at = CallbackTimeField(
+        required=False,
+        help_text="Call the target again at this time (not before); it stays "
+        "idle while attempts remain, even when answered.",
+    )
+    callback_in = StrictIntegerField(
+        required=False,
+        min_value=0,
+        max_value=int(policy.MAX_CALLBACK.total_seconds()),
+        help_text="Call the target again in this many seconds.",
+    )
+
+    def validate(self, data):
+        if "callback_at" in data and "callback_in" in data:
+            raise serializers.ValidationError(
+                {"callback_in": ["give callback_at or callback_in, not both."]}
+            )
+        now = timezone.now()
+        if "callback_in" in data:
+            data["callback_at"] = now + timedelta(seconds=data.pop("callback_in"))
+        if "callback_at" in data:
+            try:
+                data["callback_at"] = policy.check_callback(data["callback_at"], now)
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(
+                    {"callback_at": error.messages}
+                ) from None
+        return data
+
+
+class WindowSerializer(serializers.Serializer):
+    days = serializers.ListField(child=_choice(policy.DAYS), min_length=1, max_length=7)
+    start = StrictCharField(help_text="HH:MM, local time.")
+    end = StrictCharField(help_text="HH:MM (up to 24:00), local time; exclusive.")
+
+
+class RetryDelaysSerializer(serializers.Serializer):
+    """Seconds before a target may be tried again, by the outcome that
+    settled its attempt."""
+
+    busy = StrictIntegerField(required=False, min_value=0)
+    no_answer = StrictIntegerField(required=False, min_value=0)
+    failed = StrictIntegerField(required=False, min_value=0)
+    expired = StrictIntegerField(required=False, min_value=0)
+
+
+def _policy_maximum():
+    low, high = policy.MAX_TRY_COUNT_RANGE
+    return StrictIntegerField(
+        required=False,
+        min_value=low,
+        max_value=high,
+        help_text="Used when a claim leaves its max_try_count_N out.",
+    )
+
+
+class PolicySerializer(serializers.Serializer):
+    """An outdial's dialing policy; fields left out keep their current value.
+    The rules themselves are checked by ``outdials.policy``."""
+
+    max_try_count_0 = _policy_maximum()
+    max_try_count_1 = _policy_maximum()
+    max_try_count_2 = _policy_maximum()
+    max_try_count_3 = _policy_maximum()
+    max_try_count_4 = _policy_maximum()
+    retry_delays = RetryDelaysSerializer(required=False)
+    daily_cap = StrictIntegerField(
+        required=False,
+        min_value=0,
+        max_value=policy.MAX_DAILY_CAP,
+        help_text="Attempts per target per local day; 0 is no cap.",
+    )
+    calling_hours = WindowSerializer(
+        many=True,
+        required=False,
+        max_length=policy.MAX_WINDOWS,
+        help_text="Weekly windows in each target's local time; empty is any time.",
+    )
+    time_zone = StrictCharField(
+        required=False,
+        max_length=64,
+        help_text="IANA name: the zone of targets whose own is not known.",
+    )
+
+    def __init__(self, *args, current: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.current = current
+
+    def validate(self, data):
+        merged = {**self.current, **data}
+        merged["retry_delays"] = {
+            **self.current["retry_delays"],
+            **data.get("retry_delays", {}),
+        }
+        merged.pop("tm_update", None)
+        try:
+            return policy.check(merged)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
 
 
 class StatusSerializer(serializers.Serializer):

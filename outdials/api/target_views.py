@@ -90,7 +90,11 @@ class TargetViewSet(viewsets.ViewSet):
         target_id = parse_id(pk, "target_id")
         fields = valid_body(ResultSerializer, request).validated_data
         target = dialing.report_result(
-            outdial, target_id, fields["claim_id"], fields["outcome"]
+            outdial,
+            target_id,
+            fields["claim_id"],
+            fields["outcome"],
+            callback_at=fields.get("callback_at"),
         )
         return Response(wire.target(target))
 

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from .. import credentials, dialing, paging, queries, targets
+from .. import policy as dialing_policy
 from ..models import AccessKey
 from . import throttling, wire
 from .answers import (
@@ -21,9 +22,14 @@ from .answers import (
     valid_query,
 )
 from .auth import foreign_origin
-from .dialing_serializers import AvailableQuerySerializer, ClaimSerializer
+from .dialing_serializers import (
+    AvailableQuerySerializer,
+    ClaimSerializer,
+    PolicySerializer,
+)
 from .errors import APIError, error_response, route_not_found
 from .lookups import access_key_of, outdial_of
+from .parsers import json_body
 from .serializers import (
     AccessKeyCreateSerializer,
     AccessKeyUpdateSerializer,
@@ -98,13 +104,32 @@ class OutdialViewSet(viewsets.ViewSet):
         """What a claim could take now."""
         outdial = outdial_of(request, pk, live=True)
         params = valid_query(AvailableQuerySerializer, request)
-        found = dialing.available(outdial, **params.arguments())
-        return Response({"result": [wire.target(t) for t in found]})
+        arguments = params.arguments()
+        found = dialing.available(outdial, **arguments)
+        counts = dialing.callable_counts(
+            outdial,
+            max_try_counts=arguments["max_try_counts"],
+            try_interval_ms=arguments["try_interval_ms"],
+        )
+        return Response({"result": [wire.target(t) for t in found], **counts})
 
     @action(detail=True, methods=["get"])
     def summary(self, request, pk=None):
         """Counts by status, destination and outcome."""
         return Response(dialing.summary(outdial_of(request, pk)))
+
+    @action(detail=True, methods=["get", "put"], url_path="policy")
+    def policy(self, request, pk=None):
+        """The outdial's dialing policy; a PUT changes the fields it names."""
+        if request.method == "GET":
+            outdial = outdial_of(request, pk)
+            return Response(wire.policy(outdial.pk, dialing_policy.as_dict(outdial)))
+        outdial = outdial_of(request, pk, live=True)
+        current = dialing_policy.as_dict(outdial)
+        serializer = PolicySerializer(data=json_body(request), current=current)
+        serializer.is_valid(raise_exception=True)
+        saved = dialing_policy.save(outdial, serializer.validated_data)
+        return Response(wire.policy(outdial.pk, saved))
 
 
 class AccessKeyViewSet(viewsets.ViewSet):

@@ -152,6 +152,15 @@ def claim(c: Claim) -> dict:
     }
 
 
+def policy(outdial_id, values: dict) -> dict:
+    """An outdial's dialing policy (``outdials.policy.as_dict``)."""
+    return {
+        "outdial_id": str(outdial_id),
+        **{key: value for key, value in values.items() if key != "tm_update"},
+        "tm_update": format_ts(values["tm_update"]),
+    }
+
+
 def import_batch(b: ImportBatch) -> dict:
     """One import as the imports list shows it (the report is left out): what
     it did, and how its job stands."""

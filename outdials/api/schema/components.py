@@ -650,6 +650,15 @@ class SummaryOut(serializers.Serializer):
         min_value=0, help_text="Targets done without an answer, out of attempts."
     )
     total = serializers.IntegerField(min_value=0, help_text="Live targets.")
+    callable_now = serializers.IntegerField(
+        min_value=0,
+        help_text="Idle targets no rule of the outdial's policy holds back now.",
+    )
+    waiting = serializers.IntegerField(
+        min_value=0,
+        help_text="Idle targets waiting for their next-attempt time, calling "
+        "hours or daily cap.",
+    )
 
     class Meta:
         ref_name = "Summary"
@@ -661,6 +670,9 @@ ELIGIBILITY_REASONS = [
     "IN_PROGRESS",
     "EXHAUSTED",
     "WAITING_RETRY_INTERVAL",
+    "SCHEDULED",
+    "OUTSIDE_CALLING_HOURS",
+    "DAILY_CAP_REACHED",
 ]
 
 
@@ -668,6 +680,14 @@ class ReasonOut(serializers.Serializer):
     code = serializers.ChoiceField(choices=ELIGIBILITY_REASONS)
     message = serializers.CharField()
     until = _nullable_timestamp("When the reason ends, where that is known.")
+    time_zone = serializers.CharField(
+        required=False, help_text="OUTSIDE_CALLING_HOURS: the target's time zone."
+    )
+    until_local = serializers.CharField(
+        required=False,
+        help_text="OUTSIDE_CALLING_HOURS: when the hours open, in that zone "
+        "(`YYYY-MM-DD HH:MM:SS`).",
+    )
 
     class Meta:
         ref_name = "IneligibleReason"
@@ -680,6 +700,88 @@ class EligibilityOut(serializers.Serializer):
 
     class Meta:
         ref_name = "Eligibility"
+
+
+class AvailableOut(serializers.Serializer):
+    result = TargetOut(many=True)
+    callable_now = serializers.IntegerField(
+        min_value=0,
+        help_text="Idle targets with attempts left under these maxima that a "
+        "claim could take now.",
+    )
+    waiting = serializers.IntegerField(
+        min_value=0,
+        help_text="Idle targets with attempts left, held back now by the "
+        "policy (next-attempt time, calling hours, daily cap) or try_interval.",
+    )
+
+    class Meta:
+        ref_name = "Available"
+
+
+class WindowOut(serializers.Serializer):
+    days = serializers.ListField(
+        child=serializers.ChoiceField(
+            choices=["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        )
+    )
+    start = serializers.CharField(help_text="HH:MM local time.")
+    end = serializers.CharField(help_text="HH:MM local time (exclusive).")
+
+    class Meta:
+        ref_name = "CallingWindow"
+
+
+class RetryDelaysOut(serializers.Serializer):
+    busy = serializers.IntegerField(min_value=0)
+    no_answer = serializers.IntegerField(min_value=0)
+    failed = serializers.IntegerField(min_value=0)
+    expired = serializers.IntegerField(min_value=0)
+
+    class Meta:
+        ref_name = "RetryDelays"
+
+
+class PolicyOut(serializers.Serializer):
+    outdial_id = serializers.UUIDField()
+    max_try_count_0 = serializers.IntegerField(min_value=0)
+    max_try_count_1 = serializers.IntegerField(min_value=0)
+    max_try_count_2 = serializers.IntegerField(min_value=0)
+    max_try_count_3 = serializers.IntegerField(min_value=0)
+    max_try_count_4 = serializers.IntegerField(min_value=0)
+    retry_delays = RetryDelaysOut(help_text="Seconds, by settled outcome.")
+    daily_cap = serializers.IntegerField(min_value=0, help_text="0: no cap.")
+    calling_hours = WindowOut(many=True, help_text="Empty: any time.")
+    time_zone = serializers.CharField(help_text="The default IANA time zone.")
+    tm_update = TimestampField()
+
+    class Meta:
+        ref_name = "DialingPolicy"
+
+
+POLICY_EXAMPLE = example(
+    "a policy",
+    {
+        "outdial_id": "40bea034-1d17-474d-a5de-da00d0861c69",
+        "max_try_count_0": 3,
+        "max_try_count_1": 1,
+        "max_try_count_2": 1,
+        "max_try_count_3": 1,
+        "max_try_count_4": 1,
+        "retry_delays": {"busy": 300, "no_answer": 3600, "failed": 600, "expired": 0},
+        "daily_cap": 3,
+        "calling_hours": [
+            {
+                "days": ["mon", "tue", "wed", "thu", "fri"],
+                "start": "09:00",
+                "end": "20:00",
+            },
+            {"days": ["sat"], "start": "10:00", "end": "14:00"},
+        ],
+        "time_zone": "America/New_York",
+        "tm_update": "2022-04-28 01:41:40.503790",
+    },
+)
 
 
 class RowMessageOut(serializers.Serializer):

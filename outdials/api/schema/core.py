@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from ...filters import TargetFilter
 from .. import target_views, views
+from ..dialing_serializers import PolicySerializer
 from ..serializers import (
     AccessKeyCreateSerializer,
     AccessKeyUpdateSerializer,
@@ -22,6 +23,7 @@ from .components import (
     OUTDIAL_EXAMPLE,
     OUTDIAL_ID,
     PAGING,
+    POLICY_EXAMPLE,
     SEED_ACCESS_KEY,
     SEED_OUTDIAL,
     SEED_TARGET,
@@ -33,6 +35,7 @@ from .components import (
     LoginOut,
     LogoutOut,
     OutdialOut,
+    PolicyOut,
     TargetOut,
     answers,
     example,
@@ -122,6 +125,37 @@ extend_schema_view(
         responses=answers(OutdialOut, 404, *WITH_BODY, *AUTHED),
         examples=[OUTDIAL_EXAMPLE],
     ),
+    policy=[
+        extend_schema(
+            methods=["GET"],
+            tags=OUTDIALS,
+            summary="Get an outdial's dialing policy",
+            operation_id="outdials_policy_retrieve",
+            description=(
+                "The rules claims follow: default maxima, retry delays by "
+                "outcome, a daily cap per target, calling hours in each "
+                "target's local time and the default time zone. An outdial "
+                "never given one has the defaults, which change nothing."
+            ),
+            parameters=[OUTDIAL_ID],
+            responses=answers(PolicyOut, 400, 404, *AUTHED),
+            examples=[POLICY_EXAMPLE],
+        ),
+        extend_schema(
+            methods=["PUT"],
+            tags=OUTDIALS,
+            summary="Change an outdial's dialing policy",
+            operation_id="outdials_policy_update",
+            description=(
+                "Fields left out keep their value. Claims from then on follow "
+                "it; a claim's own max_try_count_N still win."
+            ),
+            parameters=[OUTDIAL_ID],
+            request=json_body(PolicySerializer),
+            responses=answers(PolicyOut, 404, *WITH_BODY, *AUTHED),
+            examples=[POLICY_EXAMPLE],
+        ),
+    ],
 )(views.OutdialViewSet)
 
 extend_schema_view(

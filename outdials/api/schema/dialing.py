@@ -18,6 +18,7 @@ from .components import (
     TARGET_ID,
     WITH_BODY,
     AttemptOut,
+    AvailableOut,
     ClaimOut,
     EligibilityOut,
     SummaryOut,
@@ -41,7 +42,10 @@ extend_schema_view(
             "slot order, whose try count is under its `max_try_count_N`) has its try "
             "count raised. Two dialers never hold the same target. Report each with "
             "`POST …/targets/{target_id}/result` before the lease ends, or the "
-            "attempt expires and the target goes back to `idle`."
+            "attempt expires and the target goes back to `idle`. The outdial's "
+            "policy fills the maxima left out and holds back, in the same "
+            "statement, targets before their next-attempt time, outside their "
+            "calling hours (in their own time zone) or at their daily cap."
         ),
         parameters=[OUTDIAL_ID],
         request=json_body(ClaimSerializer),
@@ -53,10 +57,13 @@ extend_schema_view(
         operation_id="outdials_available",
         description=(
             "Read-only: takes the claim's `max_try_count_N`; VoIPbin's `try_count_N` "
-            "is accepted as an alias when `max_try_count_N` is not given."
+            "is accepted as an alias when `max_try_count_N` is not given. Also "
+            "counts the idle targets with attempts left that a claim could take "
+            "now (`callable_now`) and those the outdial's policy or `try_interval` "
+            "holds back (`waiting`)."
         ),
         parameters=[OUTDIAL_ID, AvailableQuerySerializer],
-        responses=answers(result_of(TargetOut, "Outdialtarget"), 400, 404, *AUTHED),
+        responses=answers(AvailableOut, 400, 404, *AUTHED),
     ),
     summary=extend_schema(
         tags=DIALING,
@@ -74,7 +81,10 @@ extend_schema_view(
         operation_id="outdials_targets_result",
         description=(
             "`answered` makes the target `done`; another outcome makes it `idle` "
-            "again while attempts remain, else `done`. A claim that is not the "
+            "again while attempts remain, else `done`. An idle target waits for "
+            "the outdial policy's retry delay for the outcome, or for "
+            "`callback_at` / `callback_in` when given (a callback keeps it idle "
+            "while attempts remain, even when answered). A claim that is not the "
             "target's open one answers 409."
         ),
         parameters=[OUTDIAL_ID, TARGET_ID],
