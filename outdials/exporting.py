@@ -13,10 +13,12 @@ import csv
 import re
 from collections.abc import Iterable, Iterator
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
 
-from .models import DESTINATION_SLOTS, Attempt, AttemptOutcome
+from .models import DESTINATION_SLOTS, Attempt, AttemptOutcome, DialingPolicy
 from .paging import beyond
+from .policy import DEFAULT_TIME_ZONE
 from .queries import destination_slots
 from .timestamps import format_ts
 from .validators import E164
@@ -47,7 +49,7 @@ def import_columns() -> list[str]:
             f"destination_{n}_type",
             f"destination_{n}_name",
         ]
-    return columns
+    return columns + ["timezone"]
 
 
 def export_columns() -> list[str]:
@@ -94,6 +96,17 @@ def _last_attempt(field: str) -> Subquery:
     return Subquery(newest.values(field)[:1])
 
 
+def _time_zone() -> Coalesce:
+    """The zone the dialing rules use for a target: its own, else its
+    outdial policy's default (see ``outdials.policy``)."""
+    default = DialingPolicy.objects.filter(outdial_id=OuterRef("outdial_id"))
+    return Coalesce(
+        NullIf("time_zone", Value("")),
+        Subquery(default.values("time_zone")[:1]),
+        Value(DEFAULT_TIME_ZONE),
+    )
+
+
 def _line(writer, target, slots: list) -> str:
     (
         target_id,
@@ -103,6 +116,7 @@ def _line(writer, target, slots: list) -> str:
         status,
         tm_create,
         tm_update,
+        zone,
         outcome,
         attempted,
     ) = target
@@ -119,6 +133,7 @@ def _line(writer, target, slots: list) -> str:
         cells.append(type_)
         cells.append(guard_cell(target_name, f"destination_{n}_name"))
         try_counts.append(str(try_count))
+    cells.append(zone)
     cells += [str(target_id), status, *try_counts]
     cells += [format_ts(tm_create), format_ts(tm_update)]
     if attempted is None:
@@ -134,13 +149,17 @@ def iter_csv(queryset: QuerySet) -> Iterator[str]:
     writer = csv.writer(_Echo(), lineterminator="\r\n")
     yield writer.writerow(export_columns())
     ordered = queryset.order_by("tm_create", "pk").annotate(
-        last_outcome=_last_attempt("outcome"), last_time=_last_attempt("tm_start")
+        last_outcome=_last_attempt("outcome"),
+        last_time=_last_attempt("tm_start"),
+        zone=_time_zone(),
     )
     fields = ("id", "name", "detail", "data", "status", "tm_create", "tm_update")
     after = None
     while True:
         page = ordered if after is None else beyond(ordered, after, older=False)
-        rows = list(page.values_list(*fields, "last_outcome", "last_time")[:CHUNK])
+        rows = list(
+            page.values_list(*fields, "zone", "last_outcome", "last_time")[:CHUNK]
+        )
         if not rows:
             return
         ids = [row[0] for row in rows]

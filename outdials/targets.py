@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from . import guards
+from . import guards, policy
 from .models import Destination, Outdial, OutdialTarget, TargetStatus
 
 # A new target waits for its first claim; the importer's bulk rows too.
@@ -102,15 +102,19 @@ def create_target(
     detail: str = "",
     data: str = "",
     slots: Sequence[Address | None],
+    time_zone: str = "",
 ) -> OutdialTarget:
-    """A new ``idle`` target with try counts at 0; ``tm_update == tm_create``."""
+    """A new ``idle`` target with try counts at 0; ``tm_update == tm_create``.
+    ``time_zone`` (canonical, or "") as ``policy.zone_for_target`` decides."""
     now = timezone.now()
+    addresses = [(slot.type, slot.target) for slot in slots if slot is not None]
     target = OutdialTarget.objects.create(
         outdial=outdial,
         name=name,
         detail=detail,
         data=data,
         status=NEW_STATUS,
+        time_zone=policy.zone_for_target(time_zone, addresses),
         tm_create=now,
         tm_update=now,
     )

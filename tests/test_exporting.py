@@ -67,6 +67,7 @@ def test_the_header_is_the_import_columns_then_the_servers(outdial):
         "destination_0_name",
     ]
     assert header[18:] == [
+        "timezone",
         "id",
         "status",
         "try_count_0",

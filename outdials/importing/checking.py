@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from .. import validators
+from .. import policy, validators
 from ..exporting import unguard_cell
 from ..models import Destination, Outdial
 from . import mapping, preview, updating
@@ -392,6 +392,12 @@ class Checker:
             message = _text_cell(value, limit_name) if value else None
             if message:
                 problems.append((column, message))
+        zone = ""
+        if layout.time_zone is not None and cells[layout.time_zone].strip():
+            try:
+                zone = policy.canonical_zone(cells[layout.time_zone])
+            except ValidationError as error:
+                problems.append((layout.headers[layout.time_zone], error.messages[0]))
         destinations = []
         keys = []
         notes = []
@@ -570,4 +576,6 @@ class Checker:
             report.warn(row, column, message)
         seen.bring(keys)
         report.created += 1
-        return (row, *texts, destinations, tuple(keys), external_id)
+        addresses = [(type_, address) for _n, type_, address, _name in destinations]
+        zone = policy.zone_for_target(zone, addresses)
+        return (row, *texts, destinations, tuple(keys), external_id, zone)

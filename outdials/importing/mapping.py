@@ -32,6 +32,7 @@ FIELD_LABELS = {
         for n in DESTINATION_SLOTS
         for suffix, label in (("", ""), ("_type", "'s type"), ("_name", "'s name"))
     },
+    "timezone": "Time zone",
 }
 
 # Header words, normalized (lower case, runs of space/_/- as one space).
@@ -39,6 +40,7 @@ _NAME = {"name", "full name", "fullname", "contact name", "contact", "customer n
 _FIRST = {"first name", "firstname", "first", "given name", "forename"}
 _LAST = {"last name", "lastname", "last", "surname", "family name"}
 _DETAIL = {"detail", "details", "note", "notes", "description", "comment", "comments"}
+_ZONE = {"time zone", "tz", "zone", "iana time zone", "timezone name"}
 _ADDRESS = re.compile(
     r"(?:(?:work|home|office|business|mobile|cell|main|other|direct|private|"
     r"primary|secondary|alternate|alt)\s)?"
@@ -81,6 +83,9 @@ def guess(header: list[str]) -> dict[str, str]:
         elif words in _DETAIL and "detail" not in taken:
             found[text] = "detail"
             taken.add("detail")
+        elif words in _ZONE and "timezone" not in taken:
+            found[text] = "timezone"
+            taken.add("timezone")
         elif _ADDRESS.fullmatch(words) and free_slots:
             found[text] = f"destination_{free_slots.pop(0)}"
     if not has_name:
@@ -148,6 +153,7 @@ class Layout:
     compact: bool = False
     columns: dict[str, str] = field(default_factory=dict)  # as applied
     guessed: bool = False
+    time_zone: int | None = None  # the target's IANA zone (outdials.policy)
 
 
 def _found_and_expected(labels: list[str]) -> str:
@@ -302,6 +308,7 @@ def layout(header: list[str], chosen: Mapping, report: ImportReport) -> Layout:
         compact=compact,
         columns=applied,
         guessed=guessed,
+        time_zone=fields.get("timezone"),
     )
 
 

@@ -69,6 +69,7 @@ class _Writer:
                 "tm_create",
                 "tm_update",
                 "tm_delete",
+                "time_zone",
             )
         ]
         # Every column of a destination, in the order the read path reads them.
@@ -205,7 +206,7 @@ def _write(outdial, plan, batch, tracker, started, options, progress, staged):
     tracker.update(written=0, total=total)
     for chunk in _chunks(plan.spool):
         targets, destinations = [], []
-        for row, name, detail, data, slots, keys, external_id in chunk:
+        for row, name, detail, data, slots, keys, external_id, zone in chunk:
             if conflicts and not conflicts.isdisjoint(keys):
                 late = next(key for key in keys if key in conflicts)
                 _late_duplicate(report, row, slots, keys, late, options)
@@ -215,7 +216,7 @@ def _write(outdial, plan, batch, tracker, started, options, progress, staged):
             target_id = f"{base | counter << 32 | getrandbits(32):032x}"
             targets.append(
                 (target_id, outdial_id, batch_id, name, detail, data, external_id)
-                + (NEW_STATUS, stamp, stamp, hidden)
+                + (NEW_STATUS, stamp, stamp, hidden, zone)
             )
             for n, type_, address, target_name in slots:
                 destinations.append(
