@@ -106,6 +106,8 @@ def test_each_target_is_one_row_with_its_slots_and_counts(outdial):
         "destination_2": "ann@example.com",
         "destination_2_type": "email",
         "destination_2_name": "work",
+        # a US number: several zones, so the outdial's default
+        "timezone": "UTC",
         "id": str(target.id),
         "status": "idle",
         "try_count_0": "2",
