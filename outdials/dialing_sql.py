@@ -261,8 +261,10 @@ def _claim_statement(vendor: str, hours: bool = False, cap: bool = False) -> Sta
         return _qmark(statement)
     # The clock is read once every picked row is locked (``clock`` counts
     # them first): an attempt never starts before the previous one on the
-    # same target ended. The destination is bumped only if it still has
-    # room, and the target and attempt follow only a bumped destination, so
+    # same target ended; nor before the application's ``now`` that judged
+    # the conditions (one clock for every rule, which tests control). The
+    # destination is bumped only if it still has room, and the target and
+    # attempt follow only a bumped destination, so
     # a row changed since the statement's snapshot is left unclaimed, never
     # half-claimed.
     under_maximum = 'd.try_count < (%s::int[])[d."index" + 1]'
@@ -281,8 +283,8 @@ def _claim_statement(vendor: str, hours: bool = False, cap: bool = False) -> Sta
         f" + interval '1 day') AT TIME ZONE {zone}"
     )
     return _pick_prefix(hours, cap) + _sql(
-        ", clock AS MATERIALIZED (SELECT clock_timestamp() AS now"
-        " FROM (SELECT count(*) FROM picked) AS held),"
+        ", clock AS MATERIALIZED (SELECT GREATEST(clock_timestamp(),"
+        " %s::timestamptz) AS now FROM (SELECT count(*) FROM picked) AS held),"
         " chosen AS MATERIALIZED (SELECT DISTINCT ON (d.outdial_target_id) d.id"
         f" FROM {destinations} d JOIN picked p ON d.outdial_target_id = p.pk"
         f' WHERE {under_maximum} ORDER BY d.outdial_target_id, d."index"),'
@@ -311,6 +313,7 @@ def _claim_statement(vendor: str, hours: bool = False, cap: bool = False) -> Sta
         " FROM (SELECT 1) AS one LEFT JOIN (taken tk JOIN logged l"
         " ON l.outdial_target_id = tk.id JOIN picked p ON p.pk = tk.id) ON true"
         " ORDER BY p.tm_last_attempt NULLS FIRST, p.tm_create",
+        "now",
         "maxima",
         "maxima",
         "progressing",
@@ -607,7 +610,8 @@ def _result_statement() -> str:
         f" a.outdial_target_id FROM {attempts} a WHERE a.id = %s"
         " AND a.outdial_id = %s AND a.outdial_target_id = %s),"
         f" settled AS (UPDATE {attempts} a SET outcome = %s,"
-        " tm_end = clock_timestamp() FROM found f WHERE a.id = f.id"
+        " tm_end = GREATEST(clock_timestamp(), %s::timestamptz)"
+        " FROM found f WHERE a.id = f.id"
         " AND a.outcome = '' AND a.lease_expires > %s"
         " RETURNING a.outdial_target_id, a.max_try_counts, a.tm_end),"
         " judged AS MATERIALIZED (SELECT s.outdial_target_id, s.tm_end,"
@@ -657,6 +661,7 @@ def settle_postgresql(
                 outdial_id,
                 target_id,
                 outcome,
+                now,
                 now,
                 outcome,
                 callback,

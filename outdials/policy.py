@@ -98,12 +98,12 @@ def single_zone_regions() -> dict[str, str]:
     return {country: found[0] for country, found in zones.items() if len(found) == 1}
 
 
-@functools.lru_cache(maxsize=4096)
-def _zone_of_prefix(prefix: str) -> str:
-    # The country of a number is decided by its first digits (NANP: the area
-    # code; +44: up to four more), so seven characters of E.164 are enough.
+_PREFIX_ZONES: dict[str, str] = {}
+
+
+def _zone_of(e164: str) -> str:
     try:
-        number = phonenumbers.parse(prefix + "0" * 8)
+        number = phonenumbers.parse(e164)
     except phonenumbers.NumberParseException:
         return ""
     region = phonenumbers.region_code_for_number(number)
@@ -114,8 +114,20 @@ def _zone_of_prefix(prefix: str) -> str:
 
 
 def zone_of_number(e164: str) -> str:
-    """The zone of an E.164 number's country when it has only one, else ""."""
-    return _zone_of_prefix(e164[:7]) if e164.startswith("+") else ""
+    """The zone of an E.164 number's country when it has only one, else "".
+
+    The country is decided by a number's first digits (NANP: the area code;
+    +44: up to four more), so the answer is kept per seven-character prefix:
+    an import of a million numbers parses a few hundred."""
+    if not e164.startswith("+"):
+        return ""
+    prefix = e164[:7]
+    found = _PREFIX_ZONES.get(prefix)
+    if found is None:
+        if len(_PREFIX_ZONES) > 50_000:
+            _PREFIX_ZONES.clear()
+        found = _PREFIX_ZONES[prefix] = _zone_of(e164)
+    return found
 
 
 def zone_for_target(given: str, addresses: Iterable[tuple[str, str]]) -> str:

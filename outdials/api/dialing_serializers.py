@@ -219,6 +219,18 @@ class RetryDelaysSerializer(serializers.Serializer):
     failed = StrictIntegerField(required=False, min_value=0)
     expired = StrictIntegerField(required=False, min_value=0)
 
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(policy.DELAYED_OUTCOMES))
+            if unknown:
+                raise serializers.ValidationError(
+                    [
+                        f"names no outcome {', '.join(unknown)}; use "
+                        f"{', '.join(policy.DELAYED_OUTCOMES)}."
+                    ]
+                )
+        return super().to_internal_value(data)
+
 
 def _policy_maximum():
     low, high = policy.MAX_TRY_COUNT_RANGE
