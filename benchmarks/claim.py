@@ -13,6 +13,12 @@ targets, each target claimed once.
 A claim is one statement on PostgreSQL (data-modifying CTEs, autocommit) and
 one read plus three writes in one IMMEDIATE transaction on SQLite
 (``outdials/dialing_sql.py``). Measured figures are in the README.
+
+With a dialing policy (issue 17): the same drain with calling hours, a daily
+cap and retry delays, over twice the targets, half of them in a zone outside
+their hours (so each claim also passes over those); set against the claims
+without a policy, measured in alternating rounds, medians of
+``POLICY_ROUNDS`` each.
 """
 
 import json
@@ -29,6 +35,9 @@ from .read_path import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_COUNTS = (1, 4, 8)
+POLICY_ROUNDS = 3
+# Claims per second with a policy against without (issue 17).
+POLICY_MINIMUM = 0.80
 # What a claim must reach against the floor (issue 18). On PostgreSQL a claim
 # is one statement in autocommit, so it pays one commit like the floor; on
 # SQLite one read and three writes in one IMMEDIATE transaction, whose commit
@@ -50,7 +59,24 @@ def run(quick: bool) -> list:
     for kind, url in databases():
         with fresh_database(kind, url) as database_url:
             rounds = _measure_in_child(database_url, targets)
-        for workers, floor, rate, checks in rounds:
+        for workers, floor, rate, checks, *policy in rounds:
+            if policy:
+                without, with_policy, held_back = policy
+                figures.append(
+                    at_least(
+                        f"claim {kind} {workers} "
+                        f"worker{'s' if workers > 1 else ''} with a policy",
+                        with_policy,
+                        "claims/s",
+                        without,
+                        POLICY_MINIMUM,
+                        note=(
+                            f"medians of {POLICY_ROUNDS} rounds each; floor: "
+                            f"without a policy; {held_back} targets outside "
+                            "their hours, none handed out"
+                        ),
+                    )
+                )
             figures.append(
                 at_least(
                     f"claim {kind} {workers} worker{'s' if workers > 1 else ''}",
@@ -66,7 +92,7 @@ def run(quick: bool) -> list:
                     details=checks,
                 )
             )
-        doubled = sum(checks["claimed_twice"] for *_, checks in rounds)
+        doubled = sum(round_[3]["claimed_twice"] for round_ in rounds)
         figures.append(plain(f"claim {kind} targets claimed twice", doubled, "targets"))
     return figures
 
@@ -115,20 +141,77 @@ def _child(targets: int) -> None:
         _reset(outdial)
         connections.close_all()  # the workers are forked: no shared sockets
         rate = _claim_race(outdial.pk, workers)
-        rounds.append((workers, floor, rate, _checks(outdial, targets)))
+        checks = _checks(outdial, targets)
+        rounds.append(
+            (workers, floor, rate, checks, *_policy_rounds(outdial, targets, workers))
+        )
     print(json.dumps(rounds))
 
 
-def _seed(outdial, count: int) -> list:
+def _policy_rounds(outdial, targets: int, workers: int) -> tuple:
+    """Medians of claims/s without and with a policy, in alternating rounds."""
+    import statistics
+
+    from django.db import connections
+
+    from outdials import policy
+    from outdials.models import DialingPolicy, OutdialTarget
+
+    without, with_policy = [], []
+    held_back = 0
+    for _ in range(POLICY_ROUNDS):
+        DialingPolicy.objects.filter(outdial=outdial).delete()
+        _seed(outdial, targets)
+        connections.close_all()
+        without.append(_claim_race(outdial.pk, workers))
+        _checks(outdial, targets)
+
+        outdial.refresh_from_db()
+        _seed(outdial, targets, zone="UTC")
+        _seed(outdial, targets, zone="Etc/GMT-12", keep=True)  # UTC+12: closed
+        hour = time.gmtime().tm_hour
+        policy.save(
+            outdial,
+            {
+                **{f"max_try_count_{i}": 1 for i in range(5)},
+                "retry_delays": {
+                    "busy": 60,
+                    "no_answer": 600,
+                    "failed": 60,
+                    "expired": 0,
+                },
+                "daily_cap": 3,
+                "calling_hours": [
+                    {
+                        "days": list(policy.DAYS),
+                        "start": f"{max(hour - 1, 0):02d}:00",
+                        "end": f"{min(hour + 2, 24):02d}:00",
+                    }
+                ],
+                "time_zone": "UTC",
+            },
+        )
+        connections.close_all()
+        with_policy.append(_claim_race(outdial.pk, workers))
+        _checks(outdial, targets, idle=targets)
+        held_back = OutdialTarget.objects.filter(
+            outdial=outdial, time_zone="Etc/GMT-12", status="idle"
+        ).count()
+    DialingPolicy.objects.filter(outdial=outdial).delete()
+    return statistics.median(without), statistics.median(with_policy), held_back
+
+
+def _seed(outdial, count: int, zone: str = "", keep: bool = False) -> list:
     from django.utils import timezone
 
     from outdials.models import Destination, OutdialTarget
 
-    OutdialTarget.objects.filter(outdial=outdial).delete()
+    if not keep:
+        OutdialTarget.objects.filter(outdial=outdial).delete()
     now = timezone.now()
     rows = OutdialTarget.objects.bulk_create(
         [
-            OutdialTarget(outdial=outdial, tm_create=now, tm_update=now)
+            OutdialTarget(outdial=outdial, tm_create=now, tm_update=now, time_zone=zone)
             for _ in range(count)
         ],
         batch_size=500,
@@ -198,7 +281,7 @@ def _dialer(outdial_id, barrier, spans) -> None:
     from outdials.models import Outdial
 
     try:
-        outdial = Outdial.objects.get(pk=outdial_id)
+        outdial = Outdial.objects.select_related("policy").get(pk=outdial_id)
         maxima = [1, 0, 0, 0, 0]
         barrier.wait()
         start, claims = time.perf_counter(), 0
@@ -211,7 +294,7 @@ def _dialer(outdial_id, barrier, spans) -> None:
         connection.close()
 
 
-def _checks(outdial, targets: int) -> dict:
+def _checks(outdial, targets: int, idle: int = 0) -> dict:
     from django.db.models import Count
 
     from outdials.models import Attempt, OutdialTarget
@@ -227,7 +310,8 @@ def _checks(outdial, targets: int) -> dict:
         ).count(),
     }
     attempts.delete()
-    if checks["claims"] != targets or checks["claimed_twice"] or checks["left_idle"]:
+    wrong = checks["claims"] != targets or checks["left_idle"] != idle
+    if wrong or checks["claimed_twice"]:
         raise RuntimeError(f"claims went wrong: {checks}")
     return checks
 

@@ -1,12 +1,15 @@
 """Forms of the staff pages. Every rule comes from ``validators.py``; a form
 only names the field a message belongs to."""
 
+from datetime import UTC
+
 import phonenumbers
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-from . import importing, validators
+from . import importing, policy, validators
 from .models import DESTINATION_SLOTS, NIL_UUID, DestinationType, TargetStatus
 from .targets import Address
 
@@ -360,3 +363,124 @@ class ReviewForm(PageForm):
                 )
             used[target] = column
         return cleaned
+
+
+class PolicyForm(PageForm):
+    """An outdial's dialing policy on its page (and, as the same rules, in the
+    admin); ``outdials.policy`` checks it whole."""
+
+    calling_hours = forms.CharField(
+        label="Calling hours",
+        required=False,
+        widget=_textarea(3),
+        help_text="One window a line in each target's local time, e.g. "
+        "Mon-Fri 09:00-20:00 and Sat 10:00-14:00. Empty: any time.",
+    )
+    time_zone = forms.CharField(
+        label="Default time zone",
+        max_length=64,
+        help_text="IANA name (e.g. America/New_York), for targets whose own is "
+        "not known.",
+    )
+    daily_cap = forms.IntegerField(
+        label="Daily attempts per target",
+        min_value=0,
+        max_value=policy.MAX_DAILY_CAP,
+        help_text="Counted from the target's local midnight; 0 is no cap.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        low, high = policy.MAX_TRY_COUNT_RANGE
+        for i in DESTINATION_SLOTS:
+            self.fields[f"max_try_count_{i}"] = forms.IntegerField(
+                label=f"Tries on destination {i}",
+                min_value=low,
+                max_value=high,
+                help_text="When a claim does not say." if i == 0 else "",
+            )
+        for outcome in policy.DELAYED_OUTCOMES:
+            words = outcome.replace("_", " ")
+            self.fields[f"delay_{outcome}"] = forms.IntegerField(
+                label=f"Retry delay after {words} (seconds)",
+                min_value=0,
+                max_value=policy.MAX_DELAY_SECONDS,
+            )
+
+    @classmethod
+    def initial_for(cls, outdial) -> dict:
+        values = policy.as_dict(outdial)
+        initial = {
+            key: value
+            for key, value in values.items()
+            if key.startswith("max_try_count_")
+        }
+        for outcome, seconds in values["retry_delays"].items():
+            initial[f"delay_{outcome}"] = seconds
+        initial["daily_cap"] = values["daily_cap"]
+        initial["calling_hours"] = policy.hours_text(values["calling_hours"])
+        initial["time_zone"] = values["time_zone"]
+        return initial
+
+    def clean_calling_hours(self):
+        try:
+            return policy.parse_hours_text(self.cleaned_data["calling_hours"])
+        except ValidationError as error:
+            raise ValidationError(_human(error)) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        values = {
+            f"max_try_count_{i}": cleaned[f"max_try_count_{i}"]
+            for i in DESTINATION_SLOTS
+        }
+        values["retry_delays"] = {
+            outcome: cleaned[f"delay_{outcome}"] for outcome in policy.DELAYED_OUTCOMES
+        }
+        values["daily_cap"] = cleaned["daily_cap"]
+        values["calling_hours"] = cleaned["calling_hours"]
+        values["time_zone"] = cleaned["time_zone"]
+        try:
+            self.policy = policy.check(values)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                name = field.replace("retry_delays.", "delay_")
+                for message in messages:
+                    self.add_error(name if name in self.fields else None, message)
+        return cleaned
+
+    def field_groups(self) -> dict:
+        return {
+            "tries": [self[f"max_try_count_{i}"] for i in DESTINATION_SLOTS],
+            "delays": [self[f"delay_{o}"] for o in policy.DELAYED_OUTCOMES],
+        }
+
+
+class CallbackForm(PageForm):
+    """A callback a person sets on a target page, in the target's zone."""
+
+    when = forms.DateTimeField(
+        label="Call back at",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
+
+    def __init__(self, *args, zone: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+        self.fields[
+            "when"
+        ].help_text = f"In the target's time zone, {zone}. Empty clears the callback."
+
+    def clean_when(self):
+        value = self.cleaned_data["when"]
+        if value is None:
+            return None
+        local = value.replace(tzinfo=policy.zone_info(self.zone))
+        try:
+            return policy.check_callback(local.astimezone(UTC), timezone.now())
+        except ValidationError as error:
+            raise ValidationError(_human(error)) from None

@@ -579,6 +579,10 @@ def _default_retry_delays() -> dict[str, int]:
     return {"busy": 0, "no_answer": 0, "failed": 0, "expired": 0}
 
 
+class DialingPolicyQuerySet(OwnedQuerySet):
+    customer_path = "outdial__customer"
+
+
 class DialingPolicy(models.Model):
     """An outdial's dialing rules (issue 17); an outdial without a row has the
     defaults, which change nothing a claim asks for. The rules themselves
@@ -599,6 +603,8 @@ class DialingPolicy(models.Model):
     calling_hours = models.JSONField(default=list, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC")
     tm_update = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = DialingPolicyQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "dialing policies"

@@ -35,12 +35,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from . import guards
 from .models import (
     DESTINATION_SLOTS,
     DialingPolicy,
     Outdial,
     OutdialTarget,
-    TargetStatus,
 )
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -82,6 +82,11 @@ def canonical_zone(name: str) -> str:
 @functools.cache
 def _zone(name: str) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(name)
+
+
+def zone_info(name: str) -> zoneinfo.ZoneInfo:
+    """The zone database's rules for ``name`` (a canonical name)."""
+    return _zone(name)
 
 
 @functools.cache
@@ -497,25 +502,12 @@ def check_callback(when: datetime, now: datetime) -> datetime:
     return max(when, now)
 
 
-class TargetHeld(Exception):
-    """A dialer holds the target; its schedule is written by the result."""
-
-
 def schedule(target: OutdialTarget, when: datetime | None) -> OutdialTarget:
     """A person's callback: ``target`` is not claimed before ``when``
-    (``None`` clears it). Refused while a dialer holds the target, as every
-    other change is: its result sets the next attempt itself."""
-    now = timezone.now()
-    changed = (
-        OutdialTarget.objects.filter(pk=target.pk)
-        .exclude(status=TargetStatus.PROGRESSING)
-        .update(tm_next_attempt=when, tm_update=now)
-    )
-    if not changed:
-        raise TargetHeld(
-            "A dialer holds this target; set the callback after the attempt ends."
-        )
-    target.tm_next_attempt, target.tm_update = when, now
+    (``None`` clears it). Through the held-target guard, as every change a
+    person makes: refused while a dialer holds the target
+    (``guards.TargetInProgress``), whose result sets the next attempt."""
+    guards.write(target, "set the callback", tm_next_attempt=when)
     return target
 
 

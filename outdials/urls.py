@@ -31,6 +31,8 @@ urlpatterns = [
     path(TARGET, views.target_detail, name="target"),
     path(TARGET + "delete/", views.target_delete, name="target-delete"),
     path(TARGET + "reopen/", views.target_reopen, name="target-reopen"),
+    path(TARGET + "callback/", views.target_callback, name="target-callback"),
+    path(OUTDIAL + "policy/", views.outdial_policy, name="outdial-policy"),
     path(OUTDIAL + "upload/", views.upload, name="upload"),
     path(OUTDIAL + "imports/<uuid:batch_pk>/", views.import_detail, name="import"),
     path(

@@ -18,15 +18,28 @@ from django.db.models import Count
 from django.http import FileResponse, Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from . import bulk, dialing, exporting, guards, importing, jobs, queries, targets
+from . import (
+    bulk,
+    dialing,
+    exporting,
+    guards,
+    importing,
+    jobs,
+    policy,
+    queries,
+    targets,
+)
 from .filters import InvalidFilters, filtered_targets
 from .forms import (
+    CallbackForm,
     OutdialForm,
+    PolicyForm,
     ReviewForm,
     SearchForm,
     TargetFilterForm,
@@ -75,7 +88,7 @@ def _target(request, outdial_pk, pk) -> OutdialTarget:
     """The live target ``pk`` of the caller's live outdial, with its outdial and
     destinations, in two queries."""
     queryset = queries.targets_of(request.user.customer_id, outdial_pk, live=True)
-    queryset = queryset.select_related("outdial").with_destinations()
+    queryset = queryset.select_related("outdial", "outdial__policy").with_destinations()
     return get_object_or_404(queryset, pk=pk)
 
 
@@ -235,16 +248,38 @@ def outdial_detail(request, pk):
             messages.success(request, "Saved the outdial.")
             return redirect("outdial", outdial.pk)
         messages.error(request, "The outdial was not saved: fix the fields below.")
+    return _outdial_page(
+        request, outdial, form, PolicyForm(initial=PolicyForm.initial_for(outdial))
+    )
+
+
+def _outdial_page(request, outdial, form, policy_form, status=200):
     progress = _progress(outdial)
     table = _targets_table(request, outdial)
     context = {
         "outdial": outdial,
         "form": form,
+        "policy_form": policy_form,
         **progress,
         **table,
         "matching": _matching(request, progress["summary"]),
     }
-    return render(request, "outdials/outdial_detail.html", context)
+    return render(request, "outdials/outdial_detail.html", context, status=status)
+
+
+@customer_page
+@require_POST
+def outdial_policy(request, pk):
+    """The outdial's dialing policy, from the form on its page."""
+    outdial = _outdial(request, pk)
+    form = PolicyForm(request.POST)
+    if form.is_valid():
+        policy.save(outdial, form.policy)
+        messages.success(request, "Saved the dialing policy.")
+        return redirect("outdial", outdial.pk)
+    messages.error(request, "The dialing policy was not saved: fix the fields below.")
+    edit = OutdialForm(initial=OutdialForm.initial_for(outdial))
+    return _outdial_page(request, outdial, edit, form, status=400)
 
 
 def _matching(request, summary) -> int | None:
@@ -300,17 +335,70 @@ def target_detail(request, pk, target_pk):
                 return redirect("target", pk, target.pk)
         else:
             messages.error(request, "The target was not saved: fix the fields below.")
+    return _target_page(request, target, form)
+
+
+def _target_page(request, target, form, callback_form=None, status=200):
     log = list(dialing.attempts(target)[: ATTEMPT_LOG_SIZE + 1])
+    rules = policy.rules_of(target.outdial)
+    zone = rules.zone_of(target)
+    now = timezone.now()
+    following = target.tm_next_attempt
+    if following is not None and following <= now:
+        following = None
+    if callback_form is None:
+        initial = {}
+        if following is not None:
+            local = following.astimezone(policy.zone_info(zone))
+            initial["when"] = local.strftime("%Y-%m-%dT%H:%M")
+        callback_form = CallbackForm(zone=zone, initial=initial)
+    today = target.day_attempts
+    if target.tm_day_end is None or target.tm_day_end <= now:
+        today = 0
     context = {
         "outdial": target.outdial,
         "target": target,
         "form": form,
+        "zone": zone,
+        "zone_is_default": not target.time_zone,
+        "next_attempt": following,
+        "next_attempt_local": following.astimezone(policy.zone_info(zone))
+        if following
+        else None,
+        "attempts_today": today,
+        "daily_cap": rules.daily_cap,
+        "callback_form": callback_form,
         "tries": sum(d.try_count for d in target.slots() if d is not None),
         "can_reopen": target.status == TargetStatus.DONE,
         "attempts": log[:ATTEMPT_LOG_SIZE],
         "attempts_more": len(log) > ATTEMPT_LOG_SIZE,
     }
-    return render(request, "outdials/target_detail.html", context)
+    return render(request, "outdials/target_detail.html", context, status=status)
+
+
+@customer_page
+@require_POST
+def target_callback(request, pk, target_pk):
+    """Set or clear a callback: the target is not dialed before it."""
+    target = _target(request, pk, target_pk)
+    zone = policy.rules_of(target.outdial).zone_of(target)
+    form = CallbackForm(request.POST, zone=zone)
+    if form.is_valid():
+        when = form.cleaned_data["when"]
+        try:
+            policy.schedule(target, when)
+        except guards.Refused as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                "Cleared the callback."
+                if when is None
+                else f"The target will not be dialed before {when:%Y-%m-%d %H:%M} UTC.",
+            )
+        return redirect("target", pk, target.pk)
+    messages.error(request, "The callback was not set: fix the field below.")
+    return _target_page(request, target, TargetForm(target=target), form, status=400)
 
 
 @customer_page

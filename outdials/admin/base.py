@@ -19,6 +19,7 @@ from ..models import (
     Attempt,
     Customer,
     Destination,
+    DialingPolicy,
     ImportBatch,
     Outdial,
     OutdialTarget,
@@ -37,6 +38,7 @@ TENANT_MODELS = (
     OutdialTarget,
     Attempt,
     Destination,
+    DialingPolicy,
 )
 
 

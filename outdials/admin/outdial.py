@@ -2,13 +2,23 @@
 hold a million); the change page counts them by status and links to the
 targets changelist, filtered."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
-from .. import dialing, targets
-from ..models import Attempt, ImportBatch, Outdial, OutdialTarget, TargetStatus
+from .. import dialing, policy, targets
+from ..models import (
+    Attempt,
+    DialingPolicy,
+    ImportBatch,
+    Outdial,
+    OutdialTarget,
+    TargetStatus,
+)
 from .base import DeletedFilter, RulesForm, TenantAdmin, changes_of
 
 
@@ -21,6 +31,100 @@ class OutdialForm(RulesForm):
     class Meta:
         model = Outdial
         fields = ("customer", "name", "detail", "data", "campaign_id")
+
+
+class PolicyAdminForm(RulesForm):
+    """The policy with its rules from ``outdials.policy``; calling hours as
+    people write them (``Mon-Fri 09:00-20:00``, a window a line)."""
+
+    hours = forms.CharField(
+        label="calling hours",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One window a line in each target's local time, e.g. "
+        "Mon-Fri 09:00-20:00. Empty: any time.",
+    )
+
+    class Meta:
+        model = DialingPolicy
+        fields = ("outdial", "max_try_counts", "retry_delays", "daily_cap", "time_zone")
+        help_texts = {
+            "max_try_counts": "Five numbers: tries per destination when a claim "
+            "does not say, e.g. [3, 1, 1, 1, 1].",
+            "retry_delays": 'Seconds by outcome, e.g. {"busy": 300, '
+            '"no_answer": 3600, "failed": 600, "expired": 0}.',
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["hours"].initial = policy.hours_text(
+                self.instance.calling_hours
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            hours = policy.parse_hours_text(cleaned.get("hours") or "")
+            maxima = cleaned.get("max_try_counts")
+            if not isinstance(maxima, list) or len(maxima) != 5:
+                raise ValidationError({"max_try_counts": "Give five numbers."})
+            delays = cleaned.get("retry_delays")
+            if not isinstance(delays, dict) or not all(
+                isinstance(v, int) for v in delays.values()
+            ):
+                raise ValidationError({"retry_delays": "Give seconds by outcome."})
+            values = policy.check(
+                {
+                    **{f"max_try_count_{i}": n for i, n in enumerate(maxima)},
+                    "retry_delays": delays,
+                    "daily_cap": cleaned.get("daily_cap") or 0,
+                    "calling_hours": hours,
+                    "time_zone": cleaned.get("time_zone") or "",
+                }
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, messages in error.message_dict.items():
+                    name = field.split(".")[0]
+                    name = "hours" if name == "calling_hours" else name
+                    if name.startswith("max_try_count_"):
+                        name = "max_try_counts"
+                    self.add_error(name if name in self.fields else None, messages)
+            else:
+                self.add_error("hours", error)
+            return cleaned
+        self.instance.calling_hours = values["calling_hours"]
+        cleaned["retry_delays"] = values["retry_delays"]
+        cleaned["time_zone"] = values["time_zone"]
+        return cleaned
+
+
+@admin.register(DialingPolicy)
+class DialingPolicyAdmin(TenantAdmin):
+    """An outdial's dialing policy (one per outdial; linked from it)."""
+
+    form = PolicyAdminForm
+    list_display = ("outdial", "daily_cap", "time_zone", "tm_update")
+    list_select_related = ("outdial",)
+    autocomplete_fields = ("outdial",)
+    ordering = ("-tm_update",)
+    search_fields = ("outdial__name",)
+    fields = (
+        "outdial",
+        "max_try_counts",
+        "retry_delays",
+        "daily_cap",
+        "hours",
+        "time_zone",
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("outdial",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        obj.tm_update = timezone.now()
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Outdial)
@@ -72,13 +176,21 @@ class OutdialAdmin(TenantAdmin):
             '<ul class="target-counts">{}</ul>'
             "<p>{} done without an answer (every destination tried).</p>"
             '<p><a href="{}">deleted targets</a> · <a href="{}">attempts</a> · '
-            '<a href="{}">imports</a></p>',
+            '<a href="{}">imports</a> · <a href="{}">dialing policy</a></p>',
             format_html_join("", '<li><a href="{}">{}</a>: {}</li>', links),
             counts["exhausted"],
             changelist_url(OutdialTarget, outdial=obj.pk, deleted="yes"),
             changelist_url(Attempt, outdial=obj.pk),
             changelist_url(ImportBatch, outdial=obj.pk),
+            self._policy_url(obj),
         )
+
+    @staticmethod
+    def _policy_url(obj: Outdial) -> str:
+        if DialingPolicy.objects.filter(outdial=obj).exists():
+            return reverse("admin:outdials_dialingpolicy_change", args=[obj.pk])
+        add = reverse("admin:outdials_dialingpolicy_add")
+        return f"{add}?{urlencode({'outdial': obj.pk})}"
 
     def get_actions(self, request):
         actions = super().get_actions(request)
