@@ -362,9 +362,8 @@ def _target_page(request, target, form, callback_form=None, status=200):
         "zone": zone,
         "zone_is_default": not target.time_zone,
         "next_attempt": following,
-        "next_attempt_local": following.astimezone(policy.zone_info(zone))
-        if following
-        else None,
+        # Formatted here: the date filter would show any time in UTC.
+        "next_attempt_local": _local(following, zone) if following else "",
         "attempts_today": today,
         "daily_cap": rules.daily_cap,
         "callback_form": callback_form,
@@ -374,6 +373,10 @@ def _target_page(request, target, form, callback_form=None, status=200):
         "attempts_more": len(log) > ATTEMPT_LOG_SIZE,
     }
     return render(request, "outdials/target_detail.html", context, status=status)
+
+
+def _local(moment, zone: str) -> str:
+    return f"{moment.astimezone(policy.zone_info(zone)):%Y-%m-%d %H:%M}"
 
 
 @customer_page

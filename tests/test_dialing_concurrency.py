@@ -248,3 +248,92 @@ def test_racing_results_for_one_claim_settle_it_exactly_once(outdial):
         assert ledger.results[(c.claim_id, lost)] == 0
         assert statuses[c.target.pk] == ("done" if won == "answered" else "idle")
     assert Destination.objects.filter(try_count__gt=1).count() == 0
+
+
+def policy_dialer(number, outdial_id, barrier, ledger: Ledger) -> None:
+    """As :func:`dialer`, until no target inside its calling hours is left."""
+    rng = random.Random(number)
+    try:
+        outdial = Outdial.objects.select_related("policy").get(pk=outdial_id)
+        barrier.wait()
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while time.monotonic() < deadline:
+            claims = dialing.claim(
+                outdial, max_try_counts=MAXIMA, limit=rng.choice([1, 2, 4])
+            )
+            if not claims:
+                left = OutdialTarget.objects.filter(
+                    outdial_id=outdial_id, time_zone="Europe/London"
+                ).exclude(status="done")
+                if not left.exists():
+                    return
+                time.sleep(0.002)
+                continue
+            ledger.took(claims)
+            for c in claims:
+                outcome = rng.choice(OUTCOMES)
+                ledger.letting_go(c.target.pk)
+                dialing.report_result(outdial, c.target.pk, c.claim_id, outcome)
+                with ledger.lock:
+                    ledger.results[outcome] += 1
+    except BaseException as error:  # noqa: B036 - reported by the test
+        with ledger.lock:
+            ledger.errors.append(error)
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_dialers_with_a_policy_never_take_targets_outside_their_hours(
+    outdial, monkeypatch
+):
+    """Half the targets are in Tokyo, where it is 21:00 (closed), half in
+    London at 13:00 (open): the dialers drain London without a double claim
+    and hand out no Tokyo target. The clock is fixed on a Wednesday."""
+    from datetime import UTC, datetime
+
+    from outdials import policy
+
+    start, moment = time.monotonic(), datetime(2031, 6, 4, 12, 0, tzinfo=UTC)
+    monkeypatch.setattr(
+        timezone, "now", lambda: moment + timedelta(seconds=time.monotonic() - start)
+    )
+    workers, count = scale()
+    target_ids = bulk_targets(outdial, count)
+    tokyo = target_ids[::2]
+    OutdialTarget.objects.filter(pk__in=tokyo).update(time_zone="Asia/Tokyo")
+    OutdialTarget.objects.exclude(pk__in=tokyo).update(time_zone="Europe/London")
+    policy.save(
+        outdial,
+        {
+            **{f"max_try_count_{i}": 1 for i in range(5)},
+            "retry_delays": {"busy": 0, "no_answer": 0, "failed": 0, "expired": 0},
+            "daily_cap": 5,
+            "calling_hours": [
+                {"days": list(policy.DAYS[:5]), "start": "09:00", "end": "20:00"}
+            ],
+            "time_zone": "UTC",
+        },
+    )
+    ledger = Ledger()
+
+    run_threads(
+        lambda n, outdial_id, ledger, barrier: policy_dialer(
+            n, outdial_id, barrier, ledger
+        ),
+        workers,
+        outdial.pk,
+        ledger,
+    )
+
+    assert ledger.errors == []
+    assert ledger.doubles == []
+    assert not Attempt.objects.filter(outdial_target_id__in=tokyo).exists()
+    assert Counter(
+        OutdialTarget.objects.filter(pk__in=tokyo).values_list("status", flat=True)
+    ) == {"idle": len(tokyo)}
+    london = OutdialTarget.objects.filter(outdial=outdial, time_zone="Europe/London")
+    assert Counter(london.values_list("status", flat=True)) == {"done": count // 2}
+    assert Attempt.objects.count() == ledger.claims == sum(ledger.results.values())
+    per_target = Attempt.objects.values("outdial_target_id").annotate(n=Count("pk"))
+    assert max(row["n"] for row in per_target) <= sum(MAXIMA)

@@ -546,3 +546,157 @@ def test_single_zone_countries_come_from_the_zone_database():
     assert "US" not in table and "AU" not in table and "DE" not in table
     assert policy.zone_of_number("+14415551234") == "Atlantic/Bermuda"  # NANP
     assert policy.zone_of_number("+12031550143") == ""
+
+
+# --- the staff pages, the admin and the importer --------------------------------------
+
+
+POLICY_FORM = {
+    "calling_hours": "Mon-Fri 09:00-20:00\nSat 10:00-14:00",
+    "time_zone": "Europe/Paris",
+    "daily_cap": "2",
+    **{f"max_try_count_{i}": "1" for i in range(5)},
+    "max_try_count_0": "3",
+    "delay_busy": "300",
+    "delay_no_answer": "3600",
+    "delay_failed": "600",
+    "delay_expired": "0",
+}
+
+
+def test_staff_set_the_policy_on_the_outdial_page(alice_page, api, outdial):
+    page = alice_page.get(f"/outdials/{outdial.pk}/").content.decode()
+    assert "Dialing policy" in page and 'name="calling_hours"' in page
+    response = alice_page.post(f"/outdials/{outdial.pk}/policy/", POLICY_FORM)
+    assert response.status_code == 302
+    saved = api.get(f"/v1.0/outdials/{outdial.id}/policy").json()
+    assert saved["calling_hours"] == OFFICE_HOURS
+    assert (saved["max_try_count_0"], saved["daily_cap"]) == (3, 2)
+    assert saved["retry_delays"] == {
+        "busy": 300,
+        "no_answer": 3600,
+        "failed": 600,
+        "expired": 0,
+    }
+    page = alice_page.get(f"/outdials/{outdial.pk}/").content.decode()
+    assert "Mon-Fri 09:00-20:00\nSat 10:00-14:00" in page
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            {"calling_hours": "Mon-Fri 9-5"},
+            "Line 1: &#x27;9-5&#x27; is not a time span",
+        ),
+        ({"time_zone": "Paris"}, "is not an IANA time zone name"),
+        ({"daily_cap": "-1"}, "greater than or equal to 0"),
+    ],
+)
+def test_a_bad_policy_on_the_page_says_why_and_saves_nothing(
+    alice_page, outdial, change, message
+):
+    response = alice_page.post(
+        f"/outdials/{outdial.pk}/policy/", {**POLICY_FORM, **change}
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not DialingPolicy.objects.exists()
+
+
+def test_another_customers_policy_page_is_404(alice_page, bobs_outdial):
+    response = alice_page.post(f"/outdials/{bobs_outdial.pk}/policy/", POLICY_FORM)
+    assert response.status_code == 404
+    assert not DialingPolicy.objects.exists()
+
+
+def test_the_target_page_shows_the_zone_and_sets_a_callback(
+    api, clock, alice_page, outdial
+):
+    # The clock before the page's session, which is opened on its time.
+    set_policy(api, outdial, time_zone="America/New_York", daily_cap=3)
+    target = make_target(outdial, NEW_YORK)
+    url = f"/outdials/{outdial.pk}/targets/{target.pk}/"
+    page = alice_page.get(url).content.decode()
+    assert 'America/New_York <span class="muted">(the outdial\'s default)' in page
+    assert "any time" in page and "0 of 3" in page
+
+    # 2031-06-05 09:30 in New York (EDT) is 13:30 UTC.
+    response = alice_page.post(url + "callback/", {"when": "2031-06-05T09:30"})
+    assert response.status_code == 302
+    assert stored(target).tm_next_attempt == datetime(2031, 6, 5, 13, 30, tzinfo=UTC)
+    page = alice_page.get(url).content.decode()
+    assert "not before 2031-06-05 09:30 America/New_York (2031-06-05 13:30 UTC)" in page
+    assert claimed(api, outdial) == []
+
+    response = alice_page.post(url + "callback/", {"when": "2031-06-01T09:30"})
+    assert response.status_code == 400
+    assert "Is in the past" in response.content.decode()
+    alice_page.post(url + "callback/", {"when": ""})
+    assert stored(target).tm_next_attempt is None
+    assert len(claimed(api, outdial)) == 1
+    response = alice_page.post(url + "callback/", {"when": "2031-06-05T09:30"})
+    assert stored(target).tm_next_attempt is None  # held by a dialer
+    assert "A dialer holds this target" in alice_page.get(url).content.decode()
+
+
+def test_the_admin_edits_a_policy_with_the_same_rules(alice, outdial, bobs_outdial):
+    from django.urls import reverse
+
+    from tests.test_admin import make_staff, signed_in
+
+    client = signed_in(make_staff(alice.customer, "alice-ops"))
+    add = reverse("admin:outdials_dialingpolicy_add")
+    form = {
+        "outdial": str(outdial.pk),
+        "max_try_counts": "[2, 1, 1, 1, 1]",
+        "retry_delays": '{"busy": 60}',
+        "daily_cap": "1",
+        "hours": "Mon-Fri 25:00-26:00",
+        "time_zone": "Europe/Paris",
+    }
+    response = client.post(add, form)
+    assert response.status_code == 200
+    assert "Window 1: start must be a time HH:MM" in response.content.decode()
+    response = client.post(add, {**form, "outdial": str(bobs_outdial.pk)})
+    assert response.status_code == 200  # not a choice for alice's staff
+    assert not DialingPolicy.objects.exists()
+
+    response = client.post(add, {**form, "hours": "Mon-Fri 09:00-20:00"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    row = DialingPolicy.objects.get(outdial=outdial)
+    assert row.calling_hours == [{"days": WEEKDAYS, "start": "09:00", "end": "20:00"}]
+    assert row.retry_delays == {"busy": 60, "no_answer": 0, "failed": 0, "expired": 0}
+    change = client.get(reverse("admin:outdials_outdial_change", args=[outdial.pk]))
+    assert reverse("admin:outdials_dialingpolicy_change", args=[outdial.pk]) in (
+        change.content.decode()
+    )
+
+
+def test_an_import_takes_a_timezone_column(outdial):
+    import io
+
+    from outdials.importing import import_csv
+
+    text = (
+        "name,destination_0,timezone\n"
+        "a,+442079460958,\n"
+        "b,+12025550143,america/chicago\n"
+        "c,+12025550144,\n"
+        "d,+12025550145,Mars/Base\n"
+    )
+    report = import_csv(outdial, io.BytesIO(text.encode()), on_error="skip")
+    assert (report.created, report.invalid) == (3, 1)
+    assert report.errors == [
+        {
+            "row": 5,
+            "column": "timezone",
+            "message": "'Mars/Base' is not an IANA time zone name (e.g. "
+            "America/New_York).",
+        }
+    ]
+    assert dict(OutdialTarget.objects.values_list("name", "time_zone")) == {
+        "a": "Europe/London",
+        "b": "America/Chicago",
+        "c": "",
+    }
