@@ -161,11 +161,13 @@ class CallbackTimeField(serializers.Field):
     def to_internal_value(self, data):
         try:
             value = parse_datetime(data) if isinstance(data, str) else None
-        except ValueError:
+            if value is not None:
+                value = value.replace(tzinfo=value.tzinfo or UTC).astimezone(UTC)
+        except (ValueError, OverflowError):
             value = None
         if value is None:
             self.fail("invalid")
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return value
 
     def to_representation(self, value):
         return value.isoformat()
