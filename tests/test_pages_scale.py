@@ -138,9 +138,10 @@ def big_outdial(outdial):
     return outdial
 
 
-# session, user, outdial, the summary's two
-# aggregates, the page of targets, their destinations
-OUTDIAL_PAGE_QUERIES = 7
+# session, user, outdial (with its dialing policy), the summary's two
+# aggregates and its idle targets by policy, the page of targets, their
+# destinations
+OUTDIAL_PAGE_QUERIES = 8
 
 
 def test_the_outdial_page_over_100k_targets_takes_a_fixed_number_of_queries(

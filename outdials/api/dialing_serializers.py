@@ -22,6 +22,13 @@ class QueryIntegerField(serializers.IntegerField):
 
     default_error_messages = {"invalid": "must be a whole number."}
 
+    def get_value(self, dictionary):
+        # ``?max_try_count_1=`` is a value that is not a number, not one left
+        # out (DRF reads an empty form value as absent).
+        if dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
+
     def to_internal_value(self, data):
         if not isinstance(data, str) or not _WHOLE_NUMBER.fullmatch(data):
             self.fail("invalid")
