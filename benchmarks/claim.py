@@ -276,13 +276,17 @@ def _claim_race(outdial_id, workers: int) -> float:
 
 def _dialer(outdial_id, barrier, spans) -> None:
     from django.db import connection
+    from django.utils import timezone
 
-    from outdials import dialing
+    from outdials import dialing, policy
     from outdials.models import Outdial
 
     try:
         outdial = Outdial.objects.select_related("policy").get(pk=outdial_id)
         maxima = [1, 0, 0, 0, 0]
+        # As a long-running worker has: the zone database read once (the
+        # zones open now are then worked out once a minute).
+        policy.claim_conditions(policy.rules_of(outdial), timezone.now())
         barrier.wait()
         start, claims = time.perf_counter(), 0
         while dialing.claim(outdial, max_try_counts=maxima, limit=1):
