@@ -16,7 +16,7 @@ from django.utils import timezone
 from outdials import dialing, policy, targets
 from outdials.models import Attempt, DialingPolicy, OutdialTarget
 from outdials.timestamps import format_ts
-from tests.conftest import assert_error, tel
+from tests.conftest import assert_error, by_field, tel
 from tests.test_dialing import claimed, make_target, report, reported
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
@@ -152,8 +152,8 @@ def test_a_put_changes_the_fields_it_names_and_keeps_the_others(api, outdial, cl
     ],
 )
 def test_a_bad_policy_is_refused_and_nothing_changes(api, outdial, body, field):
-    error = assert_error(put_policy(api, outdial, **body), 400, "INVALID_FIELD")
-    assert field in error["details"], error
+    error = assert_error(put_policy(api, outdial, **body), 400, "INVALID_ARGUMENT")
+    assert field in by_field(error["details"]), error
     assert not DialingPolicy.objects.exists()
 
 
@@ -296,8 +296,8 @@ def test_a_bad_callback_is_refused_and_settles_nothing(
         {"claim_id": item["claim_id"], "outcome": "busy", **extra},
         format="json",
     )
-    error = assert_error(response, 400, "INVALID_FIELD")
-    assert list(error["details"]) == [field]
+    error = assert_error(response, 400, "INVALID_ARGUMENT")
+    assert list(by_field(error["details"])) == [field]
     assert Attempt.objects.get().outcome == ""
 
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outdials', '0008_rate_count'),
+        ('outdials', '0011_uploads_mapping_keys'),
     ]
 
     operations = [
