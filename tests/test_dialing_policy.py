@@ -700,3 +700,22 @@ def test_an_import_takes_a_timezone_column(outdial):
         "b": "America/Chicago",
         "c": "",
     }
+
+
+def test_a_crm_time_zone_column_mapped_to_timezone(outdial):
+    import io
+
+    from outdials.importing import import_csv
+
+    text = "Phone,Time Zone\n+442079460958,America/Denver\n+12025550143,\n"
+    report = import_csv(
+        outdial,
+        io.BytesIO(text.encode()),
+        region="US",
+        columns={"Phone": "destination_0", "Time Zone": "timezone"},
+    )
+    assert (report.created, report.invalid) == (2, 0)
+    assert sorted(OutdialTarget.objects.values_list("time_zone", flat=True)) == [
+        "",
+        "America/Denver",
+    ]

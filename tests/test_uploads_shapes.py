@@ -303,8 +303,8 @@ def test_a_chosen_mapping_wins_over_the_guess(outdial):
             "destination_1_type, destination_1_name, destination_2, "
             "destination_2_type, destination_2_name, destination_3, "
             "destination_3_type, destination_3_name, destination_4, "
-            "destination_4_type, destination_4_name, or an empty string to leave "
-            "the column out.",
+            "destination_4_type, destination_4_name, timezone, or an empty string "
+            "to leave the column out.",
         ),
     ],
 )

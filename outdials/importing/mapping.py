@@ -40,7 +40,6 @@ _NAME = {"name", "full name", "fullname", "contact name", "contact", "customer n
 _FIRST = {"first name", "firstname", "first", "given name", "forename"}
 _LAST = {"last name", "lastname", "last", "surname", "family name"}
 _DETAIL = {"detail", "details", "note", "notes", "description", "comment", "comments"}
-_ZONE = {"time zone", "tz", "zone", "iana time zone", "timezone name"}
 _ADDRESS = re.compile(
     r"(?:(?:work|home|office|business|mobile|cell|main|other|direct|private|"
     r"primary|secondary|alternate|alt)\s)?"
@@ -83,9 +82,6 @@ def guess(header: list[str]) -> dict[str, str]:
         elif words in _DETAIL and "detail" not in taken:
             found[text] = "detail"
             taken.add("detail")
-        elif words in _ZONE and "timezone" not in taken:
-            found[text] = "timezone"
-            taken.add("timezone")
         elif _ADDRESS.fullmatch(words) and free_slots:
             found[text] = f"destination_{free_slots.pop(0)}"
     if not has_name:
