@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outdials', '0011_uploads_mapping_keys'),
+        ('outdials', '0007_user_token_version'),
     ]
 
     operations = [
