@@ -427,7 +427,7 @@ def claim_postgresql(
         outdial=outdial_id,
         cutoff=cutoff,
         now=now,
-        zones=zone_list(conditions.zones) if conditions.zones is not None else None,
+        zones=conditions.zones,
         cap=conditions.daily_cap,
         default_zone=conditions.default_zone,
         limit=limit,
@@ -505,7 +505,7 @@ def claim_sqlite(
             cutoff=_sqlite_time(cutoff),
             now=_sqlite_time(now_fn()),
             limit=limit,
-            zones=zone_list(conditions.zones) if hours else None,
+            zones=conditions.zones,
             cap=conditions.daily_cap,
             **{f"maximum_{i}": m for i, m in enumerate(maxima)},
         )

@@ -353,6 +353,13 @@ def rules_of(outdial: Outdial) -> Rules:
     row = stored(outdial)
     if row is None:
         return DEFAULT_RULES
+    found = getattr(row, "_rules", None)
+    if found is None:
+        found = row._rules = _rules_of_row(row)
+    return found
+
+
+def _rules_of_row(row: DialingPolicy) -> Rules:
     return _rules(
         tuple(row.max_try_counts),
         tuple(sorted(row.retry_delays.items())),
@@ -455,11 +462,12 @@ def maxima(rules: Rules, given: Sequence[int | None]) -> list[int]:
 
 @dataclass(frozen=True)
 class ClaimConditions:
-    """The policy's part of one claim: ``zones`` the target's ``time_zone``
-    must be one of ("" stands for the default zone), ``None`` when there are
-    no calling hours; ``daily_cap`` or ``None``; the default zone."""
+    """The policy's part of one claim: ``zones``, the zones inside their
+    calling hours now as one text ``,A,B,…,`` ("" standing for the default
+    zone, so ``,,`` when it is open), ``None`` when there are no calling
+    hours; ``daily_cap`` or ``None``; the default zone."""
 
-    zones: list[str] | None
+    zones: str | None
     daily_cap: int | None
     default_zone: str
 
@@ -467,11 +475,17 @@ class ClaimConditions:
 def claim_conditions(rules: Rules, now: datetime) -> ClaimConditions:
     zones = None
     if rules.windows:
-        open_now = callable_zones(rules.windows, now)
-        zones = sorted(open_now)
-        if rules.time_zone in open_now:
-            zones.append("")
+        minute = now.astimezone(UTC).replace(second=0, microsecond=0)
+        zones = _zone_text(rules.windows, rules.time_zone, minute)
     return ClaimConditions(zones, rules.daily_cap or None, rules.time_zone)
+
+
+@functools.lru_cache(maxsize=256)
+def _zone_text(windows: tuple[Window, ...], default: str, minute: datetime) -> str:
+    # Built once a minute per process and policy: a claim pays a lookup.
+    open_now = _callable_zones(windows, minute)
+    names = sorted(open_now) + ([""] if default in open_now else [])
+    return "," + ",".join(names) + ","
 
 
 def day_end(zone: str, now: datetime) -> datetime:
