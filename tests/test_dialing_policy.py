@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from outdials import dialing, policy, targets
+from outdials import dialing, guards, policy, targets
 from outdials.models import Attempt, DialingPolicy, OutdialTarget
 from outdials.timestamps import format_ts
-from tests.conftest import assert_error, by_field, tel
+from tests.helpers import assert_error, by_field, tel
 from tests.test_dialing import claimed, make_target, report, reported
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
@@ -309,7 +309,7 @@ def test_a_person_schedules_a_callback_but_not_while_a_dialer_holds_the_target(
     assert claimed(api, outdial) == []
     policy.schedule(target, None)
     assert len(claimed(api, outdial)) == 1
-    with pytest.raises(policy.TargetHeld):
+    with pytest.raises(guards.TargetInProgress):
         policy.schedule(stored(target), clock.now + timedelta(hours=1))
     assert stored(target).tm_next_attempt is None
 
@@ -643,7 +643,7 @@ def test_the_target_page_shows_the_zone_and_sets_a_callback(
 def test_the_admin_edits_a_policy_with_the_same_rules(alice, outdial, bobs_outdial):
     from django.urls import reverse
 
-    from tests.test_admin import make_staff, signed_in
+    from tests.helpers import make_staff, signed_in
 
     client = signed_in(make_staff(alice.customer, "alice-ops"))
     add = reverse("admin:outdials_dialingpolicy_add")

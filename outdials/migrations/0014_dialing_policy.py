@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outdials', '0007_user_token_version'),
+        ('outdials', '0012_jobs'),
     ]
 
     operations = [
