@@ -39,7 +39,7 @@ from .models import (
     OutdialTarget,
     User,
 )
-from .rawsql import db_id, db_time
+from .rawsql import db_id, db_ids, db_time
 
 # What a target's answer reads: lists fetch just these (not outdial_id: every
 # row of a list shares it), and each destination's SLOT_FIELDS: its target,
@@ -102,6 +102,18 @@ def _prepared(value):
     return value
 
 
+def _all_prepared(values: list) -> list:
+    """``_prepared`` of each value, the connection asked once for all the
+    ids (a page's destinations take a hundred)."""
+    prepared = [
+        value if isinstance(value, uuid.UUID) else _prepared(value) for value in values
+    ]
+    ids = [n for n, value in enumerate(values) if isinstance(value, uuid.UUID)]
+    for n, key in zip(ids, db_ids([values[n] for n in ids]), strict=True):
+        prepared[n] = key
+    return prepared
+
+
 class Compiled:
     """A queryset's SQL, compiled once; run with other values in its places.
 
@@ -119,8 +131,9 @@ class Compiled:
             raise ValueError(f"the statement does not take {sorted(missing)}")
 
     def params(self, **values) -> list:
+        prepared = dict(zip(values, _all_prepared(list(values.values())), strict=True))
         return [
-            constant if name is None else _prepared(values[name])
+            constant if name is None else prepared[name]
             for name, constant in self.places
         ]
 
@@ -310,7 +323,7 @@ def destination_slots(target_ids: list[uuid.UUID]) -> list[list]:
     target, target_name, name, detail, try_count]`` or ``None``."""
     if not target_ids:
         return []
-    position = {db_id(pk): n for n, pk in enumerate(target_ids)}
+    position = {key: n for n, key in enumerate(db_ids(target_ids))}
     slots = [[None] * len(DESTINATION_SLOTS) for _ in target_ids]
     values = {f"id{n}": pk for n, pk in enumerate(target_ids)}
     for owner, index, *address_and_tries in _slots_statement(len(values)).rows(

@@ -16,6 +16,17 @@ def db_id(value: uuid.UUID):
     return _UUID.get_db_prep_value(value, connection)
 
 
+def db_ids(values) -> list:
+    """``db_id`` of each value, the connection asked once (a page's keys)."""
+    if connection.features.has_native_uuid_field:
+        return [
+            value if isinstance(value, uuid.UUID) else db_id(value) for value in values
+        ]
+    return [
+        value.hex if isinstance(value, uuid.UUID) else db_id(value) for value in values
+    ]
+
+
 def db_time(value: datetime):
     return connection.ops.adapt_datetimefield_value(value)
 

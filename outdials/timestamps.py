@@ -13,6 +13,7 @@ Page tokens in either form are read back in both modes.
 """
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 from django.conf import settings
@@ -43,8 +44,15 @@ def mode() -> str:
 def format_seed(value: datetime | None) -> str:
     if value is None:
         return SENTINEL
+    # isoformat writes the same text in a fifth of strftime's time (a page
+    # writes 300 of them); an aware time ends in "+00:00" once in UTC. A year
+    # before 1000 goes to strftime, which leaves it unpadded.
     if value.tzinfo is not None:
         value = value.astimezone(UTC)
+        if value.year >= 1000:
+            return value.isoformat(" ", "microseconds")[:26]
+    elif value.year >= 1000:
+        return value.isoformat(" ", "microseconds")
     return value.strftime(FORMAT)
 
 
@@ -62,9 +70,13 @@ def format_rfc3339(value: datetime | None) -> str | None:
 
 def format_ts(value: datetime | None) -> str | None:
     """A stored time as the API writes it in the mode that is on."""
-    if mode() == RFC3339:
-        return format_rfc3339(value)
-    return format_seed(value)
+    return formatter()(value)
+
+
+def formatter() -> Callable[[datetime | None], str | None]:
+    """``format_ts`` of the mode that is on, for writing many times at once
+    (the mode is read once)."""
+    return format_rfc3339 if mode() == RFC3339 else format_seed
 
 
 def format_token(value: datetime) -> str:

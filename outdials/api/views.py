@@ -56,7 +56,7 @@ class OutdialViewSet(viewsets.ViewSet):
         page = paging.page_of(rows, size)
         return Response(
             {
-                "result": [wire.outdial(row) for row in page.items],
+                "result": wire.outdials(page.items),
                 "next_page_token": page.next_page_token,
             }
         )

@@ -17,10 +17,16 @@ from ..models import (
     OutdialTarget,
     TargetsJob,
 )
-from ..timestamps import format_ts
+from ..timestamps import format_ts, formatter
 
 
-def outdial(o: Outdial) -> dict:
+def outdials(rows) -> list[dict]:
+    """Outdials from rows of ``queries.OUTDIAL_FIELDS`` (the time format read once)."""
+    format_ts = formatter()
+    return [outdial(row, format_ts) for row in rows]
+
+
+def outdial(o: Outdial, format_ts=format_ts) -> dict:
     """An outdial from its model instance or a row of ``queries.OUTDIAL_FIELDS``."""
     return {
         "id": str(o.pk),
@@ -59,25 +65,26 @@ def target(t: OutdialTarget) -> dict:
         else (d.type, d.target, d.target_name, d.name, d.detail, d.try_count)
         for d in t.slots()
     ]
-    return _target(t, str(t.outdial_id), slots)
+    return _target(t, str(t.outdial_id), slots, formatter())
 
 
 def target_row(row, slots: list) -> dict:
     """One target from a row of ``TARGET_FIELDS`` and ``outdial_id``, and its
     five slots (see ``reads.target_with_slots``)."""
-    return _target(row, str(row.outdial_id), slots)
+    return _target(row, str(row.outdial_id), slots, formatter())
 
 
 def targets(outdial_id, rows, slots) -> list[dict]:
     """Targets of one outdial from rows of ``TARGET_FIELDS`` and, for each
     row in order, its five slots (see ``reads.destination_slots``)."""
-    outdial_id = str(outdial_id)
+    outdial_id, format_ts = str(outdial_id), formatter()
     return [
-        _target(row, outdial_id, five) for row, five in zip(rows, slots, strict=True)
+        _target(row, outdial_id, five, format_ts)
+        for row, five in zip(rows, slots, strict=True)
     ]
 
 
-def _target(t, outdial_id: str, slots: list) -> dict:
+def _target(t, outdial_id: str, slots: list, format_ts) -> dict:
     """The target shape; ``slots`` holds ``(type, target, target_name, name,
     detail, try_count)`` or ``None`` for each of the five slots."""
     body = {
