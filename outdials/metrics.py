@@ -18,6 +18,7 @@ Served at ``/metrics`` only when ``OUTDIALS_METRICS_TOKEN`` is set, to a
 caller sending ``Authorization: Bearer <that token>``.
 """
 
+import functools
 import hmac
 import os
 import time
@@ -179,9 +180,20 @@ class MetricsMiddleware:
         match = request.resolver_match
         route = match.view_name if match is not None else "unmatched"
         method = request.method if request.method in _METHODS else "other"
-        REQUESTS.labels(method, route, str(response.status_code)).inc()
-        REQUEST_SECONDS.labels(method, route).observe(time.perf_counter() - started)
+        counter, timer = _series(method, route, response.status_code)
+        counter.inc()
+        timer.observe(time.perf_counter() - started)
         return response
+
+
+@functools.lru_cache(maxsize=4096)
+def _series(method: str, route: str, status: int) -> tuple:
+    """The request counter and timer of one method, route and status, looked
+    up once (``labels()`` checks and locks on every call)."""
+    return (
+        REQUESTS.labels(method, route, str(status)),
+        REQUEST_SECONDS.labels(method, route),
+    )
 
 
 _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
@@ -189,7 +201,6 @@ _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 def timed_import(import_csv):
     """Wraps ``importing.import_csv``: its duration by result, its rows."""
-    import functools
 
     @functools.wraps(import_csv)
     def timed(*args, **kwargs):

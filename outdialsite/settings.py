@@ -95,7 +95,7 @@ MIDDLEWARE = [
     "outdials.metrics.MetricsMiddleware",
     "outdials.api.middleware.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "outdials.security.CSPMiddleware",
     "outdials.security.NoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "outdials.api.middleware.APIErrorMiddleware",
@@ -103,8 +103,10 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # The signed-in user and messages serve the staff pages; calls on the
+    # API's resources carry their own credential and skip them.
+    "outdials.api.middleware.AuthenticationMiddleware",
+    "outdials.api.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that a lost database answers 503 before anything answers 500.
     "outdials.outage.DatabaseOutageMiddleware",

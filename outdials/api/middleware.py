@@ -1,9 +1,12 @@
-"""Request ids and the error envelope outside DRF's own views."""
+"""Request ids, the error envelope outside DRF's own views, and the pages'
+middleware kept off the API's calls."""
 
 import logging
 import re
 import uuid
 
+from django.contrib.auth import middleware as auth
+from django.contrib.messages import middleware as messages
 from django.core.exceptions import (
     RequestDataTooBig,
     SuspiciousOperation,
@@ -12,7 +15,7 @@ from django.core.exceptions import (
 )
 
 from .errors import INTERNAL_MESSAGE, error_response
-from .paths import is_api_path
+from .paths import is_api_path, is_resource_path
 
 logger = logging.getLogger("outdials.api")
 
@@ -71,3 +74,24 @@ class APIErrorMiddleware:
             getattr(request, "request_id", ""),
         )
         return error_response(request, 500, "INTERNAL", INTERNAL_MESSAGE)
+
+
+class _PagesOnly:
+    """A middleware of the staff pages that steps aside on calls on the API's
+    resources (``paths.is_resource_path``): those carry their credential and
+    use no messages or signed-in user; their security headers, host check and
+    CSRF rule are other middleware's and stay. (Sessions stay too: Django's
+    deploy checks look for its own session middleware by name.)"""
+
+    def __call__(self, request):
+        if is_resource_path(request.path_info):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class AuthenticationMiddleware(_PagesOnly, auth.AuthenticationMiddleware):
+    pass
+
+
+class MessageMiddleware(_PagesOnly, messages.MessageMiddleware):
+    pass

@@ -42,6 +42,8 @@ class JSONFallbackNegotiation(DefaultContentNegotiation):
     hide the real answer; views with several renderers still negotiate."""
 
     def select_renderer(self, request, renderers, format_suffix=None):
+        if len(renderers) == 1:  # nothing to choose: no need to parse Accept
+            return renderers[0], renderers[0].media_type
         try:
             return super().select_renderer(request, renderers, format_suffix)
         except (NotAcceptable, Http404):
