@@ -25,7 +25,7 @@ import uuid
 from collections import namedtuple
 from datetime import UTC, datetime
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
@@ -124,6 +124,7 @@ class Compiled:
 
     def __init__(self, queryset: QuerySet, **examples):
         self.sql, compiled = queryset.query.sql_with_params()
+        self.driver_sql = _driver_sql(self.sql)
         names = {_prepared(value): name for name, value in examples.items()}
         self.places = [(names.get(param), param) for param in compiled]
         missing = set(examples) - {name for name, _ in self.places}
@@ -138,9 +139,36 @@ class Compiled:
         ]
 
     def rows(self, **values) -> list[tuple]:
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, self.params(**values))
-            return cursor.fetchall()
+        params = self.params(**values)
+        db = connections[DEFAULT_DB_ALIAS]
+        if db.queries_logged:  # counted (a test, or DEBUG): through Django's cursor
+            with db.cursor() as cursor:
+                cursor.execute(self.sql, params)
+                return cursor.fetchall()
+        # The driver's own cursor, as Django's wrapper would reach it (after
+        # the same health check, with the same error translation): the
+        # wrapper's bookkeeping and SQLite's placeholder rewrite cost a
+        # credential lookup as much as running it.
+        db.close_if_health_check_failed()
+        db.ensure_connection()
+        db.validate_no_broken_transaction()
+        with db.wrap_database_errors:
+            cursor = db.connection.cursor()
+            try:
+                cursor.execute(self.driver_sql, params)
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+
+
+def _driver_sql(sql: str) -> str:
+    """``sql`` as the driver takes it: SQLite's ``?`` for ``%s`` (what
+    Django's SQLite cursor rewrites on every call)."""
+    if connection.vendor != "sqlite":
+        return sql
+    from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
+
+    return FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
 
 
 def _uuid(value) -> uuid.UUID:

@@ -19,9 +19,11 @@ def _new_burst():
 
 
 def _database_gone():
-    """Every query fails as it does when the server went away."""
+    """Every query fails as it does when the server went away: each one,
+    through Django's cursor or the driver's (queries.Compiled), first makes
+    sure of its connection."""
     return mock.patch(
-        "django.db.backends.utils.CursorWrapper.execute",
+        "django.db.backends.base.base.BaseDatabaseWrapper.ensure_connection",
         side_effect=OperationalError("connection to server lost"),
     )
 
