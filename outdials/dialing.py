@@ -282,7 +282,7 @@ def claim(
 
 
 def _claim(taken: dialing_sql.Taken) -> Claim:
-    destination = next(
+    destination = taken.destination or next(
         d for d in taken.target.slots() if d and d.index == taken.destination_index
     )
     return Claim(

@@ -405,6 +405,7 @@ class Taken:
     lease_expires: datetime
     destination_index: int
     target: OutdialTarget
+    destination: Destination | None = None  # the one dialed, when at hand
 
 
 class Overdue(Exception):
@@ -481,8 +482,9 @@ def _write_transaction(db):
 
 
 def _sqlite_time(value: datetime) -> str:
-    """As Django's SQLite backend stores an aware time: naive UTC text."""
-    return str(value.astimezone(UTC).replace(tzinfo=None))
+    """As Django's SQLite backend stores an aware time: naive UTC text
+    (``str()`` of the naive time: no fraction when it is zero)."""
+    return value.astimezone(UTC).isoformat(" ")[:-6]  # without "+00:00"
 
 
 def claim_sqlite(
@@ -563,7 +565,7 @@ def claim_sqlite(
             [destination.pk for _, _, destination in chosen],
         )
         claim_ids = [uuid.uuid4() for _ in chosen]
-        maxima_json = json.dumps(list(maxima))
+        maxima_json = _json_list(tuple(maxima))
         lease = _sqlite_time(lease_expires)
         values = []
         for claim_id, (key, _, destination) in zip(claim_ids, chosen, strict=True):
@@ -592,8 +594,15 @@ def claim_sqlite(
         target.settled_outcome = AttemptOutcome.PENDING
         target.tm_last_attempt = target.tm_update = now
         destination.try_count += 1
-        taken.append(Taken(claim_id, lease_expires, destination.index, target))
+        taken.append(
+            Taken(claim_id, lease_expires, destination.index, target, destination)
+        )
     return taken
+
+
+@functools.lru_cache(maxsize=64)
+def _json_list(values: tuple) -> str:
+    return json.dumps(list(values))
 
 
 @functools.cache
