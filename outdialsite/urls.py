@@ -1,5 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import path
+
+from outdials import urls as pages
+from outdials.api import urls as api
 
 # On API paths even Django's own 400 and 500 pages answer the error envelope.
 handler400 = "outdials.api.errors.bad_request"
@@ -8,6 +11,7 @@ handler500 = "outdials.outage.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", include("outdials.api.urls")),
-    path("", include("outdials.urls")),
+    # Spread, not include()d: one resolver less on every request.
+    *api.urlpatterns,
+    *pages.urlpatterns,
 ]

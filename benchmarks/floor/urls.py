@@ -1,7 +1,7 @@
 """The product's URLs, and the floor at ``/bench-floor/``: its paths mirror
 the API's, so a floor URL is ``/bench-floor`` + the API URL."""
 
-from django.urls import include, path
+from django.urls import path
 
 from outdialsite.urls import handler400, handler500  # noqa: F401
 from outdialsite.urls import urlpatterns as product
@@ -15,5 +15,5 @@ urlpatterns = [
         "bench-floor/v1.0/outdials/<uuid:outdial_id>/targets/<uuid:target_id>",
         views.target,
     ),
-    path("", include(product)),
+    *product,  # as the product's root resolves them
 ]

@@ -21,8 +21,10 @@ auth_router = SimpleRouter()
 auth_router.trailing_slash = "/?"
 auth_router.register("auth", views.AuthViewSet, basename="auth")
 
+# Routes spread rather than included where a prefix adds nothing: each level
+# of include() is one more resolver and match object on every request.
 v1_patterns = [
-    path("", include(router.urls)),
+    *router.urls,
     re_path(r"^openapi\.json$", schema.document_view, name="openapi"),
     re_path(r"^docs/?$", schema.swagger_view, name="api-docs"),
     re_path(r"^redoc/?$", schema.redoc_view, name="api-redoc"),
@@ -31,6 +33,6 @@ v1_patterns = [
 
 urlpatterns = [
     path("v1.0/", include(v1_patterns)),
-    path("", include(auth_router.urls)),
+    *auth_router.urls,
     re_path(r"^(?P<path>(?:v1\.0|auth)(?:/.*)?)$", views.unknown),
 ]
