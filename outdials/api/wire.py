@@ -53,8 +53,7 @@ def address(d: Destination | None) -> dict | None:
     }
 
 
-_DESTINATION_KEYS = [f"destination_{index}" for index in DESTINATION_SLOTS]
-_TRY_COUNT_KEYS = [f"try_count_{index}" for index in DESTINATION_SLOTS]
+assert list(DESTINATION_SLOTS) == [0, 1, 2, 3, 4]  # as _target writes them
 
 
 def target(t: OutdialTarget) -> dict:
@@ -87,32 +86,42 @@ def targets(outdial_id, rows, slots) -> list[dict]:
 def _target(t, outdial_id: str, slots: list, format_ts) -> dict:
     """The target shape; ``slots`` holds ``(type, target, target_name, name,
     detail, try_count)`` or ``None`` for each of the five slots."""
-    body = {
+    # One dict display for the five slots, not a loop over them: a third of
+    # the time of a page's 100 targets.
+    s0, s1, s2, s3, s4 = slots
+    return {
         "id": str(t.pk),
         "outdial_id": outdial_id,
         "name": t.name,
         "detail": t.detail,
         "data": t.data,
         "status": t.status,
+        "destination_0": _slot_address(s0),
+        "destination_1": _slot_address(s1),
+        "destination_2": _slot_address(s2),
+        "destination_3": _slot_address(s3),
+        "destination_4": _slot_address(s4),
+        "try_count_0": 0 if s0 is None else s0[5],
+        "try_count_1": 0 if s1 is None else s1[5],
+        "try_count_2": 0 if s2 is None else s2[5],
+        "try_count_3": 0 if s3 is None else s3[5],
+        "try_count_4": 0 if s4 is None else s4[5],
+        "tm_create": format_ts(t.tm_create),
+        "tm_update": format_ts(t.tm_update),
+        "tm_delete": format_ts(t.tm_delete),
     }
-    for key, slot in zip(_DESTINATION_KEYS, slots, strict=True):
-        body[key] = (
-            None
-            if slot is None
-            else {
-                "type": slot[0],
-                "target": slot[1],
-                "target_name": slot[2],
-                "name": slot[3],
-                "detail": slot[4],
-            }
-        )
-    for key, slot in zip(_TRY_COUNT_KEYS, slots, strict=True):
-        body[key] = 0 if slot is None else slot[5]
-    body["tm_create"] = format_ts(t.tm_create)
-    body["tm_update"] = format_ts(t.tm_update)
-    body["tm_delete"] = format_ts(t.tm_delete)
-    return body
+
+
+def _slot_address(slot) -> dict | None:
+    if slot is None:
+        return None
+    return {
+        "type": slot[0],
+        "target": slot[1],
+        "target_name": slot[2],
+        "name": slot[3],
+        "detail": slot[4],
+    }
 
 
 def access_key(k: AccessKey, token: str | None = None) -> dict:
