@@ -5,7 +5,7 @@ import logging
 from unittest import mock
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection, connections
 
 from outdials import outage
 from tests.helpers import assert_error
@@ -78,3 +78,27 @@ def test_an_outage_outside_a_view_is_a_503_too(rf):
         raise ValueError("a bug")
     except ValueError:
         assert outage.server_error(request).status_code == 500
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the PostgreSQL backend's check"
+)
+def test_a_busy_connection_skips_the_health_check_and_an_idle_one_takes_it(db):
+    """A kept connection whose last request began under a second ago is not
+    checked again (a round trip per request); after a pause it is."""
+    wrapper = connections["default"]
+    wrapper.ensure_connection()
+    checked = mock.patch.object(type(wrapper), "is_usable", return_value=True)
+
+    def next_request():
+        wrapper.health_check_done = False  # as each request starts
+        wrapper.close_if_health_check_failed()
+
+    with checked as is_usable:
+        wrapper._used_at = float("-inf")
+        next_request()
+        next_request()
+        assert is_usable.call_count == 1
+        wrapper._used_at -= wrapper.FRESH_SECONDS
+        next_request()
+        assert is_usable.call_count == 2
