@@ -21,7 +21,9 @@ the admin and the commands:
 - Every statement that changes a target's status also writes its
   ``settled_outcome``: the outcome that settled the attempt, or "" when a
   claim opens one or a person overrides the status. The summary counts
-  exhausted targets from it.
+  exhausted targets from it (:data:`EXHAUSTED`, the one rule). Every
+  statement that settles an attempt also writes the target's
+  ``last_outcome``, which only the next settled attempt changes.
 
 Two dialers never hold the same target. PostgreSQL picks rows with
 ``SELECT … FOR UPDATE SKIP LOCKED``, so concurrent claims pass over each
@@ -41,8 +43,10 @@ from typing import NoReturn
 
 from django.db import connection, transaction
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
+    ExpressionWrapper,
     IntegerField,
     OuterRef,
     Q,
@@ -90,6 +94,11 @@ UNANSWERED = (
     AttemptOutcome.EXPIRED,
 )
 OVERRIDE_STATUSES = (TargetStatus.IDLE, TargetStatus.DONE)
+# The one rule of "exhausted", for the summary and the filters: ``done``
+# because its last attempt was settled without an answer when no destination
+# had attempts left under the maxima it was claimed with. A target a person
+# closed is not (its ``settled_outcome`` was cleared).
+EXHAUSTED = Q(status=TargetStatus.DONE, settled_outcome__in=UNANSWERED)
 
 _SWEEP_BATCH = 500
 _CLAIM_TRIES = 3
@@ -361,10 +370,12 @@ def report_result(
                 ).update(
                     status=status,
                     settled_outcome=outcome,
+                    last_outcome=outcome,
                     tm_update=now,
                     tm_next_attempt=following,
                 )
                 target.status, target.settled_outcome = status, outcome
+                target.last_outcome = outcome
                 target.tm_update, target.tm_next_attempt = now, following
                 return target
     raise ClaimNotActive(
@@ -536,6 +547,7 @@ def _settle_batch(outdial: Outdial | None, now: datetime) -> int:
             ).update(
                 status=status,
                 settled_outcome=AttemptOutcome.EXPIRED,
+                last_outcome=AttemptOutcome.EXPIRED,
                 tm_update=now,
                 tm_next_attempt=then,
             )
@@ -640,15 +652,16 @@ def summary(outdial: Outdial) -> dict:
     """
     by_status: Counter[str] = Counter()
     exhausted = 0
-    for status, settled_outcome, n in (
+    for status, is_exhausted, n in (
         OutdialTarget.objects.live()
         .filter(outdial=outdial)
-        .values_list("status", "settled_outcome")
+        .annotate(is_exhausted=ExpressionWrapper(EXHAUSTED, BooleanField()))
+        .values_list("status", "is_exhausted")
         .annotate(n=Count("*"))
         .order_by()
     ):
         by_status[status] += n
-        if status == TargetStatus.DONE and settled_outcome in UNANSWERED:
+        if is_exhausted:
             exhausted += n
     # Every attempt of the outdial, less those of its deleted targets, in one
     # round trip. The second part is joined from the deleted targets, so its

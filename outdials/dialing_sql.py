@@ -632,13 +632,16 @@ def _result_statement() -> str:
         ' AND d.try_count < (s.max_try_counts ->> d."index"::int)::int) AS again'
         " FROM settled s),"
         f" moved AS (UPDATE {targets} t SET status = CASE WHEN j.again"
-        " THEN 'idle' ELSE 'done' END, settled_outcome = %s, tm_update = j.tm_end,"
+        " THEN 'idle' ELSE 'done' END, settled_outcome = %s, last_outcome = %s,"
+        " tm_update = j.tm_end,"
         " tm_next_attempt = CASE WHEN j.again THEN %s::timestamptz END"
         " FROM judged j WHERE t.id = j.outdial_target_id"
         " AND t.status = 'progressing'"
-        " RETURNING t.status, t.settled_outcome, t.tm_update, t.tm_next_attempt)"
+        " RETURNING t.status, t.settled_outcome, t.tm_update, t.tm_next_attempt,"
+        " t.last_outcome)"
         " SELECT f.outcome, f.lease_expires, (SELECT count(*) FROM settled),"
         " m.status, m.settled_outcome, m.tm_update, m.tm_next_attempt,"
+        " m.last_outcome,"
         f" {_columns(TARGET_FIELDS, 't')},"
         f' (SELECT json_agg({slot} ORDER BY d."index") FROM {destinations} d'
         " WHERE d.outdial_target_id = t.id)"
@@ -678,6 +681,7 @@ def settle_postgresql(
                 outcome,
                 callback,
                 outcome,
+                outcome,
                 next_attempt,
             ],
         )
@@ -685,10 +689,11 @@ def settle_postgresql(
     if row is None:
         return None
     previous, lease_expires, settled, status, settled_outcome, tm_update = row[:6]
-    tm_next_attempt = row[6]
-    target = target_from_row(row[7:-1])
+    tm_next_attempt, last_outcome = row[6:8]
+    target = target_from_row(row[8:-1])
     _attach(target, [_destination(target.pk, [None, *slot]) for slot in row[-1]])
     if status is not None:
         target.status, target.settled_outcome = status, settled_outcome
         target.tm_update, target.tm_next_attempt = tm_update, tm_next_attempt
+        target.last_outcome = last_outcome
     return Settling(previous, lease_expires, bool(settled), target)

@@ -380,6 +380,19 @@ class OutdialTarget(models.Model):
         db_default="",
         editable=False,
     )
+    # The outcome of the newest settled attempt: written by the dialing
+    # engine in the statement that settles it (a result, or a lease that
+    # expired), and kept when a person overrides the status or resets the
+    # try counts, so staff can find "the ones that failed". "" while no
+    # attempt was settled (``tm_last_attempt`` tells whether one was made).
+    last_outcome = models.CharField(
+        max_length=16,
+        choices=AttemptOutcome.choices,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+    )
     tm_create = models.DateTimeField(default=timezone.now, editable=False)
     tm_update = models.DateTimeField(null=True, blank=True, editable=False)
     tm_delete = models.DateTimeField(null=True, blank=True, editable=False)
@@ -421,6 +434,18 @@ class OutdialTarget(models.Model):
                 fields=["outdial", "-tm_create", "-id"],
                 name="target_deleted",
                 condition=Q(tm_delete__isnull=False),
+            ),
+            # The outcome filter, newest first (outdials.filters).
+            models.Index(
+                fields=["outdial", "last_outcome", "-tm_create", "-id"],
+                name="target_outcome_page",
+                condition=Q(tm_delete__isnull=True),
+            ),
+            # The table sorted by last attempt (outdials.paging).
+            models.Index(
+                fields=["outdial", "-tm_last_attempt", "-id"],
+                name="target_attempt_page",
+                condition=Q(tm_delete__isnull=True),
             ),
             # A re-upload finds its live targets by key.
             models.Index(
