@@ -149,7 +149,7 @@ def iter_csv(queryset: QuerySet) -> Iterator[str]:
     writer = csv.writer(_Echo(), lineterminator="\r\n")
     yield writer.writerow(export_columns())
     ordered = queryset.order_by("tm_create", "pk").annotate(
-        last_outcome=_last_attempt("outcome"),
+        newest_outcome=_last_attempt("outcome"),
         last_time=_last_attempt("tm_start"),
         zone=_time_zone(),
     )
@@ -158,7 +158,7 @@ def iter_csv(queryset: QuerySet) -> Iterator[str]:
     while True:
         page = ordered if after is None else beyond(ordered, after, older=False)
         rows = list(
-            page.values_list(*fields, "zone", "last_outcome", "last_time")[:CHUNK]
+            page.values_list(*fields, "zone", "newest_outcome", "last_time")[:CHUNK]
         )
         if not rows:
             return

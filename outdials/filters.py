@@ -1,11 +1,66 @@
 """The targets list's filters (django-filter), one set for every list and export."""
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django import forms
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
-from .models import Destination, OutdialTarget, TargetStatus
+from .dialing import EXHAUSTED
+from .models import AttemptOutcome, Destination, OutdialTarget, TargetStatus
 
 SEARCH_MAX_LENGTH = 200
+NEVER = "never"
+# The last outcomes a filter can ask for; "never": no attempt made yet.
+OUTCOMES = [
+    (value, label.lower())
+    for value, label in AttemptOutcome.choices
+    if value != AttemptOutcome.PENDING
+] + [(NEVER, "never tried")]
+YES_NO = [("true", "yes"), ("false", "no")]
+MAX_TRIES = 1_000_000
+
+
+class CommaSeparatedMixin:
+    """Several values as ``?outcome=failed,busy`` or as
+    ``?outcome=failed&outcome=busy`` (what a form's checkboxes send)."""
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else data.get(name)
+        if isinstance(values, str):
+            values = [values]
+        return [
+            part.strip()
+            for value in values or []
+            for part in str(value).split(",")
+            if part.strip()
+        ]
+
+
+class CommaSeparated(CommaSeparatedMixin, forms.SelectMultiple):
+    pass
+
+
+class CommaSeparatedCheckboxes(CommaSeparatedMixin, forms.CheckboxSelectMultiple):
+    pass
+
+
+class CountFilter(django_filters.NumberFilter):
+    """A whole number (``NumberFilter`` takes decimals)."""
+
+    field_class = forms.IntegerField
+
+
+def total_tries() -> Coalesce:
+    """A target's tries: the sum of its destinations' try counts (what the
+    table shows)."""
+    per_target = (
+        Destination.objects.filter(outdial_target=OuterRef("pk"))
+        .order_by()
+        .values("outdial_target")
+        .annotate(total=Sum("try_count"))
+        .values("total")
+    )
+    return Coalesce(per_target, 0)
 
 
 class TargetFilter(django_filters.FilterSet):
@@ -13,6 +68,40 @@ class TargetFilter(django_filters.FilterSet):
     pages and the CSV export all use this one set."""
 
     status = django_filters.ChoiceFilter(choices=TargetStatus.choices)
+    outcome = django_filters.MultipleChoiceFilter(
+        choices=OUTCOMES,
+        method="by_outcome",
+        widget=CommaSeparated,
+        label="Last outcome",
+        help_text="The outcome of the target's last settled attempt; "
+        '"never": not tried yet. Several, comma-separated, match any of them.',
+    )
+    exhausted = django_filters.ChoiceFilter(
+        choices=YES_NO,
+        method="by_exhausted",
+        label="Exhausted",
+        help_text="true: done because every destination used its attempts "
+        "without an answer (as the summary counts them); false: the others.",
+    )
+    import_batch = django_filters.UUIDFilter(
+        field_name="import_batch_id",
+        label="Import",
+        help_text="The id of the import that created the targets.",
+    )
+    tries_min = CountFilter(
+        method="by_tries",
+        min_value=0,
+        max_value=MAX_TRIES,
+        label="Tries at least",
+        help_text="At least this many tries over all destinations.",
+    )
+    tries_max = CountFilter(
+        method="by_tries",
+        min_value=0,
+        max_value=MAX_TRIES,
+        label="Tries at most",
+        help_text="At most this many tries over all destinations.",
+    )
     q = django_filters.CharFilter(
         method="search",
         max_length=SEARCH_MAX_LENGTH,
@@ -22,7 +111,39 @@ class TargetFilter(django_filters.FilterSet):
 
     class Meta:
         model = OutdialTarget
-        fields = ["status", "q"]
+        fields = [
+            "status",
+            "q",
+            "outcome",
+            "exhausted",
+            "import_batch",
+            "tries_min",
+            "tries_max",
+        ]
+
+    def by_outcome(self, queryset, name, values):
+        """Targets whose last settled attempt ended so (the
+        ``target_outcome_page`` index); ``never``: never attempted."""
+        if not values:
+            return queryset
+        condition = Q(last_outcome__in=[v for v in values if v != NEVER])
+        if NEVER in values:
+            condition |= Q(tm_last_attempt__isnull=True)
+        return queryset.filter(condition)
+
+    def by_exhausted(self, queryset, name, value):
+        """The summary's rule, ``dialing.EXHAUSTED``."""
+        if value == "true":
+            return queryset.filter(EXHAUSTED)
+        if value == "false":
+            return queryset.exclude(EXHAUSTED)
+        return queryset
+
+    def by_tries(self, queryset, name, value):
+        if value is None:
+            return queryset
+        lookup = "gte" if name == "tries_min" else "lte"
+        return queryset.alias(tries=total_tries()).filter(**{f"tries__{lookup}": value})
 
     def search(self, queryset, name, value):
         """Targets whose name, or any of whose destination addresses, contains

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from . import importing, policy, validators
+from . import filters, importing, policy, validators
 from .models import DESTINATION_SLOTS, NIL_UUID, DestinationType, TargetStatus
 from .targets import Address
 
@@ -237,6 +237,30 @@ class TargetFilterForm(PageForm):
         required=False,
         max_length=200,
     )
+    outcome = forms.MultipleChoiceField(
+        label="Last outcome",
+        required=False,
+        choices=filters.OUTCOMES,
+        widget=filters.CommaSeparatedCheckboxes,
+    )
+    exhausted = forms.ChoiceField(
+        label="Exhausted",
+        required=False,
+        choices=[("", "Either"), *filters.YES_NO],
+    )
+    import_batch = forms.ChoiceField(label="Import", required=False)
+    tries_min = forms.IntegerField(label="Tries at least", required=False, min_value=0)
+    tries_max = forms.IntegerField(label="Tries at most", required=False, min_value=0)
+
+    def __init__(self, *args, imports=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["import_batch"].choices = [("", "Any import")] + [
+            (
+                str(batch.pk),
+                f"{batch.file_name or 'import'} ({batch.tm_create:%Y-%m-%d %H:%M})",
+            )
+            for batch in imports
+        ]
 
 
 def _region_choices() -> list[tuple[str, str]]:

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from . import (
     bulk,
+    counting,
     dialing,
     exporting,
     guards,
@@ -35,7 +36,8 @@ from . import (
     queries,
     targets,
 )
-from .filters import InvalidFilters, filtered_targets
+from .filters import OUTCOMES as OUTCOME_WORDS
+from .filters import InvalidFilters, TargetFilter, filtered_targets
 from .forms import (
     CallbackForm,
     OutdialForm,
@@ -100,10 +102,15 @@ def _window(request, queryset):
 
 
 def _query(request, **changes) -> str:
-    """The current filters with paging dropped and ``changes`` applied."""
-    params = {k: v for k, v in request.GET.items() if k not in ("after", "before")}
-    params.update(changes)
-    return urlencode({k: v for k, v in params.items() if v})
+    """The current filters with paging dropped and ``changes`` applied;
+    a filter given several times (checkboxes) keeps every value."""
+    params = {
+        k: values for k, values in request.GET.lists() if k not in ("after", "before")
+    }
+    params.update({k: [v] for k, v in changes.items()})
+    return urlencode(
+        {k: [v for v in vs if v] for k, vs in params.items() if any(vs)}, doseq=True
+    )
 
 
 def _status_bar(counts: dict) -> dict:
@@ -140,6 +147,7 @@ def _progress(outdial) -> dict:
     summary = dialing.summary(outdial)
     return {
         "summary": summary,
+        "as_of": timezone.now(),
         "bar": _status_bar(summary["status"]),
         "destination_bars": _bars(summary["attempts_by_destination"]),
         "attempts_total": sum(summary["attempts_by_destination"]),
@@ -229,8 +237,12 @@ def _targets_table(request, outdial) -> dict:
     except InvalidFilters:
         queryset = OutdialTarget.objects.none()
     page = _window(request, queryset.with_destinations())
+    imports = outdial.imports.filter(dry_run=False).order_by("-tm_create")
     return {
-        "filter_form": TargetFilterForm(request.GET),
+        "filter_form": TargetFilterForm(
+            request.GET, imports=imports[:IMPORT_HISTORY_SIZE]
+        ),
+        "queryset": queryset,
         "page": page,
         "rows": [_target_row(target) for target in page.items],
         "query": _query(request),
@@ -262,7 +274,7 @@ def _outdial_page(request, outdial, form, policy_form, status=200):
         "policy_form": policy_form,
         **progress,
         **table,
-        "matching": _matching(request, progress["summary"]),
+        "matching": _matching(request, progress["summary"], table["queryset"]),
     }
     return render(request, "outdials/outdial_detail.html", context, status=status)
 
@@ -282,14 +294,16 @@ def outdial_policy(request, pk):
     return _outdial_page(request, outdial, edit, form, status=400)
 
 
-def _matching(request, summary) -> int | None:
-    """How many targets the table's filters match, from the summary's counts
-    when the filter is by status alone; ``None`` for a search, which the page
-    does not count (the confirmation does)."""
+def _matching(request, summary, queryset) -> counting.Tally:
+    """How many targets the table's filters match: from the summary's exact
+    counts when the filter is by status alone, else counted (exact up to
+    10,000, then an estimate; ``counting``)."""
     status = request.GET.get("status", "")
-    if request.GET.get("q"):
-        return None
-    return summary["status"].get(status, 0) if status else summary["total"]
+    if not any(request.GET.get(name) for name in TABLE_FILTERS if name != "status"):
+        return counting.Tally(
+            summary["status"].get(status, 0) if status else summary["total"]
+        )
+    return counting.matching_count(queryset)
 
 
 @customer_page
@@ -433,7 +447,51 @@ BULK_ACTIONS = {
     "redial": ("Reset try counts", "Reset the try counts of {n}"),
     "export": ("Export CSV", ""),
 }
-TABLE_FILTERS = ("status", "q")
+TABLE_FILTERS = tuple(TargetFilter.base_filters)
+
+
+BULK_OUTLOOK = {
+    "idle": "{n} will be reset to idle",
+    "done": "{n} will be marked done",
+    "delete": "{n} will be deleted",
+    "redial": "{n} will have their try counts reset",
+}
+
+
+def _outlook(action: str, count: int, held: int) -> str:
+    """What a confirmed bulk change will do, counting the targets a dialer
+    holds (left alone) before the person confirms."""
+    text = BULK_OUTLOOK[action].format(n=f"{count - held:,}")
+    if held:
+        verb = "is" if held == 1 else "are"
+        text += f"; {held:,} {verb} being dialed and will be left"
+    return text + "."
+
+
+def _described(filters: dict) -> str:
+    """The table's filters in words, for a confirmation."""
+    outcomes = dict(OUTCOME_WORDS)
+    words = []
+    if filters.get("status"):
+        words.append(f"with status {filters['status']}")
+    if filters.get("outcome"):
+        named = [outcomes.get(v, v) for v in filters["outcome"].split(",")]
+        words.append("whose last outcome is " + " or ".join(named))
+    if filters.get("exhausted") in ("true", "false"):
+        words.append(
+            "that are exhausted"
+            if filters["exhausted"] == "true"
+            else "that are not exhausted"
+        )
+    if filters.get("import_batch"):
+        words.append("from one import")
+    if filters.get("tries_min"):
+        words.append(f"tried at least {filters['tries_min']} times")
+    if filters.get("tries_max"):
+        words.append(f"tried at most {filters['tries_max']} times")
+    if filters.get("q"):
+        words.append(f"whose name or address contains “{filters['q']}”")
+    return ", ".join(words)
 
 
 def _selected(outdial, ids: list[str]):
@@ -457,7 +515,10 @@ def targets_bulk(request, pk):
     when the change is large."""
     outdial = _outdial(request, pk)
     action = request.POST.get("action", "")
-    back_query = QueryDict(request.POST.get("back", "")).dict()
+    # Several values of one filter (checkboxes) are kept, comma-separated.
+    back_query = {
+        k: ",".join(vs) for k, vs in QueryDict(request.POST.get("back", "")).lists()
+    }
     back = reverse("outdial", args=[outdial.pk])
     if back_query:
         back += "?" + urlencode(back_query)
@@ -474,14 +535,17 @@ def targets_bulk(request, pk):
     if action == "export":
         return _bulk_export(request, outdial, chosen, filters, everything, count)
     if request.POST.get("confirm") != "yes":
+        held = bulk.held(chosen)
         context = {
             "outdial": outdial,
             "action": action,
             "action_label": BULK_ACTIONS[action][0],
             "everything": everything,
             "filters": filters,
+            "described": _described(filters),
             "count": count,
-            "held": bulk.held(chosen),
+            "held": held,
+            "outlook": _outlook(action, count, held),
             "large": everything and bulk.is_large(count),
             "selected": []
             if everything

@@ -46,7 +46,7 @@ def test_the_page_offers_all_matching_beside_the_selected(alice_page, page, four
     html = alice_page.get(page + "?status=idle").content.decode()
     assert "all 3 matching" in html
     html = alice_page.get(page + "?q=Bo").content.decode()
-    assert "> all matching</label>" in html  # a search is counted on confirming
+    assert "> all 1 matching</label>" in html  # a search is counted too
     confirm = bulk(alice_page, page, "done", back="q=Bo").content.decode()
     assert "Mark done: all 1 matching target?" in confirm
 
@@ -56,12 +56,19 @@ def test_the_confirmation_says_how_many_are_held_before_anything_changes(
 ):
     html = bulk(alice_page, page, "done").content.decode()
     assert "Mark done: all 4 matching targets?" in html
-    assert "1 of them is being dialed right now and will be skipped." in html
+    assert "3 will be marked done; 1 is being dialed and will be left." in html
     assert OutdialTarget.objects.filter(status="done").count() == 0
     done = bulk(alice_page, page, "done", confirm=True)
     assert done["Location"] == page
     statuses = dict(OutdialTarget.objects.values_list("name", "status"))
     assert statuses == {"Ann": "progressing", "Bo": "done", "Cy": "done", "Di": "done"}
+
+
+def test_a_delete_confirmation_counts_what_will_be_deleted_and_left(
+    alice_page, page, four
+):
+    html = bulk(alice_page, page, "delete").content.decode()
+    assert "3 will be deleted; 1 is being dialed and will be left." in html
 
 
 def test_all_matching_honours_the_tables_filters(alice_page, page, four):

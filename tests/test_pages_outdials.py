@@ -139,11 +139,20 @@ def test_the_outdial_page_shows_its_fields_and_progress(alice_page, outdial):
     html = alice_page.get(f"/outdials/{outdial.pk}/").content.decode()
     assert "<h1>test outdial</h1>" in html
     assert 'value="test outdial"' in html
-    assert "<dt>Idle</dt><dd>1</dd>" in html
-    assert "<dt>Done</dt><dd>1</dd>" in html
-    assert "<dt>Exhausted</dt><dd>1</dd>" in html
+    assert (
+        f'<dt>Idle</dt><dd><a href="/outdials/{outdial.pk}/?status=idle">1</a></dd>'
+        in html
+    )
+    assert (
+        f'<dt>Done</dt><dd><a href="/outdials/{outdial.pk}/?status=done">1</a></dd>'
+        in html
+    )
+    assert (
+        f'<dt>Exhausted</dt><dd><a href="/outdials/{outdial.pk}/?exhausted=true">1</a></dd>'
+        in html
+    )
     assert 'Attempts by destination <span class="muted">(1 in all)</span>' in html
-    assert '<span class="badge badge--no_answer">No answer</span> 1' in html
+    assert '<span class="badge badge--no_answer">No answer</span> 1 attempt ·' in html
     assert 'href="/outdials/' in html and "Upload file" in html and "Export CSV" in html
 
 
@@ -228,8 +237,9 @@ def test_the_outdial_page_needs_no_query_per_target(
             name=f"t{i}",
             slots=[tel(f"+1555987{i:04}"), None, tel(f"+1555986{i:04}")],
         )
-    # 8: the summary also counts the idle targets by the dialing policy.
-    with django_assert_max_num_queries(8):
+    # 9: the summary also counts the idle targets by the dialing policy; the
+    # filter form offers the outdial's imports.
+    with django_assert_max_num_queries(9):
         response = alice_page.get(f"/outdials/{outdial.pk}/")
     assert response.content.decode().count('name="ids"') == 50
     assert OutdialTarget.objects.count() == 60

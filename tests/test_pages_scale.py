@@ -140,8 +140,8 @@ def big_outdial(outdial):
 
 # session, user, outdial (with its dialing policy), the summary's two
 # aggregates and its idle targets by policy, the page of targets, their
-# destinations
-OUTDIAL_PAGE_QUERIES = 8
+# destinations, the imports the filter form offers
+OUTDIAL_PAGE_QUERIES = 9
 
 
 def test_the_outdial_page_over_100k_targets_takes_a_fixed_number_of_queries(
@@ -152,9 +152,18 @@ def test_the_outdial_page_over_100k_targets_takes_a_fixed_number_of_queries(
         response = alice_page.get(url)
     html = response.content.decode()
     assert html.count('name="ids"') == 50
-    assert "<dt>Done</dt><dd>33333</dd>" in html
-    assert "<dt>Idle</dt><dd>66667</dd>" in html
-    assert "<dt>Exhausted</dt><dd>1000</dd>" in html
+    assert (
+        f'<dt>Done</dt><dd><a href="/outdials/{big_outdial.pk}/?status=done">33333</a></dd>'
+        in html
+    )
+    assert (
+        f'<dt>Idle</dt><dd><a href="/outdials/{big_outdial.pk}/?status=idle">66667</a></dd>'
+        in html
+    )
+    assert (
+        f'<dt>Exhausted</dt><dd><a href="/outdials/{big_outdial.pk}/?exhausted=true">1000</a></dd>'
+        in html
+    )
     queries = [query["sql"].upper() for query in captured.captured_queries]
     assert not any("OFFSET" in sql for sql in queries)
     # The page reads one row more than it shows, and counts nothing itself.

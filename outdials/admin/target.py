@@ -133,6 +133,32 @@ def editable(target: OutdialTarget) -> bool:
     return not target.is_deleted and not target.outdial.is_deleted
 
 
+class TargetsListFilter(admin.SimpleListFilter):
+    """One of the targets list's filters (``outdials.filters``), offered in
+    the admin's sidebar with its own choices."""
+
+    def lookups(self, request, model_admin):
+        return filters.TargetFilter.base_filters[self.parameter_name].extra["choices"]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        try:
+            return filters.matching(queryset, {self.parameter_name: self.value()})
+        except filters.InvalidFilters as error:
+            raise IncorrectLookupParameters(error) from None
+
+
+class OutcomeFilter(TargetsListFilter):
+    title = "last outcome"
+    parameter_name = "outcome"
+
+
+class ExhaustedFilter(TargetsListFilter):
+    title = "exhausted"
+    parameter_name = "exhausted"
+
+
 class TargetForm(RulesForm):
     class Meta:
         model = OutdialTarget
@@ -152,7 +178,14 @@ class OutdialTargetAdmin(TenantAdmin):
         "tm_create",
         "tm_update",
     )
-    list_filter = (OutdialFilter, "status", DestinationTypeFilter, DeletedFilter)
+    list_filter = (
+        OutdialFilter,
+        "status",
+        OutcomeFilter,
+        ExhaustedFilter,
+        DestinationTypeFilter,
+        DeletedFilter,
+    )
     list_select_related = ("outdial",)
     # Newest first within an outdial: the order of the (outdial, -tm_create,
     # -id) index, so a page is an index range scan, never a sort of the list.

@@ -40,8 +40,9 @@ class ExportViewSet(viewsets.ViewSet):
             matching = filters.filtered_targets(outdial.pk, request.query_params)
         except filters.InvalidFilters as error:
             raise drf_serializers.ValidationError(error.errors) from None
+        # Several values of one filter (?outcome=a&outcome=b) kept as one.
         chosen = {
-            name: request.query_params[name]
+            name: ",".join(request.query_params.getlist(name))
             for name in filters.TargetFilter.base_filters
             if request.query_params.get(name)
         }

@@ -3,6 +3,7 @@ as ``wire.py`` writes them, the error envelope, parameters and examples."""
 
 import json
 
+import django_filters
 from django.conf import settings
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
@@ -497,9 +498,19 @@ def filter_parameters(filterset) -> list[OpenApiParameter]:
     for name, flt in filterset.base_filters.items():
         schema: dict = {"type": "string"}
         choices = flt.extra.get("choices")
+        several = isinstance(flt, django_filters.MultipleChoiceFilter)
         if choices:
             # Empty means "any", as when the parameter is left out.
             schema["enum"] = [value for value, _ in choices] + [""]
+        if several:
+            # Comma-separated: ?outcome=failed,busy.
+            schema = {"type": "array", "items": schema}
+        elif isinstance(flt, django_filters.NumberFilter):
+            schema = {"type": "integer", "minimum": flt.extra.get("min_value", 0)}
+            if flt.extra.get("max_value") is not None:
+                schema["maximum"] = flt.extra["max_value"]
+        elif isinstance(flt, django_filters.UUIDFilter):
+            schema["format"] = "uuid"
         if flt.extra.get("max_length"):
             schema["maxLength"] = flt.extra["max_length"]
         found.append(
@@ -508,6 +519,7 @@ def filter_parameters(filterset) -> list[OpenApiParameter]:
                 schema,
                 OpenApiParameter.QUERY,
                 description=str(flt.extra.get("help_text") or flt.label or ""),
+                **({"style": "form", "explode": False} if several else {}),
             )
         )
     return found
