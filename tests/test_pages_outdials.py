@@ -140,16 +140,16 @@ def test_the_outdial_page_shows_its_fields_and_progress(alice_page, outdial):
     assert "<h1>test outdial</h1>" in html
     assert 'value="test outdial"' in html
     assert (
-        f'<dt>Idle</dt><dd><a href="/outdials/{outdial.pk}/?status=idle">1</a></dd>'
-        in html
+        f'<dt>Idle</dt><dd><a href="/outdials/{outdial.pk}/'
+        f'?status=idle">1</a></dd>' in html
     )
     assert (
-        f'<dt>Done</dt><dd><a href="/outdials/{outdial.pk}/?status=done">1</a></dd>'
-        in html
+        f'<dt>Done</dt><dd><a href="/outdials/{outdial.pk}/'
+        f'?status=done">1</a></dd>' in html
     )
     assert (
-        f'<dt>Exhausted</dt><dd><a href="/outdials/{outdial.pk}/?exhausted=true">1</a></dd>'
-        in html
+        f'<dt>Exhausted</dt><dd><a href="/outdials/{outdial.pk}/'
+        f'?exhausted=true">1</a></dd>' in html
     )
     assert 'Attempts by destination <span class="muted">(1 in all)</span>' in html
     assert '<span class="badge badge--no_answer">No answer</span> 1 attempt ·' in html

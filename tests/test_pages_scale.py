@@ -153,16 +153,16 @@ def test_the_outdial_page_over_100k_targets_takes_a_fixed_number_of_queries(
     html = response.content.decode()
     assert html.count('name="ids"') == 50
     assert (
-        f'<dt>Done</dt><dd><a href="/outdials/{big_outdial.pk}/?status=done">33333</a></dd>'
-        in html
+        f'<dt>Done</dt><dd><a href="/outdials/{big_outdial.pk}/'
+        f'?status=done">33333</a></dd>' in html
     )
     assert (
-        f'<dt>Idle</dt><dd><a href="/outdials/{big_outdial.pk}/?status=idle">66667</a></dd>'
-        in html
+        f'<dt>Idle</dt><dd><a href="/outdials/{big_outdial.pk}/'
+        f'?status=idle">66667</a></dd>' in html
     )
     assert (
-        f'<dt>Exhausted</dt><dd><a href="/outdials/{big_outdial.pk}/?exhausted=true">1000</a></dd>'
-        in html
+        f'<dt>Exhausted</dt><dd><a href="/outdials/{big_outdial.pk}/'
+        f'?exhausted=true">1000</a></dd>' in html
     )
     queries = [query["sql"].upper() for query in captured.captured_queries]
     assert not any("OFFSET" in sql for sql in queries)
