@@ -584,12 +584,7 @@ def eligibility(
             "person); set its status to idle to dial it again.",
         )
     elif target.status == TargetStatus.PROGRESSING:
-        lease = (
-            Attempt.objects.filter(outdial_target=target, outcome="")
-            .order_by("-lease_expires")
-            .values_list("lease_expires", flat=True)
-            .first()
-        )
+        lease = lease_end(target)
         reason(
             "IN_PROGRESS",
             "A dialer holds the target until it reports a result or its lease ends.",
@@ -618,6 +613,25 @@ def eligibility(
         "next_destination_index": following.index if following else None,
         "reasons": reasons,
     }
+
+
+def lease_end(target: OutdialTarget) -> datetime | None:
+    """When the lease of the dialer holding ``target`` ends (``None`` when
+    no claim is open)."""
+    return (
+        Attempt.objects.filter(outdial_target=target, outcome=AttemptOutcome.PENDING)
+        .order_by("-lease_expires")
+        .values_list("lease_expires", flat=True)
+        .first()
+    )
+
+
+def used_up(target: OutdialTarget) -> bool:
+    """Whether every destination of ``target`` has used the attempts the
+    outdial's policy allows: re-opened as it is, a claim would not take it
+    (:func:`eligibility` says ``EXHAUSTED``) until its try counts are reset."""
+    maxima = _maxima([None] * len(DESTINATION_SLOTS), policy.rules_of(target.outdial))
+    return next_destination(target, maxima) is None
 
 
 def attempts(target: OutdialTarget) -> QuerySet:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import BooleanField, Expression, F, QuerySet
+from django.db.models import BooleanField, DateTimeField, Expression, F, Func, QuerySet
 
 from .timestamps import format_token, parse_ts
 
@@ -80,6 +80,26 @@ def token_of(item) -> str:
     return f"{format_token(item.tm_create)},{item.pk}"
 
 
+class AttemptKey(Func):
+    """The last-attempt order's key: ``tm_last_attempt``, or the Unix epoch
+    for a target never attempted (they come last, newest first), so the key
+    is never NULL and a row value can compare it. The epoch is written into
+    the SQL, not bound: the index on this expression (``target_attempt_page``)
+    serves a query only if both read the very same text."""
+
+    output_field = DateTimeField()
+
+    def __init__(self):
+        super().__init__(F("tm_last_attempt"))
+
+    def as_sql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        epoch = "'1970-01-01 00:00:00'"
+        if connection.vendor == "postgresql":
+            epoch += "::timestamptz"
+        return f"COALESCE({column}, {epoch})", params
+
+
 class KeysetBound(Expression):
     """``(tm_create, id) < (t, i)`` (or ``>``), written as one row value.
 
@@ -95,10 +115,10 @@ class KeysetBound(Expression):
     conditional = True
     output_field = BooleanField()
 
-    def __init__(self, operator: str, tm_create, pk):
+    def __init__(self, operator: str, tm_create, pk, key=None):
         super().__init__()
         self.operator = operator
-        self.columns = [F("tm_create"), F("pk")]
+        self.columns = [key if key is not None else F("tm_create"), F("pk")]
         self.values = (tm_create, pk)
 
     def get_source_expressions(self):
@@ -158,6 +178,64 @@ def page_of(rows: list, size: int) -> Page:
 
 
 @dataclass(frozen=True)
+class Order:
+    """An order of the staff pages' targets table: a key, then the id, both
+    descending or both ascending, each served by an index (``target_page``
+    read either way, ``target_attempt_page``). Its page tokens are
+    ``<key>,<id>``, as the newest-first ones."""
+
+    name: str
+    label: str
+    key: object
+    descending: bool
+
+    def _desc(self, reverse: bool) -> bool:
+        return self.descending != reverse
+
+    def ordered(self, queryset: QuerySet, *, reverse: bool = False) -> QuerySet:
+        """``queryset`` in this order (or the reverse), each row carrying its
+        key as ``sort_key``."""
+        desc = self._desc(reverse)
+        key = self.key.desc() if desc else self.key.asc()
+        return queryset.annotate(sort_key=self.key).order_by(
+            key, "-pk" if desc else "pk"
+        )
+
+    def beyond(self, queryset: QuerySet, key: Key, *, reverse: bool = False):
+        """The rows that come after ``key`` in this order (or the reverse)."""
+        value, pk = key
+        operator = "<" if self._desc(reverse) else ">"
+        if pk is None:
+            return queryset.filter(
+                **{f"sort_key__{'lt' if operator == '<' else 'gt'}": value}
+            )
+        return queryset.filter(KeysetBound(operator, value, pk, key=self.key))
+
+
+ORDERS = {
+    order.name: order
+    for order in (
+        Order("-created", "newest first", F("tm_create"), True),
+        Order("created", "oldest first", F("tm_create"), False),
+        Order("-last_attempt", "last attempted first", AttemptKey(), True),
+        Order("last_attempt", "last attempted last", AttemptKey(), False),
+    )
+}
+NEWEST = ORDERS["-created"]
+
+
+def order_named(name: str) -> Order:
+    """The order ``?order=`` names; newest first for any other value."""
+    return ORDERS.get(name, NEWEST)
+
+
+def key_token(item) -> str:
+    """A token that points exactly at ``item`` in its order (its
+    ``sort_key`` and id)."""
+    return f"{format_token(item.sort_key)},{item.pk}"
+
+
+@dataclass(frozen=True)
 class Window:
     """A page for people: its items and links to the newer and older pages
     (empty when there is none), both ways by keyset, never by OFFSET."""
@@ -167,27 +245,60 @@ class Window:
     older: str
 
 
-def window(queryset: QuerySet, *, after: str = "", before: str = "", size: int):
-    """The ``size`` rows after ``after`` (or just before ``before``), newest
-    first; a token we did not give out (a tampered link) shows the newest page.
+def window(
+    queryset: QuerySet,
+    *,
+    after: str = "",
+    before: str = "",
+    size: int,
+    order: Order = NEWEST,
+):
+    """The ``size`` rows after ``after`` (or just before ``before``) in
+    ``order`` (newest first unless told); a token we did not give out (a
+    tampered link) shows the first page. ``newer``/``older`` link the pages
+    before and after this one in that order.
 
     Fetches one row more than shown to know whether another page follows, so
     no count is needed.
     """
     try:
         if before:
-            older_first = before_token(queryset, before).order_by("tm_create", "pk")
-            rows = list(older_first[: size + 1])
+            back = order.beyond(
+                order.ordered(queryset, reverse=True),
+                parse_token(before),
+                reverse=True,
+            )
+            rows = list(back[: size + 1])
             items = rows[:size][::-1]
             more_newer, more_older = len(rows) > size, bool(items)
         else:
-            rows = list(newest_first(after_token(queryset, after))[: size + 1])
+            ahead = order.ordered(queryset)
+            if after:
+                ahead = order.beyond(ahead, parse_token(after))
+            rows = list(ahead[: size + 1])
             items = rows[:size]
             more_newer, more_older = bool(after and items), len(rows) > size
     except InvalidPageToken:
-        return window(queryset, size=size)
+        return window(queryset, size=size, order=order)
     return Window(
         items,
-        token_of(items[0]) if more_newer else "",
-        token_of(items[-1]) if more_older else "",
+        key_token(items[0]) if more_newer else "",
+        key_token(items[-1]) if more_older else "",
     )
+
+
+def neighbours(queryset: QuerySet, item, order: Order) -> tuple:
+    """The rows just before and just after ``item`` in ``order`` (``None``
+    at either end): the previous and next target of a table's filter."""
+    key = (
+        order.ordered(queryset.model.objects.filter(pk=item.pk))
+        .values_list("sort_key", flat=True)
+        .first()
+    )
+    if key is None:
+        return None, None
+    previous = order.beyond(
+        order.ordered(queryset, reverse=True), (key, item.pk), reverse=True
+    ).first()
+    following = order.beyond(order.ordered(queryset), (key, item.pk)).first()
+    return previous, following

@@ -32,6 +32,7 @@ from . import (
     guards,
     importing,
     jobs,
+    paging,
     policy,
     queries,
     targets,
@@ -94,11 +95,23 @@ def _target(request, outdial_pk, pk) -> OutdialTarget:
     return get_object_or_404(queryset, pk=pk)
 
 
-def _window(request, queryset):
+def _window(request, queryset, order=paging.NEWEST):
     """A keyset page from ``?after=`` / ``?before=``; a link whose token was
-    tampered with shows the newest page rather than an error."""
+    tampered with shows the first page rather than an error."""
     after, before = request.GET.get("after", ""), request.GET.get("before", "")
-    return window(queryset, after=after, before=before, size=PAGE_SIZE)
+    return window(queryset, after=after, before=before, size=PAGE_SIZE, order=order)
+
+
+def _table_query(request) -> str:
+    """The targets table's filters and order, as a target's links carry
+    them (back to the same table, to the previous and next target)."""
+    kept = {k: vs for k, vs in request.GET.lists() if k in TABLE_PARAMS and any(vs)}
+    return urlencode(kept, doseq=True)
+
+
+def _back_query(request) -> str:
+    query = _table_query(request)
+    return f"?{query}" if query else ""
 
 
 def _query(request, **changes) -> str:
@@ -230,19 +243,41 @@ def outdial_new(request):
     return render(request, "outdials/outdial_new.html", {"form": form})
 
 
+def _sort_link(request, order, column: str) -> dict:
+    """A column header's link: the column's order, newest first, or the
+    other way round when the table is sorted by it already."""
+    current = order.name.lstrip("-") == column
+    name = column if current and order.descending else f"-{column}"
+    direction = "descending" if order.descending else "ascending"
+    return {
+        "href": "?" + _query(request, order=name),
+        "sort": direction if current else "",
+        "arrow": ("↓" if order.descending else "↑") if current else "",
+        "next": paging.ORDERS[name].label,
+    }
+
+
 def _targets_table(request, outdial) -> dict:
     """The filter form, the filtered page of targets and the links around it."""
     try:
         queryset = filtered_targets(outdial.pk, request.GET)
     except InvalidFilters:
         queryset = OutdialTarget.objects.none()
-    page = _window(request, queryset.with_destinations())
+    order = paging.order_named(request.GET.get("order", ""))
+    page = _window(request, queryset.with_destinations(), order)
     imports = outdial.imports.filter(dry_run=False).order_by("-tm_create")
     return {
+        "sort_links": {
+            column: _sort_link(request, order, column)
+            for column in ("created", "last_attempt")
+        },
         "filter_form": TargetFilterForm(
             request.GET, imports=imports[:IMPORT_HISTORY_SIZE]
         ),
         "queryset": queryset,
+        "order": order,
+        "orders": paging.ORDERS.values(),
+        "table_query": _table_query(request),
         "page": page,
         "rows": [_target_row(target) for target in page.items],
         "query": _query(request),
@@ -346,7 +381,8 @@ def target_detail(request, pk, target_pk):
                 ),
             ):
                 messages.success(request, "Saved the target.")
-                return redirect("target", pk, target.pk)
+                back = reverse("target", args=[pk, target.pk])
+                return redirect(back + _back_query(request))
         else:
             messages.error(request, "The target was not saved: fix the fields below.")
     return _target_page(request, target, form)
@@ -366,13 +402,28 @@ def _target_page(request, target, form, callback_form=None, status=200):
             local = following.astimezone(policy.zone_info(zone))
             initial["when"] = local.strftime("%Y-%m-%dT%H:%M")
         callback_form = CallbackForm(zone=zone, initial=initial)
+    held_until = None
+    if target.status == TargetStatus.PROGRESSING:
+        # Read-only while a dialer holds it: saying when beats a refusal.
+        held_until = dialing.lease_end(target)
+        for field in form.fields.values():
+            field.disabled = True
     today = target.day_attempts
     if target.tm_day_end is None or target.tm_day_end <= now:
         today = 0
+    try:
+        matching = filtered_targets(target.outdial_id, request.GET)
+    except InvalidFilters:
+        matching = OutdialTarget.objects.none()
+    order = paging.order_named(request.GET.get("order", ""))
+    previous, following_target = paging.neighbours(matching, target, order)
     context = {
         "outdial": target.outdial,
         "target": target,
         "form": form,
+        "back_query": _back_query(request),
+        "previous_target": previous,
+        "next_target": following_target,
         "zone": zone,
         "zone_is_default": not target.time_zone,
         "next_attempt": following,
@@ -383,6 +434,9 @@ def _target_page(request, target, form, callback_form=None, status=200):
         "callback_form": callback_form,
         "tries": sum(d.try_count for d in target.slots() if d is not None),
         "can_reopen": target.status == TargetStatus.DONE,
+        "used_up": target.status != TargetStatus.PROGRESSING
+        and dialing.used_up(target),
+        "held_until": held_until,
         "attempts": log[:ATTEMPT_LOG_SIZE],
         "attempts_more": len(log) > ATTEMPT_LOG_SIZE,
     }
@@ -421,11 +475,34 @@ def target_callback(request, pk, target_pk):
 @customer_page
 @require_POST
 def target_reopen(request, pk, target_pk):
-    """Back to ``idle`` so the dialer may try it again (while attempts remain)."""
+    """Back to ``idle`` so the dialer may try it again (while attempts
+    remain); with ``reset``, its try counts back to 0 as well, so a target
+    that used its attempts is dialed again from its first destination."""
     target = _target(request, pk, target_pk)
+    back = redirect(reverse("target", args=[pk, target.pk]) + _back_query(request))
+    if request.POST.get("reset"):
+        one = OutdialTarget.objects.filter(pk=target.pk)
+        _, held = dialing.reset_try_counts(one)
+        if held:
+            messages.error(request, guards.TargetInProgress("re-open it").message)
+        else:
+            messages.success(
+                request,
+                "Re-opened the target with its try counts reset to 0: the "
+                "dialer will try it again from its first destination.",
+            )
+        return back
     if _allowed(request, lambda: dialing.set_status(target, TargetStatus.IDLE)):
-        messages.success(request, "Re-opened the target: it is idle again.")
-    return redirect("target", pk, target.pk)
+        if dialing.used_up(target):
+            messages.warning(
+                request,
+                "Re-opened the target: it is idle, but every destination has "
+                "used its attempts, so the dialer will not take it until its "
+                "try counts are reset.",
+            )
+        else:
+            messages.success(request, "Re-opened the target: it is idle again.")
+    return back
 
 
 @customer_page
@@ -448,6 +525,7 @@ BULK_ACTIONS = {
     "export": ("Export CSV", ""),
 }
 TABLE_FILTERS = tuple(TargetFilter.base_filters)
+TABLE_PARAMS = (*TABLE_FILTERS, "order")
 
 
 BULK_OUTLOOK = {

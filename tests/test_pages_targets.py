@@ -15,7 +15,7 @@ from tests.helpers import messages_of, tel
 def rows_in(html: str) -> list[str]:
     """Target names in the targets table, top to bottom."""
     return re.findall(
-        r'<th scope="row"><a href="/outdials/[^"]+/targets/[^"]+/">([^<]+)<', html
+        r'<th scope="row"><a href="/outdials/[^"]+/targets/[^"]+">([^<]+)<', html
     )
 
 
