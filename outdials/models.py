@@ -8,7 +8,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from . import paging, statistics
@@ -441,9 +441,12 @@ class OutdialTarget(models.Model):
                 name="target_outcome_page",
                 condition=Q(tm_delete__isnull=True),
             ),
-            # The table sorted by last attempt (outdials.paging).
+            # The table sorted by last attempt, never attempted last
+            # (paging.AttemptKey), read either way.
             models.Index(
-                fields=["outdial", "-tm_last_attempt", "-id"],
+                F("outdial"),
+                paging.AttemptKey().desc(),
+                F("id").desc(),
                 name="target_attempt_page",
                 condition=Q(tm_delete__isnull=True),
             ),

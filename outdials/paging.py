@@ -94,9 +94,9 @@ class AttemptKey(Func):
 
     def as_sql(self, compiler, connection, **extra):
         column, params = compiler.compile(self.source_expressions[0])
-        epoch = "'1970-01-01 00:00:00'"
+        epoch = "'1970-01-01 00:00:00'"  # as Django stores a UTC time
         if connection.vendor == "postgresql":
-            epoch += "::timestamptz"
+            epoch = "'1970-01-01 00:00:00+00'::timestamptz"
         return f"COALESCE({column}, {epoch})", params
 
 

@@ -180,6 +180,7 @@ def _target_row(target) -> dict:
         "first": filled[0].target if filled else "",
         "more": len(filled) - 1 if filled else 0,
         "tries": sum(slot.try_count for slot in filled),
+        "outcome": target.last_outcome.replace("_", " ").capitalize(),
     }
 
 

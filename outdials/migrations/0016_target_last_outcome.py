@@ -8,6 +8,8 @@ outcome (an open claim has none yet, so the one before it counts).
 
 from django.db import migrations, models
 
+import outdials.paging
+
 
 def fill_last_outcome(apps, schema_editor):
     postgres = schema_editor.connection.vendor == "postgresql"
@@ -67,8 +69,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="outdialtarget",
             index=models.Index(
+                models.F("outdial"),
+                outdials.paging.AttemptKey().desc(),
+                models.F("id").desc(),
                 condition=models.Q(("tm_delete__isnull", True)),
-                fields=["outdial", "-tm_last_attempt", "-id"],
                 name="target_attempt_page",
             ),
         ),

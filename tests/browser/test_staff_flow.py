@@ -185,3 +185,85 @@ def test_bulk_actions_with_the_keyboard_and_select_all(
     assert set(OutdialTarget.objects.values_list("status", flat=True)) == {"done"}
     expect(page.get_by_role("region", name="Progress")).to_contain_text("3 of 3 done")
     assert re.search(r"/outdials/[0-9a-f-]{36}/$", page.url)
+
+
+def test_filter_the_failed_ones_export_them_redial_them(
+    page, live_server, alice, outdial
+):
+    """Issue 14: a list a dialer has worked; the failed ones are found by
+    their last outcome, exported (exactly those rows), dialed again, and the
+    progress counts move."""
+    from outdials import dialing, targets
+    from tests.helpers import tel
+
+    outcomes = ["failed", "answered", "failed", "busy", "no_answer", "failed"]
+    for i, outcome in enumerate(outcomes):
+        made = targets.create_target(
+            outdial, name=f"Lead {i}", slots=[tel(f"+1555987650{i}")]
+        )
+        [claim] = dialing.claim(outdial, max_try_counts=[1, 0, 0, 0, 0])
+        assert claim.target.pk == made.pk
+        dialing.report_result(outdial, made.pk, claim.claim_id, outcome)
+    held = targets.create_target(outdial, name="Lead 6", slots=[tel("+15559876506")])
+    targets.create_target(outdial, name="Lead 7", slots=[tel("+15559876507")])
+    [claim] = dialing.claim(outdial, max_try_counts=[1, 0, 0, 0, 0])
+    assert claim.target.pk == held.pk  # a dialer holds Lead 6
+    sign_in(page, live_server.url)
+    page.get_by_role("link", name="test outdial").click()
+
+    progress = page.get_by_role("region", name="Progress")
+    expect(progress.locator(".count--exhausted dd")).to_have_text("5")
+    expect(progress).to_contain_text("Each attempt counts once")
+    expect(progress).to_contain_text("As of")
+    snap(page, "outdial-worked")
+
+    # filter to the failed ones: the outcome's link in the panel, then the form
+    progress.locator("li", has_text="Failed").get_by_role("link").click()
+    table = page.get_by_role("region", name="Targets table")
+    expect(table.locator("tbody tr")).to_have_count(3)
+    expect(page.get_by_label("failed", exact=True)).to_be_checked()
+    expect(page.locator("#targets-count")).to_have_text(
+        "3 targets match these filters · sorted newest first"
+    )
+
+    # export them: the file holds exactly those rows
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export CSV (filtered)").click()
+    body = open(download.value.path(), encoding="utf-8-sig").read()
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert sorted(r["name"] for r in rows) == ["Lead 0", "Lead 2", "Lead 5"]
+
+    # a target of the filter: back link and next target keep the filter
+    table.get_by_role("link", name="Lead 2").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lead 2")
+    expect(page.get_by_role("button", name="Re-open and reset tries")).to_be_visible()
+    page.get_by_role("link", name="Next: Lead 0 ›").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lead 0")
+    snap(page, "target-failed")
+    page.get_by_role("navigation", name="Breadcrumb").get_by_role(
+        "link", name="test outdial"
+    ).click()
+    expect(table.locator("tbody tr")).to_have_count(3)
+
+    # re-dial every matching one
+    page.get_by_label("With the selected targets").select_option("redial")
+    page.get_by_label("all 3 matching").check()
+    page.get_by_role("button", name="Apply…").click()
+    expect(page.locator("#bulk-outlook")).to_have_text(
+        "3 will have their try counts reset."
+    )
+    page.get_by_role("button", name="Reset try counts: 3 targets").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "Reset the try counts of 3 targets."
+    )
+    expect(progress.locator(".count--exhausted dd")).to_have_text("2")
+    expect(progress.locator(".count--idle dd")).to_have_text("4")
+    for target in OutdialTarget.objects.filter(last_outcome="failed"):
+        assert dialing.eligibility(target, max_try_counts=[1, 0, 0, 0, 0])["eligible"]
+
+    # a held target: read-only, saying until when
+    page.goto(f"{live_server.url}/outdials/{outdial.pk}/targets/{held.pk}/")
+    expect(page.locator("#held")).to_contain_text("Held by a dialer until")
+    expect(page.get_by_label("Name", exact=True)).to_be_disabled()
+    expect(page.get_by_role("button", name="Save target")).to_have_count(0)
+    snap(page, "target-held")
