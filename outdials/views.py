@@ -282,7 +282,7 @@ def _targets_table(request, outdial) -> dict:
         "page": page,
         "rows": [_target_row(target) for target in page.items],
         "query": _query(request),
-        "filtered": bool(_query(request)),
+        "filtered": any(request.GET.get(name) for name in TABLE_FILTERS),
     }
 
 
