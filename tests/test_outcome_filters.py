@@ -6,6 +6,8 @@ import csv
 import io
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from outdials import dialing, targets
 from outdials.models import ImportBatch, OutdialTarget
@@ -173,3 +175,13 @@ def test_the_admin_filters_by_outcome_and_exhausted(alice, outdial, worked):
     exhausted = client.get(url + "?exhausted=true").content.decode()
     assert ">Bo<" in exhausted and ">Ed<" not in exhausted
     assert "By last outcome" in failed
+
+
+def test_the_export_command_takes_the_outcome_filters(outdial, worked, tmp_path):
+    path = tmp_path / "failed.csv"
+    call_command("export_targets", str(outdial.pk), str(path), "--outcome", "failed")
+    assert csv_names(path.read_text(encoding="utf-8")) == ["Bo", "Ed"]
+    call_command("export_targets", str(outdial.pk), str(path), "--exhausted", "true")
+    assert csv_names(path.read_text(encoding="utf-8")) == ["Bo"]
+    with pytest.raises(CommandError, match="outcome"):
+        call_command("export_targets", str(outdial.pk), "--outcome", "maybe")

@@ -19,6 +19,12 @@ class Command(BaseCommand):
         parser.add_argument("file", nargs="?", help="where to write; default stdout")
         parser.add_argument("--status", choices=TargetStatus.values)
         parser.add_argument("--q", help="part of a name or destination address")
+        parser.add_argument(
+            "--outcome",
+            help="last outcome(s), comma-separated: answered, no_answer, busy, "
+            "failed, expired, never",
+        )
+        parser.add_argument("--exhausted", choices=["true", "false"])
 
     def handle(self, *args, **options):
         try:
@@ -30,7 +36,8 @@ class Command(BaseCommand):
         outdial = queries.one(Outdial.objects.live().filter(pk=pk))
         if outdial is None:
             raise CommandError(f"There is no live outdial {pk}.")
-        wanted = {k: options[k] for k in ("status", "q") if options[k]}
+        names = ("status", "q", "outcome", "exhausted")
+        wanted = {k: options[k] for k in names if options[k]}
         try:
             matching = filters.filtered_targets(outdial.pk, wanted)
         except filters.InvalidFilters as invalid:
