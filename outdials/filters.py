@@ -1,7 +1,10 @@
 """The targets list's filters (django-filter), one set for every list and export."""
 
+import re
+
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
@@ -28,12 +31,9 @@ class CommaSeparatedMixin:
         values = data.getlist(name) if hasattr(data, "getlist") else data.get(name)
         if isinstance(values, str):
             values = [values]
-        return [
-            part.strip()
-            for value in values or []
-            for part in str(value).split(",")
-            if part.strip()
-        ]
+        # Strictly as the API document's pattern says: "failed," or " busy"
+        # hold a value that is no choice, and are refused, not guessed at.
+        return [part for value in values or [] if value for part in value.split(",")]
 
 
 class CommaSeparated(CommaSeparatedMixin, forms.SelectMultiple):
@@ -44,10 +44,43 @@ class CommaSeparatedCheckboxes(CommaSeparatedMixin, forms.CheckboxSelectMultiple
     pass
 
 
+class WholeNumberField(forms.IntegerField):
+    """Digits only: ``IntegerField`` also takes " 5" and "5.0", which the
+    API document's integer does not."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not re.fullmatch(
+            r"[0-9]{1,18}", str(value)
+        ):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+UUID_PATTERN = (
+    "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+
+
+class StrictUUIDField(forms.UUIDField):
+    """A UUID as the API writes one: ``UUIDField`` also takes 32 bare hex
+    digits, braces and ``urn:uuid:``, which the API document does not."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not re.fullmatch(
+            UUID_PATTERN, str(value)
+        ):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class UUIDFilter(django_filters.UUIDFilter):
+    field_class = StrictUUIDField
+
+
 class CountFilter(django_filters.NumberFilter):
     """A whole number (``NumberFilter`` takes decimals)."""
 
-    field_class = forms.IntegerField
+    field_class = WholeNumberField
 
 
 def total_tries() -> Coalesce:
@@ -83,7 +116,7 @@ class TargetFilter(django_filters.FilterSet):
         help_text="true: done because every destination used its attempts "
         "without an answer (as the summary counts them); false: the others.",
     )
-    import_batch = django_filters.UUIDFilter(
+    import_batch = UUIDFilter(
         field_name="import_batch_id",
         label="Import",
         help_text="The id of the import that created the targets.",

@@ -185,3 +185,22 @@ def test_the_export_command_takes_the_outcome_filters(outdial, worked, tmp_path)
     assert csv_names(path.read_text(encoding="utf-8")) == ["Bo"]
     with pytest.raises(CommandError, match="outcome"):
         call_command("export_targets", str(outdial.pk), "--outcome", "maybe")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "outcome=failed,",
+        "outcome=failed,+busy",
+        "tries_min=+1",
+        "tries_max=1.0",
+        "import_batch=0123456789abcdef0123456789abcdef",
+    ],
+)
+def test_a_filter_is_read_as_strictly_as_the_document_says(api, outdial, query):
+    response = api.get(f"/v1.0/outdials/{outdial.pk}/targets?{query}")
+    assert response.status_code == 400
+
+
+def test_an_empty_outcome_means_any(api, outdial, worked):
+    assert len(names_in(api, outdial, "outcome=")) == 5

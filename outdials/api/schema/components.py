@@ -22,6 +22,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from ... import timestamps, validators
+from ...filters import UUID_PATTERN
 from ...importing import mapping as import_mapping
 from ...models import DestinationType, JobStatus, TargetStatus
 from ..errors import STATUS_OF_HTTP
@@ -503,14 +504,17 @@ def filter_parameters(filterset) -> list[OpenApiParameter]:
             # Empty means "any", as when the parameter is left out.
             schema["enum"] = [value for value, _ in choices] + [""]
         if several:
-            # Comma-separated: ?outcome=failed,busy.
-            schema = {"type": "array", "items": schema}
+            # Comma-separated (?outcome=failed,busy), written as text with a
+            # pattern: an empty value means "any", as for the other filters.
+            one = "|".join(value for value, _ in choices)
+            schema = {"type": "string", "pattern": f"^(?:(?:{one})(?:,(?:{one}))*)?$"}
         elif isinstance(flt, django_filters.NumberFilter):
             schema = {"type": "integer", "minimum": flt.extra.get("min_value", 0)}
             if flt.extra.get("max_value") is not None:
                 schema["maximum"] = flt.extra["max_value"]
         elif isinstance(flt, django_filters.UUIDFilter):
-            schema["format"] = "uuid"
+            # An id, or empty for "any".
+            schema["pattern"] = f"^(?:{UUID_PATTERN})?$"
         if flt.extra.get("max_length"):
             schema["maxLength"] = flt.extra["max_length"]
         found.append(
@@ -519,7 +523,6 @@ def filter_parameters(filterset) -> list[OpenApiParameter]:
                 schema,
                 OpenApiParameter.QUERY,
                 description=str(flt.extra.get("help_text") or flt.label or ""),
-                **({"style": "form", "explode": False} if several else {}),
             )
         )
     return found
