@@ -8,7 +8,8 @@ address, not a host name), without sessions, authentication or throttling.
   liveness (restart when it fails).
 - ``/readyz``: every check of ``OUTDIALS_READINESS_CHECKS`` passes, in order
   (by default: the database answers within ``DATABASE_CONNECT_TIMEOUT``, and
-  every migration is applied). 200 ``{"status": "ready", "checks": {…}}``, or
+  every migration is applied, and a job worker was seen recently when jobs
+  are queued or running). 200 ``{"status": "ready", "checks": {…}}``, or
   503 UNAVAILABLE in the error envelope with ``Retry-After`` and the failing
   check in ``details``. Use it to take a server out of rotation.
 
@@ -28,6 +29,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpResponse
 from django.utils.module_loading import import_string
 
+from . import jobs
 from .api.errors import error_response
 from .api.renderers import dumps
 from .metrics import metrics_view
@@ -64,6 +66,12 @@ def migrations_applied() -> str | None:
         return f"{len(plan)} migration(s) not applied: {names}; run manage.py migrate."
     _Migrated.seen = True
     return None
+
+
+def worker_seen() -> str | None:
+    """When jobs are queued or running, a ``db_worker`` wrote its heartbeat
+    within ``OUTDIALS["WORKER_SEEN_WITHIN"]``."""
+    return jobs.unattended()
 
 
 def _name(path: str) -> str:

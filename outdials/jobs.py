@@ -16,6 +16,8 @@ step a conditional UPDATE, so a cancel and a worker never both win:
 """
 
 import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -26,11 +28,13 @@ from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from .models import BackgroundWork, ImportBatch, JobStatus, TargetsJob
+from .models import BackgroundWork, ImportBatch, JobStatus, JobWorker, TargetsJob
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 1.0
+WORKER_BEAT_SECONDS = 5.0  # a worker's own heartbeat (``JobWorker``)
+WORKERS_KEPT = timedelta(days=1)  # rows of workers gone without a goodbye
 EXPORTS_KEPT = timedelta(days=1)  # an export's file, for downloading
 OPEN = (JobStatus.QUEUED, JobStatus.RUNNING)
 MODELS: tuple[type[BackgroundWork], ...] = (ImportBatch, TargetsJob)
@@ -299,14 +303,58 @@ def housekeeping() -> dict:
         "expired_claims": dialing.settle_expired(),
         "lost_jobs": sweep_stale(),
         "exports_removed": bulk.prune_exports(timezone.now() - EXPORTS_KEPT),
+        "workers_forgotten": JobWorker.objects.filter(
+            tm_seen__lt=timezone.now() - WORKERS_KEPT
+        ).delete()[0],
     }
 
 
-class Housekeeper:
-    """Runs :func:`housekeeping` every ``interval`` seconds in a thread."""
+def worker_seen(name: str, now=None) -> None:
+    """Note that the worker ``name`` is alive (one row, updated in place)."""
+    now = now or timezone.now()
+    if not JobWorker.objects.filter(name=name).update(tm_seen=now):
+        JobWorker.objects.update_or_create(name=name, defaults={"tm_seen": now})
 
-    def __init__(self, interval: float):
+
+def worker_gone(name: str) -> None:
+    JobWorker.objects.filter(name=name).delete()
+
+
+def unattended(now=None) -> str | None:
+    """Why jobs wait with no worker to run them, or ``None``: jobs are queued
+    or running and no worker was seen within ``OUTDIALS["WORKER_SEEN_WITHIN"]``.
+
+    Cheap enough for every readiness probe: while a worker is alive it is one
+    indexed look-up; only without one are the queue's waiting and running
+    tasks looked for."""
+    from django_tasks_db.models import DBTaskResult
+
+    now = now or timezone.now()
+    within = settings.OUTDIALS["WORKER_SEEN_WITHIN"]
+    if JobWorker.objects.filter(tm_seen__gte=now - within).exists():
+        return None
+    queue = DBTaskResult.objects
+    waiting = queue.ready().exists() or queue.running().exists()
+    if not waiting:
+        return None
+    last = JobWorker.objects.order_by("-tm_seen").values_list("tm_seen", flat=True)
+    seen = last.first()
+    ago = f"last seen {int((now - seen).total_seconds())} s ago" if seen else "none"
+    return (
+        f"jobs are waiting and no worker was seen for {int(within.total_seconds())}"
+        f" s ({ago}); start manage.py db_worker."
+    )
+
+
+class Housekeeper:
+    """In a thread of a worker: writes the worker's heartbeat every
+    :data:`WORKER_BEAT_SECONDS` (or ``interval`` if shorter) and runs
+    :func:`housekeeping` every ``interval`` seconds. Stopped, it removes the
+    worker's row, so a worker shut down on purpose is not waited for."""
+
+    def __init__(self, interval: float, worker_id: str):
         self.interval = interval
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{worker_id}"[:200]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="housekeeping")
         self._thread.daemon = True
@@ -316,19 +364,32 @@ class Housekeeper:
 
     def stop(self) -> None:
         self._stop.set()
+        self._thread.join(timeout=10)
+        try:
+            worker_gone(self.name)
+        except DatabaseError:
+            logger.warning("could not remove worker %s's heartbeat", self.name)
+        finally:
+            connection.close()
 
     def _run(self) -> None:
+        beat = min(WORKER_BEAT_SECONDS, self.interval)
+        next_round = 0.0
         try:
             while True:
                 try:
-                    done = housekeeping()
-                    if any(done.values()):
-                        logger.info("housekeeping: %s", done)
+                    worker_seen(self.name)
+                    if time.monotonic() >= next_round:
+                        next_round = time.monotonic() + self.interval
+                        done = housekeeping()
+                        if any(done.values()):
+                            logger.info("housekeeping: %s", done)
                 except DatabaseError:
                     logger.exception("housekeeping failed; trying again later")
-                finally:
                     connection.close()
-                if self._stop.wait(self.interval):
+                finally:
+                    connection.close_if_unusable_or_obsolete()
+                if self._stop.wait(beat):
                     return
         finally:
             connection.close()

@@ -223,6 +223,18 @@ class BackgroundWork(models.Model):
         return self.status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
+class JobWorker(models.Model):
+    """A ``db_worker`` process as last seen: its housekeeping thread writes
+    ``tm_seen`` every few seconds, and ``/readyz`` asks whether one was seen
+    recently when jobs are waiting (``jobs.py`` holds the rules)."""
+
+    name = models.CharField(max_length=200, primary_key=True)
+    tm_seen = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ImportBatchQuerySet(OwnedQuerySet):
     customer_path = "outdial__customer"
 

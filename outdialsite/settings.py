@@ -285,6 +285,10 @@ OUTDIALS = {
     # Background jobs: a running job whose worker has not written a heartbeat
     # for this long is taken as lost (killed, crashed) and marked failed.
     "JOB_STALE_AFTER": timedelta(seconds=env_int("OUTDIALS_JOB_STALE_SECONDS", 60)),
+    # /readyz fails while jobs wait and no worker was seen for this long.
+    "WORKER_SEEN_WITHIN": timedelta(
+        seconds=env_int("OUTDIALS_WORKER_SEEN_SECONDS", 60)
+    ),
     # Bulk changes on more targets than this run as a job with a progress page.
     "BULK_INLINE_MAX": env_int("OUTDIALS_BULK_INLINE_MAX", 1000),
 }
@@ -320,6 +324,7 @@ if REDIS_URL:
 OUTDIALS_READINESS_CHECKS = [
     "outdials.health.database_answers",
     "outdials.health.migrations_applied",
+    "outdials.health.worker_seen",
 ]
 # /metrics answers only with `Authorization: Bearer <this>`; unset, it is off.
 OUTDIALS_METRICS_TOKEN = os.environ.get("OUTDIALS_METRICS_TOKEN", "")

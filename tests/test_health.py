@@ -1,12 +1,14 @@
 """/healthz, /readyz and /metrics (outdials.health, outdials.metrics)."""
 
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.db import OperationalError
 from django.test import override_settings
+from django.utils import timezone
 
-from outdials import health
+from outdials import health, jobs
 from tests.helpers import assert_error
 
 
@@ -32,7 +34,11 @@ def test_readyz_answers_ready_from_any_host_over_plain_http(client, settings):
     assert response.status_code == 200
     assert response.json() == {
         "status": "ready",
-        "checks": {"database_answers": "ok", "migrations_applied": "ok"},
+        "checks": {
+            "database_answers": "ok",
+            "migrations_applied": "ok",
+            "worker_seen": "ok",
+        },
     }
     assert client.head("/readyz").status_code == 200
 
@@ -68,19 +74,55 @@ def test_readyz_is_503_while_a_migration_is_missing(client):
     }
 
 
-def worker_seen():
-    return "no worker seen for 90 s"
+def disk_left():
+    return "the upload folder is full"
 
 
 @pytest.mark.django_db
 def test_readyz_runs_checks_added_to_the_setting(client, settings):
     settings.OUTDIALS_READINESS_CHECKS = [
         *settings.OUTDIALS_READINESS_CHECKS,
-        "tests.test_health.worker_seen",
+        "tests.test_health.disk_left",
     ]
     error = assert_error(client.get("/readyz"), 503, "NOT_READY", "UNAVAILABLE")
-    assert error["details"][0]["worker_seen"] == "no worker seen for 90 s"
-    assert error["message"] == "Not ready: worker_seen: no worker seen for 90 s"
+    assert error["details"][0]["disk_left"] == "the upload folder is full"
+    assert error["message"] == "Not ready: disk_left: the upload folder is full"
+
+
+@pytest.fixture
+def queued_job(settings):
+    """A task waiting in the database queue, as an import leaves one."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    from outdials import tasks
+
+    return tasks.import_file.enqueue("00000000-0000-0000-0000-000000000000")
+
+
+@pytest.mark.django_db
+def test_readyz_needs_no_worker_while_no_job_waits(client):
+    assert client.get("/readyz").json()["checks"]["worker_seen"] == "ok"
+
+
+@pytest.mark.django_db
+def test_readyz_is_503_while_jobs_wait_and_no_worker_was_seen(client, queued_job):
+    error = assert_error(client.get("/readyz"), 503, "NOT_READY", "UNAVAILABLE")
+    assert error["message"] == (
+        "Not ready: worker_seen: jobs are waiting and no worker was seen for "
+        "60 s (none); start manage.py db_worker."
+    )
+    jobs.worker_seen("host:12:w")
+    assert client.get("/readyz").status_code == 200
+
+
+@pytest.mark.django_db
+def test_readyz_is_503_once_the_last_worker_was_seen_too_long_ago(client, queued_job):
+    jobs.worker_seen("host:12:w", now=timezone.now() - timedelta(seconds=75))
+    error = assert_error(client.get("/readyz"), 503, "NOT_READY", "UNAVAILABLE")
+    assert "no worker was seen for 60 s (last seen 75 s ago)" in error["message"]
+    jobs.worker_seen("host:12:w")
+    assert client.get("/readyz").status_code == 200
+    jobs.worker_gone("host:12:w")  # a worker stopped on purpose is not waited for
+    assert client.get("/readyz").status_code == 503
 
 
 @pytest.mark.django_db

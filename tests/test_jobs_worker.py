@@ -210,3 +210,36 @@ def test_two_workers_run_each_of_twenty_imports_once(api, alice, start_worker):
     assert OutdialTarget.objects.count() == 1000
     ran = {tuple(task.worker_ids) for task in tasks}
     assert ran <= {("one",), ("two",)}
+
+
+def test_readyz_waits_for_a_worker_while_jobs_are_queued(
+    api, client, outdial, start_worker
+):
+    """With an import queued and no worker, /readyz is 503 and says why; a
+    worker process that starts is seen within seconds (200) and runs the job;
+    once it stops, the next queued job makes /readyz 503 again."""
+
+    def queue_import():
+        answer = api.post(
+            f"/v1.0/outdials/{outdial.id}/targets/import",
+            numbers(2, start=len(OutdialTarget.objects.all())).encode(),
+            content_type="text/csv",
+        )
+        assert answer.status_code == 202
+        return answer["Location"]
+
+    def not_ready(answer) -> bool:
+        return answer.status_code == 503 and answer.json()["error"][
+            "message"
+        ].startswith("Not ready: worker_seen: jobs are waiting and no worker")
+
+    location = queue_import()
+    assert not_ready(client.get("/readyz"))
+    worker = start_worker()
+    poll("/readyz", client, until=lambda r: r.status_code == 200, timeout=30)
+    poll(location, api, until=lambda r: r.json()["status"] == "done")
+    assert client.get("/readyz").status_code == 200
+    worker.terminate()
+    assert worker.wait(timeout=20) == 0
+    queue_import()
+    assert not_ready(client.get("/readyz"))

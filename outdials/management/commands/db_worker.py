@@ -2,7 +2,8 @@
 
 The queue's own worker runs the jobs; beside it, a thread of each worker
 settles dialing claims whose lease passed and fails jobs whose worker was
-killed (``jobs.housekeeping``), every ``--housekeeping-interval`` seconds.
+killed (``jobs.housekeeping``), every ``--housekeeping-interval`` seconds,
+and notes every few seconds that the worker is alive (``/readyz`` asks).
 Any number of workers may run, on any number of machines: a job is taken by
 one of them only (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, an
 exclusive transaction on SQLite), and each housekeeping step is a
@@ -36,7 +37,9 @@ class Command(WorkerCommand):
         # Under the autoreloader only the child process, which runs jobs,
         # keeps house.
         parent = options["reload"] and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true"
-        keeper = None if parent else Housekeeper(housekeeping_interval)
+        keeper = (
+            None if parent else Housekeeper(housekeeping_interval, options["worker_id"])
+        )
         if keeper is not None:
             keeper.start()
         try:
