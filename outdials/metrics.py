@@ -8,8 +8,8 @@ multi-process mode, which is prometheus_client's (``PROMETHEUS_MULTIPROC_DIR``,
 set by outdialsite/gunicorn.conf.py; each process writes its own files and a
 scrape adds them up).
 
-Counters count in the process that did the work (a gunicorn worker, the
-``release_expired_claims`` command, a job worker): give them one
+Counters count in the process that did the work (a gunicorn worker, a job
+worker's housekeeping, the ``release_expired_claims`` command): give them one
 ``PROMETHEUS_MULTIPROC_DIR`` and a scrape of any web worker sees them all.
 Gauges of the database's state (open leases, the job queue) are read at scrape
 time, so they need no coordination between processes.

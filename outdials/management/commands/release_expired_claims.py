@@ -1,7 +1,7 @@
 """``manage.py release_expired_claims``: settle claims whose lease has passed.
 
-Run it from cron (say every minute) so that a crashed dialer's targets come
-back even when nobody claims, lists or summarises their outdial.
+The job workers do this every 15 s (``jobs.housekeeping``), the one periodic
+home of it; the command is for settling at once, by hand or from a script.
 """
 
 from django.core.management.base import BaseCommand
