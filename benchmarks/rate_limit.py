@@ -12,7 +12,8 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from . import _live
+from tests import live
+
 from .harness import Figure
 
 LIMIT = 60
@@ -28,24 +29,23 @@ def _wait_for_room(period: int = 60, room: float = 20.0) -> None:
 
 
 def one_round(store: str) -> Figure:
-    with _live.sqlite_url() as url:
+    with live.fresh_database("sqlite") as url:
         extra = {"OUTDIALS_API_RATE": f"{LIMIT}/min"}
         if store == "redis":
             extra["REDIS_URL"] = "redis://127.0.0.1:6379/0"
-        env = _live.environment(url, **extra)
-        _live.prepare(env)
-        with _live.gunicorn(env) as first, _live.gunicorn(env) as second:
-            token = _live.login(first)
-            bearer = {"Authorization": f"Bearer {token}"}
-            ports = [first, second]
+        env = live.environment(url, **extra)
+        live.prepare(env)
+        two = ("--workers", "2")
+        with live.gunicorn(env, *two) as first, live.gunicorn(env, *two) as second:
+            bearer = live.login(first)
+            servers = [first, second]
             _wait_for_room()
             window = int(time.time() // 60)
 
             def call(n: int) -> tuple[int, int]:
-                status, _ = _live.request(
-                    ports[n % 2], "GET", "/v1.0/outdials", None, bearer
-                )
-                return ports[n % 2], status
+                server = servers[n % 2]
+                status, _ = live.request(server, "GET", "/v1.0/outdials", None, bearer)
+                return server.port, status
 
             with ThreadPoolExecutor(CLIENTS) as pool:
                 answers = list(pool.map(call, range(REQUESTS)))
@@ -74,5 +74,5 @@ def one_round(store: str) -> Figure:
 
 
 def run(quick: bool) -> list[Figure]:
-    stores = ["database"] + (["redis"] if _live.redis_up() else [])
+    stores = ["database"] + (["redis"] if live.redis_up() else [])
     return [one_round(store) for store in stores]

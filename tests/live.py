@@ -1,7 +1,11 @@
-"""Real servers for tests that need one: gunicorn as production runs it,
-on a database of its own, with its logs in files the test can read."""
+"""Real servers for tests and benchmarks that need one: gunicorn as
+production runs it, and a job worker, on a database of their own, with their
+logs in files the caller can read. The one home of this (the benchmarks in
+``benchmarks/`` import it from here)."""
 
 import contextlib
+import http.client
+import json
 import os
 import secrets
 import socket
@@ -19,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
     "OUTDIALS_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
 )
+PASSWORD = "tall quiet harbour 42"  # the customer ``ann`` of :func:`prepare`
 
 
 def free_port() -> int:
@@ -34,6 +39,14 @@ def postgres_up() -> bool:
         psycopg.connect(POSTGRES_URL, connect_timeout=3).close()
         return True
     except Exception:
+        return False
+
+
+def redis_up() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+        return True
+    except OSError:
         return False
 
 
@@ -81,8 +94,15 @@ def manage(env: dict, *args: str) -> str:
         text=True,
         timeout=300,
     )
-    assert done.returncode == 0, done.stderr
+    if done.returncode:
+        raise RuntimeError(f"manage.py {args[0]} failed:\n{done.stderr}")
     return done.stdout
+
+
+def prepare(env: dict) -> None:
+    """Migrate, and create the customer ``ann`` (password :data:`PASSWORD`)."""
+    manage(env, "migrate", "--noinput")
+    manage(env, "createcustomer", "Acme", "--username", "ann", "--password", PASSWORD)
 
 
 @dataclass
@@ -91,6 +111,10 @@ class Server:
     process: subprocess.Popen
     stdout: Path
     stderr: Path
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
 
     def logs(self) -> str:
         return self.stdout.read_text() + self.stderr.read_text()
@@ -104,6 +128,30 @@ def get(url: str, headers: dict | None = None, timeout: float = 30):
             return answer.status, answer.headers, answer.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()
+
+
+def request(server: Server, method, path, body=None, headers=None, timeout=30):
+    """(status, body) of a JSON request (``body`` as JSON, or bytes as they
+    are), errors included."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
+    try:
+        data = body if isinstance(body, bytes) or body is None else json.dumps(body)
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        conn.request(method, path, body=data, headers=sent)
+        answer = conn.getresponse()
+        return answer.status, answer.read()
+    finally:
+        conn.close()
+
+
+def login(server: Server) -> dict:
+    """The ``Authorization`` header of ``ann``, signed in."""
+    status, body = request(
+        server, "POST", "/auth/login", {"username": "ann", "password": PASSWORD}
+    )
+    if status != 200:
+        raise RuntimeError(f"sign-in failed: {status} {body[:200]!r}")
+    return {"Authorization": f"Bearer {json.loads(body)['token']}"}
 
 
 @contextlib.contextmanager
@@ -144,14 +192,15 @@ def gunicorn(env: dict, *args: str, ready_path: str = "/healthz"):
 
 
 @contextlib.contextmanager
-def job_worker(env: dict):
-    """A ``db_worker`` beside the server, as the production guide runs one."""
+def job_worker(env: dict, *args: str):
+    """A ``db_worker`` beside the server, as the production guide runs one,
+    plus ``args``."""
     with tempfile.TemporaryDirectory(prefix="outdials-worker-") as folder:
         log = Path(folder, "worker.log")
         with log.open("w") as output:
             process = subprocess.Popen(
                 [sys.executable, "manage.py", "db_worker", "--no-reload"]
-                + ["--no-startup-delay", "--interval", "0.2"],
+                + ["--no-startup-delay", "--interval", "0.2", *args],
                 cwd=ROOT,
                 env=env,
                 stdout=output,

@@ -11,7 +11,7 @@ import pytest
 
 from outdials.redaction import MASK
 
-from .live import environment, fresh_database, get, gunicorn, manage
+from .live import environment, fresh_database, get, gunicorn, job_worker, manage
 
 PASSWORD = "tall quiet harbour 42"
 ACCESS_KEY = "odk_" + "k" * 40
@@ -25,7 +25,8 @@ def server():
         manage(
             env, "createcustomer", "Acme", "--username", "ann", "--password", PASSWORD
         )
-        # A short worker timeout, so that a big CSV check outlives it.
+        # A short worker timeout, so that waiting for a big CSV check outlives
+        # it.
         with gunicorn(env, "--timeout", "2", "--workers", "1") as live:
             request = urllib.request.Request(
                 live.url + "/auth/login",
@@ -39,7 +40,9 @@ def server():
                 {"Authorization": f"Bearer {live.token}"},
             )
             assert status == 200, body
-            yield live
+            # A job worker, as in production, so that /readyz can pass.
+            with job_worker(env):
+                yield live
 
 
 def raw(server, data: bytes) -> tuple[int, dict, dict]:
@@ -65,7 +68,7 @@ def test_a_request_stopped_at_the_timeout_answers_the_envelope_and_logs_no_secre
     server,
 ):
     # Outdial to import into, then a CSV check whose report the request waits
-    # for (no job worker runs here), well past the 2 s timeout.
+    # for (up to 25 s), well past the 2 s timeout.
     request = urllib.request.Request(
         f"{server.url}/v1.0/outdials?token={server.token}",
         data=b'{"name": "big"}',
