@@ -145,3 +145,10 @@ def databases() -> list[tuple[str, str]]:
     except Exception:
         pass
     return found
+
+
+def uptime() -> str:
+    """The machine's load, to print beside figures measured on shared cores."""
+    with open("/proc/loadavg") as loadavg:
+        one, five, fifteen = loadavg.read().split()[:3]
+    return f"load average {one}, {five}, {fifteen} ({os.cpu_count()} cores)"

@@ -23,7 +23,6 @@ import itertools
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -32,6 +31,8 @@ from collections import Counter
 from pathlib import Path
 
 from tests import live
+
+from .harness import uptime
 
 SEEDED = 1000
 
@@ -124,10 +125,6 @@ class Clients:
                         },
                     },
                 )
-
-
-def uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 def percentile(values: list[float], q: float) -> float:
