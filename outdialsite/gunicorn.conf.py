@@ -6,18 +6,25 @@ Procfile and the systemd unit start from there. Each value can be changed on
 the command line (it wins over this file) or through the environment below.
 
 - Sync workers (outdialsite.serving.SyncWorker): a request is a few database
-  statements or a CPU-bound CSV import, with no long polling, so one request
+  statements (or a CSV streamed out), with no long polling, so one request
   per process is the simplest model that uses the cores; run
   ``WEB_CONCURRENCY`` (2 × cores, say) of them behind a buffering proxy (nginx
   reads slow clients' bodies, so a slow upload holds no worker).
-- ``timeout`` 180 s (``GUNICORN_TIMEOUT``): the longest request is a
-  1,000,000-row CSV import (about 90 s on two shared cores). Database waits
-  end far sooner (DATABASE_STATEMENT_TIMEOUT + 5 s), so this only stops a
-  runaway request; the worker then answers 503 REQUEST_TIMEOUT itself.
+- ``timeout`` 120 s (``GUNICORN_TIMEOUT``): imports, bulk changes and big
+  exports run in the job worker, so a request is short. Its database
+  statements end within ``DATABASE_STATEMENT_TIMEOUT`` (30 s) + 5 s, ``?wait=``
+  holds it 25 s at most, and nginx hands over an upload already buffered. The
+  one request that grows with the data is the streamed export (``GET
+  …/targets/export``), about 15,000 rows a second: a million rows in about
+  70 s, so 120 s leaves it room on a busy machine and stops only a runaway
+  request (the worker then answers 503 ``REQUEST_TIMEOUT`` itself). A bigger
+  list belongs in an export job (``POST …/exports``), which no timeout cuts.
+  nginx's ``proxy_read_timeout`` is 10 s above it (deploy/nginx).
 - ``graceful_timeout`` 30 s: on a restart a worker finishes its request
-  (most end in milliseconds) before it is stopped.
+  (most end in milliseconds) before it is stopped; a streamed export still
+  running then is cut short, as the client can tell (an export job is not).
 - ``max_requests`` 5,000 with a jitter of 500: workers are recycled one at a
-  time, bounding any slow growth (a big import's peak memory) without a
+  time, bounding any slow growth (an upload's or export's peak memory) without a
   moment when all restart together.
 - ``limit_request_line`` 8,190 (gunicorn's largest), 100 header fields of at
   most 8,190 bytes: room for long search queries and page tokens; past them
@@ -37,7 +44,7 @@ import tempfile
 wsgi_app = "outdialsite.wsgi"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "outdialsite.serving.SyncWorker"
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "180"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = max(1, max_requests // 10)
