@@ -7,11 +7,14 @@ an absolute time. A benchmark module exposes ``run(quick: bool) -> list[Figure]`
 import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-RESULTS_DIR = Path(__file__).resolve().parent.parent / "artifacts" / "bench"
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "artifacts" / "bench"
 
 
 @dataclass
@@ -152,3 +155,45 @@ def uptime() -> str:
     with open("/proc/loadavg") as loadavg:
         one, five, fifteen = loadavg.read().split()[:3]
     return f"load average {one}, {five}, {fifteen} ({os.cpu_count()} cores)"
+
+
+def in_worker(module: str, database_url: str, *args: str) -> dict:
+    """Run ``python -m benchmarks.<module> --worker ARGS`` on ``database_url``,
+    in a fresh process (so no measure inherits another's caches or memory),
+    and answer the JSON it printed on its last line."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "outdialsite.settings",
+        "OUTDIALS_ALLOW_DEV_SECRET": "1",
+        "DJANGO_HTTPS": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", f"benchmarks.{module}", "--worker", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} {args} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def worker_main(argv: list[str], measures: dict) -> None:
+    """The ``--worker`` side of :func:`in_worker`: set Django up, then either
+    ``migrate``, or run ``measures[mode](*args)``; print the result as JSON."""
+    import django
+
+    django.setup()
+    mode, *args = argv
+    if mode == "migrate":
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        result = {}
+    else:
+        result = measures[mode](*args)
+    print(json.dumps(result))

@@ -18,20 +18,15 @@ Every figure is the median of three rounds (one with ``--quick``, which also
 uses 20,000 numbers). ``python -m benchmarks hostile_import``.
 """
 
-import argparse
-import json
-import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from .harness import Figure, at_most
+from .harness import Figure, at_most, in_worker, worker_main
 
-ROOT = Path(__file__).resolve().parent.parent
 WIDE, NARROW = 50_000, 5_000
 NUMBERS, QUICK_NUMBERS = 100_000, 20_000
 STEP = 46_368  # a Fibonacci number
@@ -125,25 +120,7 @@ def run(quick: bool) -> list[Figure]:
 
 
 def _worker(db: Path, *args: str) -> dict:
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{db}",
-        "DJANGO_SETTINGS_MODULE": "outdialsite.settings",
-        "OUTDIALS_ALLOW_DEV_SECRET": "1",
-        "DJANGO_HTTPS": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.hostile_import", "--worker", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"worker {args[0]} failed:\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return in_worker("hostile_import", f"sqlite:///{db}", *args)
 
 
 # -- the worker (its own process, its own database file) ------------------------
@@ -180,23 +157,8 @@ def _measure(order, wide, narrow, progression_path, random_path, one) -> dict:
     return result
 
 
-def _main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["migrate", "measure"])
-    parser.add_argument("files", nargs="*")
-    args = parser.parse_args(argv)
-    import django
-
-    django.setup()
-    if args.mode == "migrate":
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
-        result = {}
-    else:
-        result = _measure(int(args.files[0]) % 2, *args.files[1:])
-    print(json.dumps(result))
-
-
 if __name__ == "__main__" and sys.argv[1:2] == ["--worker"]:
-    _main(sys.argv[2:])
+    worker_main(
+        sys.argv[2:],
+        {"measure": lambda order, *files: _measure(int(order) % 2, *files)},
+    )

@@ -30,10 +30,8 @@ import of the same run.
 round instead of the median of three).
 """
 
-import argparse
 import contextlib
 import csv
-import json
 import os
 import shutil
 import subprocess
@@ -43,7 +41,7 @@ import time
 import uuid
 from pathlib import Path
 
-from .harness import Figure, at_most, databases, plain
+from .harness import Figure, at_most, databases, in_worker, plain, worker_main
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = 100_000
@@ -94,25 +92,7 @@ def write_file(path: Path, rows: int) -> None:
 
 
 def _run_worker(url: str, *args: str) -> dict:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "outdialsite.settings",
-        "OUTDIALS_ALLOW_DEV_SECRET": "1",
-        "DJANGO_HTTPS": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.import", "--worker", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"worker {args} failed:\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return in_worker("import", url, *args)
 
 
 class Databases:
@@ -465,27 +445,8 @@ def _worker_floor(path: str) -> dict:
     return {"normalize": normalize, "insert": insert, "maxrss_mb": _peak_mb()}
 
 
-def _worker(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["migrate", "import", "job", "floor"])
-    parser.add_argument("file", nargs="?")
-    args = parser.parse_args(argv)
-    import django
-
-    django.setup()
-    if args.mode == "migrate":
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
-        result = {}
-    elif args.mode == "import":
-        result = _worker_import(args.file)
-    elif args.mode == "job":
-        result = _worker_job(args.file)
-    else:
-        result = _worker_floor(args.file)
-    print(json.dumps(result))
-
-
 if __name__ == "__main__" and sys.argv[1:2] == ["--worker"]:
-    _worker(sys.argv[2:])
+    worker_main(
+        sys.argv[2:],
+        {"import": _worker_import, "job": _worker_job, "floor": _worker_floor},
+    )
