@@ -3,6 +3,7 @@
 import codecs
 import io
 import threading
+import time
 
 import pytest
 from django.db import connection
@@ -771,6 +772,42 @@ def test_targets_and_attempts_go_on_being_added_while_an_import_writes(
     assert outcome == ["added"]
     assert report.created == 1
     assert OutdialTarget.objects.filter(outdial=outdial).count() == 2
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="PostgreSQL writes in one transaction"
+)
+def test_on_sqlite_others_write_and_see_no_staged_row_while_an_import_writes(
+    transactional_db, outdial
+):
+    """SQLite has one writer: the import writes its targets staged, in short
+    transactions, so another writer gets through between two of them at once,
+    and nobody counts the import's rows until one update publishes them."""
+    seen = []
+
+    def add_one():
+        try:
+            started = time.monotonic()
+            targets.create_target(outdial, slots=[tel("+14155550100")])
+            took = time.monotonic() - started
+            live = OutdialTarget.objects.live().filter(outdial=outdial).count()
+            seen.append((took < 2, live))
+        except Exception as error:  # reported by the assert below
+            seen.append(repr(error))
+        finally:
+            connection.close()
+
+    def meanwhile(phase, done, total):
+        if phase == "write" and not seen:
+            thread = threading.Thread(target=add_one)
+            thread.start()
+            thread.join(30)
+
+    rows = "".join(f"+1202555{i:04d}\n" for i in range(3))
+    report = run(outdial, "destination_0\n" + rows, progress=meanwhile)
+    assert seen == [(True, 1)]
+    assert report.created == 3
+    assert OutdialTarget.objects.live().filter(outdial=outdial).count() == 4
 
 
 # -- abort, skip, dry run ----------------------------------------------------------
