@@ -60,7 +60,7 @@ def run(quick: bool) -> list[Figure]:
             live.gunicorn(env, "--workers", "2") as server,
             live.job_worker(env, "--housekeeping-interval", "3600"),
         ):
-            bearer = live.login(server)
+            bearer = {"Authorization": f"Bearer {live.login(server)}"}
             _, body = live.request(
                 server, "POST", "/v1.0/outdials", {"name": "m"}, bearer
             )

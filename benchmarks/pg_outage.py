@@ -180,7 +180,7 @@ def main(argv=None) -> int:
         )
         live.prepare(env)
         with live.gunicorn(env, "--workers", "2") as server:
-            bearer = live.login(server)
+            bearer = {"Authorization": f"Bearer {live.login(server)}"}
             _, body = live.request(
                 server, "POST", "/v1.0/outdials", {"name": "outage"}, bearer
             )

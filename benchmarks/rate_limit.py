@@ -37,7 +37,7 @@ def one_round(store: str) -> Figure:
         live.prepare(env)
         two = ("--workers", "2")
         with live.gunicorn(env, *two) as first, live.gunicorn(env, *two) as second:
-            bearer = live.login(first)
+            bearer = {"Authorization": f"Bearer {live.login(first)}"}
             servers = [first, second]
             _wait_for_room()
             window = int(time.time() // 60)

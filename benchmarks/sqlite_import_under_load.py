@@ -149,7 +149,7 @@ def main(argv=None) -> int:
         env = live.environment(url, OUTDIALS_MEDIA_ROOT=media)
         live.prepare(env)
         with live.gunicorn(env) as server, live.job_worker(env):
-            bearer = live.login(server)
+            bearer = {"Authorization": f"Bearer {live.login(server)}"}
             _, body = live.request(
                 server, "POST", "/v1.0/outdials", {"name": "big"}, bearer
             )

@@ -144,14 +144,26 @@ def request(server: Server, method, path, body=None, headers=None, timeout=30):
         conn.close()
 
 
-def login(server: Server) -> dict:
-    """The ``Authorization`` header of ``ann``, signed in."""
+def login(server: Server) -> str:
+    """A token of ``ann`` (made by :func:`prepare`), signed in."""
     status, body = request(
         server, "POST", "/auth/login", {"username": "ann", "password": PASSWORD}
     )
     if status != 200:
         raise RuntimeError(f"sign-in failed: {status} {body[:200]!r}")
-    return {"Authorization": f"Bearer {json.loads(body)['token']}"}
+    return json.loads(body)["token"]
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Ask a server or worker to stop; kill it if it takes over 30 s."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @contextlib.contextmanager
@@ -183,12 +195,7 @@ def gunicorn(env: dict, *args: str, ready_path: str = "/healthz"):
                     time.sleep(0.2)
             yield server
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 @contextlib.contextmanager
@@ -209,9 +216,4 @@ def job_worker(env: dict, *args: str):
         try:
             yield process
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)

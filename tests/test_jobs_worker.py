@@ -16,6 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from outdials.models import ImportBatch, Outdial, OutdialTarget
 
+from . import live
 from .test_commands import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,13 +71,7 @@ def start_worker(worker_env, tmp_path):
 
     yield start
     for process in started:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        live.stop(process)
 
 
 @pytest.fixture

@@ -10,7 +10,15 @@ import time
 
 import pytest
 
-from .live import environment, fresh_database, get, gunicorn, manage, postgres_up
+from .live import (
+    environment,
+    fresh_database,
+    get,
+    gunicorn,
+    login,
+    postgres_up,
+    prepare,
+)
 
 # Run with the suite on PostgreSQL (CI's second run), where the server is.
 pytestmark = pytest.mark.skipif(
@@ -19,7 +27,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 CONNECT_TIMEOUT = 2
-PASSWORD = "tall quiet harbour 42"
 
 
 class Proxy:
@@ -84,11 +91,7 @@ def timed_get(url, headers=None):
 def test_readyz_and_the_api_answer_503_in_time_and_recover():
     proxy = Proxy()
     with fresh_database("postgresql") as direct:
-        env = environment(direct)
-        manage(env, "migrate", "--noinput")
-        manage(
-            env, "createcustomer", "Acme", "--username", "ann", "--password", PASSWORD
-        )
+        prepare(environment(direct))
         proxied = direct.replace(":5432/", f":{proxy.port}/")
         served = environment(
             proxied,
@@ -96,7 +99,7 @@ def test_readyz_and_the_api_answer_503_in_time_and_recover():
             DATABASE_STATEMENT_TIMEOUT="5",
         )
         with gunicorn(served, "--workers", "1") as server:
-            token = _login(server.url)
+            token = login(server)
             bearer = {"Authorization": f"Bearer {token}"}
             api = server.url + "/v1.0/outdials"
             assert get(server.url + "/readyz")[0] == 200
@@ -132,15 +135,3 @@ def test_readyz_and_the_api_answer_503_in_time_and_recover():
             logs = server.logs()
     assert logs.count("Database unavailable, answering 503") == 1  # one burst
     assert "Traceback" not in logs
-
-
-def _login(url: str) -> str:
-    import urllib.request
-
-    request = urllib.request.Request(
-        url + "/auth/login",
-        data=json.dumps({"username": "ann", "password": PASSWORD}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        return json.load(answer)["token"]
