@@ -83,11 +83,11 @@ class Clients:
         self.stop = threading.Event()
         self.numbers = itertools.count()
 
-    def call(self, method, path, body=None) -> tuple[int, float]:
+    def call(self, method, path, body=None) -> tuple[int, float, bytes]:
         started = time.perf_counter()
         try:
             status, answer = live.request(
-                self.server, method, path, body, self.bearer, timeout=60
+                self.server, method, path, body, self.bearer, timeout=120
             )
         except OSError as error:  # no answer at all counts as a failure
             status, answer = 599, repr(error).encode()
@@ -96,7 +96,7 @@ class Clients:
             self.statuses[status] += 1
             if status >= 500:
                 self.failures.append(f"{method} {path}: {status} {answer[:200]!r}")
-        return status, took
+        return status, took, answer
 
     def run(self, n: int) -> None:
         base = f"/v1.0/outdials/{self.outdial}/targets"
@@ -106,7 +106,7 @@ class Clients:
             kind = turn % 3
             if kind == 0:
                 target = self.targets[turn * 7919 % len(self.targets)]
-                status, took = self.call("GET", f"{base}/{target}")
+                status, took, _ = self.call("GET", f"{base}/{target}")
                 if status == 200:
                     with self.lock:
                         self.read_times.append(took)
@@ -180,12 +180,17 @@ def main(argv=None) -> int:
             )
             uploaded = time.perf_counter() - started
             assert status == 202, (status, body[:500])
+            # The import's progress, once every 5 s, counted like a client's read.
             while True:
-                _, body = live.request(server, "GET", location, None, bearer)
-                job = json.loads(body)
-                if job["status"] not in ("queued", "running"):
-                    break
-                time.sleep(1)
+                status, took, body = clients.call("GET", location)
+                if status == 200:
+                    job = json.loads(body)
+                    print(f"  {time.perf_counter() - started:6.0f} s "
+                          f"{job['status']} {job['progress']} "
+                          f"(answered in {took:.2f} s)", flush=True)  # fmt: skip
+                    if job["status"] not in ("queued", "running"):
+                        break
+                time.sleep(5)
             duration = time.perf_counter() - started
             clients.stop.set()
             for thread in threads:
