@@ -15,10 +15,13 @@ the command line (it wins over this file) or through the environment below.
   statements end within ``DATABASE_STATEMENT_TIMEOUT`` (30 s) + 5 s, ``?wait=``
   holds it 25 s at most, and nginx hands over an upload already buffered. The
   one request that grows with the data is the streamed export (``GET
-  …/targets/export``), about 15,000 rows a second: a million rows in about
-  70 s, so 120 s leaves it room on a busy machine and stops only a runaway
-  request (the worker then answers 503 ``REQUEST_TIMEOUT`` itself). A bigger
-  list belongs in an export job (``POST …/exports``), which no timeout cuts.
+  …/targets/export``): about 15,000 rows a second on two idle cores (a
+  million in about 70 s), 5,000 on two cores shared with heavy other work
+  (benchmarks/sqlite_import_under_load.py: 204,786 rows in 41 s). 120 s
+  lets a streamed export of a few hundred thousand rows end on any machine
+  and stops only a runaway request (the worker then answers 503
+  ``REQUEST_TIMEOUT`` itself); a bigger list belongs in an export job
+  (``POST …/exports``), which no timeout cuts.
   nginx's ``proxy_read_timeout`` is 10 s above it (deploy/nginx).
 - ``graceful_timeout`` 30 s: on a restart a worker finishes its request
   (most end in milliseconds) before it is stopped; a streamed export still
