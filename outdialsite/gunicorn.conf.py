@@ -16,8 +16,9 @@ the command line (it wins over this file) or through the environment below.
   holds it 25 s at most, and nginx hands over an upload already buffered. The
   one request that grows with the data is the streamed export (``GET
   …/targets/export``): about 15,000 rows a second on two idle cores (a
-  million in about 70 s), 5,000 on two cores shared with heavy other work
-  (benchmarks/sqlite_import_under_load.py: 204,786 rows in 41 s). 120 s
+  million in about 70 s), 5,000 to 10,000 on two cores shared with other
+  work (benchmarks/sqlite_import_under_load.py: 510,021 rows in 50 s at load
+  average 5, 204,786 in 41 s at 9). 120 s
   lets a streamed export of a few hundred thousand rows end on any machine
   and stops only a runaway request (the worker then answers 503
   ``REQUEST_TIMEOUT`` itself); a bigger list belongs in an export job
