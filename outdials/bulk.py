@@ -34,7 +34,7 @@ def matching(outdial, filters: dict) -> QuerySet | None:
     """The live targets of ``outdial`` that ``filters`` (the targets table's
     ``status``/``q``) match, or ``None`` when the filters are not valid."""
     try:
-        return filtered_targets(outdial.pk, filters)
+        return filtered_targets(outdial.pk, filters, outdial.region)
     except InvalidFilters:
         return None
 

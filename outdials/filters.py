@@ -5,11 +5,12 @@ import re
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
+from . import search
 from .dialing import EXHAUSTED
-from .models import AttemptOutcome, Destination, OutdialTarget, TargetStatus
+from .models import AttemptOutcome, Destination, Outdial, OutdialTarget, TargetStatus
 
 SEARCH_MAX_LENGTH = 200
 NEVER = "never"
@@ -178,17 +179,14 @@ class TargetFilter(django_filters.FilterSet):
         lookup = "gte" if name == "tries_min" else "lte"
         return queryset.alias(tries=total_tries()).filter(**{f"tries__{lookup}": value})
 
+    def __init__(self, *args, region=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region = region
+
     def search(self, queryset, name, value):
-        """Targets whose name, or any of whose destination addresses, contains
-        ``value`` (case-insensitive). ``Exists`` keeps one row per target and
-        lets the newest-first index drive the page."""
-        value = value.strip()
-        if not value:
-            return queryset
-        address = Destination.objects.filter(
-            outdial_target=OuterRef("pk"), target__icontains=value
-        )
-        return queryset.filter(Q(name__icontains=value) | Exists(address))
+        """Targets a person's query finds: a number, an address, a name
+        (``search.py``), national numbers read in the outdial's country."""
+        return search.targets_matching(queryset, value, self.region)
 
 
 class InvalidFilters(ValueError):
@@ -199,18 +197,31 @@ class InvalidFilters(ValueError):
         self.errors = errors
 
 
-def matching(queryset: QuerySet, params) -> QuerySet:
+def matching(queryset: QuerySet, params, region: search.Region = None) -> QuerySet:
     """The targets of ``queryset`` that match the filters in ``params`` (a
-    query dict); raises :class:`InvalidFilters`."""
-    filters = TargetFilter(params, queryset=queryset)
+    query dict), national numbers read in ``region``; raises
+    :class:`InvalidFilters`."""
+    filters = TargetFilter(params, queryset=queryset, region=region)
     if not filters.is_valid():
         raise InvalidFilters(filters.errors)
     return filters.qs
 
 
-def filtered_targets(outdial_id, params) -> QuerySet:
-    """The live targets of outdial ``outdial_id`` that match ``params``."""
-    return matching(OutdialTarget.objects.live().filter(outdial_id=outdial_id), params)
+def filtered_targets(outdial_id, params, region: search.Region = None) -> QuerySet:
+    """The live targets of outdial ``outdial_id`` that match ``params``; a
+    search for a national number reads it in the outdial's country (looked
+    up only then, unless given)."""
+    if region is None:
+
+        def region():
+            return (
+                Outdial.objects.filter(pk=outdial_id)
+                .values_list("region", flat=True)
+                .first()
+            )
+
+    live = OutdialTarget.objects.live().filter(outdial_id=outdial_id)
+    return matching(live, params, region)
 
 
 def is_filtered(params) -> bool:

@@ -10,7 +10,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from . import filters, importing, policy, validators
-from .models import DESTINATION_SLOTS, NIL_UUID, DestinationType, TargetStatus
+from .models import (
+    DESTINATION_SLOTS,
+    NIL_UUID,
+    DestinationType,
+    TargetStatus,
+    default_region,
+)
 from .targets import Address
 
 ADDRESS_TYPE_CHOICES = [
@@ -106,8 +112,23 @@ class OutdialForm(TextRules):
         },
     )
 
+    region = forms.ChoiceField(
+        label="Country",
+        choices=lambda: region_choices(),
+        required=False,
+        help_text="Numbers typed without +country code are read as this "
+        "country's, and shown in its national form; an upload's default.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].initial = default_region()
+
     def clean_campaign_id(self):
         return self.cleaned_data["campaign_id"] or NIL_UUID
+
+    def clean_region(self):
+        return self.cleaned_data["region"] or default_region()
 
     @classmethod
     def initial_for(cls, outdial) -> dict:
@@ -117,6 +138,7 @@ class OutdialForm(TextRules):
             "detail": outdial.detail,
             "data": outdial.data,
             "campaign_id": campaign,
+            "region": outdial.region,
         }
 
 
@@ -131,10 +153,12 @@ class TargetForm(TextRules):
     detail = _text("Detail", "DETAIL_MAX_LENGTH", widget=_textarea(2))
     data = _text("Data", "DATA_MAX_BYTES", widget=_textarea(2))
 
-    def __init__(self, *args, target=None, **kwargs):
+    def __init__(self, *args, target=None, region=None, **kwargs):
         self.target = target
+        # National numbers are read in, and shown for, the outdial's country.
+        self.region = region or (target.outdial.region if target else None)
         if target is not None and "initial" not in kwargs:
-            kwargs["initial"] = self.initial_for(target)
+            kwargs["initial"] = self.initial_for(target, self.region)
         super().__init__(*args, **kwargs)
         for i in DESTINATION_SLOTS:
             self.fields[f"type_{i}"] = forms.ChoiceField(
@@ -152,18 +176,23 @@ class TargetForm(TextRules):
             self.fields[f"name_{i}"] = _text(f"Destination {i} name", "NAME_MAX_LENGTH")
 
     @staticmethod
-    def initial_for(target) -> dict:
+    def initial_for(target, region=None) -> dict:
         initial = {"name": target.name, "detail": target.detail, "data": target.data}
         for destination in target.slots():
             if destination is not None:
                 i = destination.index
                 initial[f"type_{i}"] = destination.type
                 initial[f"target_{i}"] = destination.target
+                if destination.type in validators.PHONE_TYPES:
+                    initial[f"target_{i}"] = validators.format_tel(
+                        destination.target, region
+                    )
                 initial[f"name_{i}"] = destination.name
         return initial
 
     def slot_fields(self) -> list[tuple]:
-        """(index, type, address, name, try count or None), for the template."""
+        """(index, type, address, name, try count or None, the stored E.164
+        of a phone slot or ""), for the template."""
         kept = self.target.slots() if self.target is not None else [None] * 5
         return [
             (
@@ -172,6 +201,9 @@ class TargetForm(TextRules):
                 self[f"target_{i}"],
                 self[f"name_{i}"],
                 kept[i].try_count if kept[i] is not None else None,
+                kept[i].target
+                if kept[i] is not None and kept[i].type in validators.PHONE_TYPES
+                else "",
             )
             for i in DESTINATION_SLOTS
         ]
@@ -186,12 +218,11 @@ class TargetForm(TextRules):
             # the address most likely means, as in a CSV without a type column.
             type_ = cleaned.get(f"type_{i}") or validators.infer_address_type(address)
             cleaned[f"type_{i}"] = type_
-            if check_rule(
-                self, f"target_{i}", validators.validate_address, type_, address
-            ):
-                # Stored in the one form the rule answers (a SIP address
-                # with its scheme, an id in lower case).
-                cleaned[f"target_{i}"] = validators.validate_address(type_, address)
+            read = validators.read_address
+            if check_rule(self, f"target_{i}", read, type_, address, self.region):
+                # Stored in the one form the rule answers (E.164, a SIP
+                # address with its scheme, an id in lower case).
+                cleaned[f"target_{i}"] = read(type_, address, self.region)
         return cleaned
 
     def slots(self) -> list[Address | None]:
@@ -263,7 +294,8 @@ class TargetFilterForm(PageForm):
         ]
 
 
-def _region_choices() -> list[tuple[str, str]]:
+def region_choices() -> list[tuple[str, str]]:
+    """Every country phonenumbers knows, with its calling code."""
     return [
         (code, f"{code} (+{phonenumbers.country_code_for_region(code)})")
         for code in sorted(phonenumbers.SUPPORTED_REGIONS)
@@ -300,7 +332,7 @@ class ReviewForm(PageForm):
 
     region = forms.ChoiceField(
         label="Default country for national numbers",
-        choices=_region_choices,
+        choices=region_choices,
         help_text="Numbers written without a +country code are read as this "
         "country's, e.g. (202) 555-0143 with US.",
     )

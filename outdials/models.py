@@ -6,6 +6,7 @@ and import workflows live in ``dialing.py`` and ``importing.py``.
 
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import F, Q
@@ -79,7 +80,7 @@ class AccessKeyQuerySet(LiveQuerySet):
 class Customer(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=255)
-    tm_create = models.DateTimeField(default=timezone.now, editable=False)
+    tm_create = models.DateTimeField("created", default=timezone.now, editable=False)
 
     objects = CustomerQuerySet.as_manager()
 
@@ -116,10 +117,10 @@ class AccessKey(models.Model):
     detail = models.TextField(blank=True, default="")
     token_prefix = models.CharField(max_length=16, editable=False)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    tm_expire = models.DateTimeField()
-    tm_create = models.DateTimeField(default=timezone.now, editable=False)
-    tm_update = models.DateTimeField(null=True, blank=True, editable=False)
-    tm_delete = models.DateTimeField(null=True, blank=True, editable=False)
+    tm_expire = models.DateTimeField("expires")
+    tm_create = models.DateTimeField("created", default=timezone.now, editable=False)
+    tm_update = models.DateTimeField("updated", null=True, blank=True, editable=False)
+    tm_delete = models.DateTimeField("deleted", null=True, blank=True, editable=False)
 
     objects = AccessKeyQuerySet.as_manager()
 
@@ -136,6 +137,11 @@ class AccessKey(models.Model):
         return f"{self.name or 'access key'} ({self.token_prefix}…)"
 
 
+def default_region() -> str:
+    """A new outdial's country: ``OUTDIALS_DEFAULT_REGION`` (``US``)."""
+    return settings.OUTDIALS["DEFAULT_REGION"].upper()
+
+
 class Outdial(models.Model):
     """A named list of dial targets owned by one customer."""
 
@@ -147,9 +153,14 @@ class Outdial(models.Model):
     name = models.CharField(max_length=255, blank=True, default="")
     detail = models.TextField(blank=True, default="")
     data = models.TextField(blank=True, default="")
-    tm_create = models.DateTimeField(default=timezone.now, editable=False)
-    tm_update = models.DateTimeField(null=True, blank=True, editable=False)
-    tm_delete = models.DateTimeField(null=True, blank=True, editable=False)
+    # The country (ISO 3166 alpha-2) a person's national numbers are read
+    # in on the pages and in the admin, shown in, and an upload's default.
+    region = models.CharField(
+        "country", max_length=2, default=default_region, db_default="US"
+    )
+    tm_create = models.DateTimeField("created", default=timezone.now, editable=False)
+    tm_update = models.DateTimeField("updated", null=True, blank=True, editable=False)
+    tm_delete = models.DateTimeField("deleted", null=True, blank=True, editable=False)
 
     objects = LiveQuerySet.as_manager()
 
@@ -211,9 +222,11 @@ class BackgroundWork(models.Model):
     error_reason = models.CharField(max_length=64, blank=True, default="")
     error_message = models.TextField(blank=True, default="")
     error_status = models.PositiveSmallIntegerField(default=0)
-    tm_start = models.DateTimeField(null=True, blank=True, editable=False)
-    tm_end = models.DateTimeField(null=True, blank=True, editable=False)
-    tm_heartbeat = models.DateTimeField(null=True, blank=True, editable=False)
+    tm_start = models.DateTimeField("started", null=True, blank=True, editable=False)
+    tm_end = models.DateTimeField("ended", null=True, blank=True, editable=False)
+    tm_heartbeat = models.DateTimeField(
+        "last heartbeat", null=True, blank=True, editable=False
+    )
 
     class Meta:
         abstract = True
@@ -255,19 +268,20 @@ class ImportBatch(BackgroundWork):
     file_name = models.CharField(max_length=255, blank=True, default="")
     dry_run = models.BooleanField(default=False)
     rows = models.PositiveIntegerField(default=0)
-    created = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField("targets created", default=0)
     # Rows whose key column matched a live target (see ``importing.updating``).
-    updated = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField("targets updated", default=0)
     unchanged = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
     invalid = models.PositiveIntegerField(default=0)
     report = models.JSONField(default=dict, blank=True)
-    tm_create = models.DateTimeField(default=timezone.now, editable=False)
-    tm_undo = models.DateTimeField(null=True, blank=True, editable=False)
+    tm_create = models.DateTimeField("uploaded", default=timezone.now, editable=False)
+    tm_undo = models.DateTimeField("undone", null=True, blank=True, editable=False)
 
     objects = ImportBatchQuerySet.as_manager()
 
     class Meta:
+        verbose_name_plural = "import batches"
         indexes = [models.Index(fields=["outdial", "-tm_create"], name="import_page")]
 
     def __str__(self) -> str:
@@ -295,7 +309,7 @@ class TargetsJob(BackgroundWork):
     created_by_name = models.CharField(max_length=255, blank=True, default="")
     # changed / skipped (held by a dialer) / already so, or an export's rows.
     result = models.JSONField(default=dict, blank=True)
-    tm_create = models.DateTimeField(default=timezone.now, editable=False)
+    tm_create = models.DateTimeField("created", default=timezone.now, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["outdial", "-tm_create"], name="job_page")]
@@ -364,7 +378,9 @@ class OutdialTarget(models.Model):
     )
     # When the last attempt started: claims take the least recently tried first
     # and honour the retry interval from it.
-    tm_last_attempt = models.DateTimeField(null=True, blank=True, editable=False)
+    tm_last_attempt = models.DateTimeField(
+        "last attempt", null=True, blank=True, editable=False
+    )
     # The person's IANA time zone, for the calling hours and the daily cap:
     # from the import's ``timezone`` column, else the single zone of the first
     # phone number's country; "" follows the outdial policy's default zone
@@ -372,12 +388,14 @@ class OutdialTarget(models.Model):
     time_zone = models.CharField(max_length=64, blank=True, default="", db_default="")
     # Not claimable before this time, whatever set it: a retry delay of the
     # outdial's policy or a callback (outdials.policy).
-    tm_next_attempt = models.DateTimeField(null=True, blank=True, editable=False)
+    tm_next_attempt = models.DateTimeField(
+        "next attempt", null=True, blank=True, editable=False
+    )
     # The daily cap's counter: attempts since the person's local midnight,
     # valid until ``tm_day_end`` (their next local midnight); a claim after
     # that starts the count again. Written by the claim statements.
     day_attempts = models.PositiveIntegerField(default=0, db_default=0, editable=False)
-    tm_day_end = models.DateTimeField(null=True, blank=True, editable=False)
+    tm_day_end = models.DateTimeField("day ends", null=True, blank=True, editable=False)
     # The outcome of the attempt whose settling set the current status,
     # written by the dialing engine in the same statement: "" before any
     # attempt, while a claim is open, and after a person overrides the status
@@ -405,9 +423,9 @@ class OutdialTarget(models.Model):
         db_default="",
         editable=False,
     )
-    tm_create = models.DateTimeField(default=timezone.now, editable=False)
-    tm_update = models.DateTimeField(null=True, blank=True, editable=False)
-    tm_delete = models.DateTimeField(null=True, blank=True, editable=False)
+    tm_create = models.DateTimeField("created", default=timezone.now, editable=False)
+    tm_update = models.DateTimeField("updated", null=True, blank=True, editable=False)
+    tm_delete = models.DateTimeField("deleted", null=True, blank=True, editable=False)
 
     objects = OutdialTargetQuerySet.as_manager()
 
@@ -583,8 +601,8 @@ class Attempt(models.Model):
         max_length=16, choices=AttemptOutcome.choices, default="", blank=True
     )
     lease_expires = models.DateTimeField()
-    tm_start = models.DateTimeField(default=timezone.now)
-    tm_end = models.DateTimeField(null=True, blank=True)
+    tm_start = models.DateTimeField("started", default=timezone.now)
+    tm_end = models.DateTimeField("ended", null=True, blank=True)
 
     objects = AttemptQuerySet.as_manager()
 
@@ -645,7 +663,7 @@ class DialingPolicy(models.Model):
     # person's local time; empty is any time.
     calling_hours = models.JSONField(default=list, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC")
-    tm_update = models.DateTimeField(null=True, blank=True, editable=False)
+    tm_update = models.DateTimeField("updated", null=True, blank=True, editable=False)
 
     objects = DialingPolicyQuerySet.as_manager()
 
@@ -698,7 +716,7 @@ class SavedMapping(models.Model):
     columns = models.JSONField(default=dict)
     key = models.CharField(max_length=255, blank=True, default="")
     unmapped_to_data = models.BooleanField(default=False)
-    tm_update = models.DateTimeField(default=timezone.now)
+    tm_update = models.DateTimeField("updated", default=timezone.now)
 
     def __str__(self) -> str:
         return f"mapping of {self.outdial_id}"
@@ -718,8 +736,8 @@ class StagedUpload(models.Model):
     storage_name = models.CharField(max_length=500)
     file_name = models.CharField(max_length=255, blank=True, default="")
     size = models.PositiveBigIntegerField(default=0)
-    tm_create = models.DateTimeField(default=timezone.now, editable=False)
-    tm_expire = models.DateTimeField()
+    tm_create = models.DateTimeField("created", default=timezone.now, editable=False)
+    tm_expire = models.DateTimeField("expires")
 
     class Meta:
         indexes = [models.Index(fields=["tm_expire"], name="staged_upload_expire")]

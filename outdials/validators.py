@@ -131,6 +131,37 @@ def classify_phone(
     return verdict, _phone_facts(text, region)[1]
 
 
+def read_tel(text: str, region: str | None = None, strict: bool | None = None) -> str:
+    """A phone number a person typed (``(201) 815-9084``, ``201-815-9084``,
+    ``+1 201 815 9084``), read with ``region`` (an outdial's country) for
+    numbers written without ``+``; returns its E.164 form. The one reading
+    of a typed number: the staff pages, the admin and the search call it.
+    The API does not: it takes E.164 only (:func:`validate_tel`)."""
+    return classify_phone(text, region, strict)[0]
+
+
+def format_tel(e164: str, region: str | None) -> str:
+    """An E.164 number as people in ``region`` write it: the national form
+    when the number is that country's (``(201) 815-9084``), the
+    international one otherwise (``+44 20 7946 0958``); a number
+    phonenumbers cannot read is shown as stored."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    # By calling code: a number of the region's plan (+1 for US and CA) is
+    # dialled nationally there, even one phonenumbers does not know assigned.
+    home = region and parsed.country_code == phonenumbers.country_code_for_region(
+        region.upper()
+    )
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if home
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(parsed, style)
+
+
 def validate_region(value: str) -> str:
     """An ISO 3166 alpha-2 country phonenumbers knows (``US``, ``gb``); returns
     it upper-cased. The default country for numbers written without ``+``."""
@@ -230,6 +261,16 @@ def validate_address(type_: str, target: str, strict: bool | None = None) -> str
     if type_ in PHONE_TYPES:
         return validate_tel(target, strict)
     return ADDRESS_RULES[type_](target)
+
+
+def read_address(type_: str, text: str, region: str | None) -> str:
+    """An address a person typed on a page or in the admin, in its stored
+    form: a phone number as people write it read with ``region`` (see
+    :func:`read_tel`), any other type by :func:`validate_address`."""
+    if type_ in PHONE_TYPES:
+        validate_text(text, "ADDRESS_MAX_LENGTH")
+        return read_tel(text, region)
+    return validate_address(type_, text)
 
 
 def infer_address_type(text: str) -> str:

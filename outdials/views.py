@@ -178,6 +178,7 @@ def _target_row(target) -> dict:
     return {
         "target": target,
         "first": filled[0].target if filled else "",
+        "first_slot": filled[0] if filled else None,
         "more": len(filled) - 1 if filled else 0,
         "tries": sum(slot.try_count for slot in filled),
         "outcome": target.last_outcome.replace("_", " ").capitalize(),
@@ -261,7 +262,7 @@ def _sort_link(request, order, column: str) -> dict:
 def _targets_table(request, outdial) -> dict:
     """The filter form, the filtered page of targets and the links around it."""
     try:
-        queryset = filtered_targets(outdial.pk, request.GET)
+        queryset = filtered_targets(outdial.pk, request.GET, outdial.region)
     except InvalidFilters:
         queryset = OutdialTarget.objects.none()
     order = paging.order_named(request.GET.get("order", ""))
@@ -345,7 +346,7 @@ def _matching(request, summary, queryset) -> counting.Tally:
 @customer_page
 def target_new(request, pk):
     outdial = _outdial(request, pk)
-    form = TargetForm(request.POST or None)
+    form = TargetForm(request.POST or None, region=outdial.region)
     if request.method == "POST":
         if form.is_valid():
             target = targets.create_target(outdial, slots=form.slots(), **form.texts())
@@ -794,6 +795,7 @@ def _review_initial(outdial, columns) -> dict:
         for position, column in enumerate(labels)
     }
     initial.update(
+        region=outdial.region,
         key=offered.key,
         unmapped_to_data=offered.unmapped_to_data,
         sheet=columns.sheet,
@@ -865,7 +867,7 @@ def upload_review(request, pk, upload_pk):
                 problem, report = _rejected(error), error.report.as_dict()
     elif not form.is_bound and small:
         bound = ReviewForm(
-            {**_form_values(form), "region": form.fields["region"].initial},
+            {**_form_values(form), "region": form["region"].initial},
             header=columns.header,
             sheets=columns.sheets,
         )
@@ -1035,7 +1037,7 @@ def export(request, pk):
     """The targets as CSV, honouring the table's filters, streamed."""
     outdial = _outdial(request, pk)
     try:
-        queryset = filtered_targets(outdial.pk, request.GET)
+        queryset = filtered_targets(outdial.pk, request.GET, outdial.region)
     except InvalidFilters:
         messages.error(request, "Those filters are not valid; nothing was exported.")
         return redirect("outdial", pk)

@@ -45,7 +45,11 @@ def test_the_table_links_each_target_with_its_first_address_and_status(
     html = alice_page.get(page).content.decode()
     assert rows_in(html) == ["Ann"]
     assert f'href="/outdials/{outdial.pk}/targets/{target.pk}/">Ann<' in html
-    assert '+15559876543 <span class="muted">+1 more</span>' in html
+    # national form (the outdial's country is US), E.164 on hover
+    assert (
+        '<span class="tel" title="+15559876543">(555) 987-6543</span> '
+        '<span class="muted">+1 more</span>'
+    ) in html
     assert '<span class="badge badge--idle">Idle</span>' in html
     assert f'name="ids" value="{target.pk}"' in html
 
@@ -167,9 +171,9 @@ def test_a_target_needs_destination_0(alice_page, page):
 @pytest.mark.parametrize(
     ("slot", "type_", "value", "message"),
     [
-        (0, "tel", "5559876543", "Must be an E.164 number starting with"),
+        (0, "tel", "555987", "555987 is too short for its country code."),
         (0, "tel", "+1555", "+1555 is too short for its country code."),
-        (0, "tel", "+1 555 987 6543", "Must be &#x27;+&#x27; followed by 2 to 15"),
+        (0, "tel", "+1 555 987", "+1 555 987 is too short for its country code."),
         (
             3,
             "sip",
@@ -216,7 +220,8 @@ def test_the_target_page_shows_fields_slots_and_the_attempt_log(
     html = alice_page.get(f"{page}targets/{target.pk}/").content.decode()
     assert "<h1>Ann</h1>" in html
     assert "prefers mornings</textarea>" in html
-    assert 'value="+15559876543"' in html
+    assert 'value="(555) 987-6543"' in html  # as people write it
+    assert 'Dialled as <span class="cell-mono">+15559876543</span>' in html
     assert "Tries so far: <strong>1</strong>" in html
     assert '<span class="badge badge--busy">Busy</span>' in html
     for i in range(5):
@@ -230,7 +235,7 @@ def test_editing_a_number_with_a_bad_value_then_fixing_it(alice_page, page, outd
     bad = alice_page.post(url, slot_form(name="Ann", target_0="+1 555"))
     html = bad.content.decode()
     assert "The target was not saved: fix the fields below." in html
-    assert "Must be &#x27;+&#x27; followed by 2 to 15 digits" in html
+    assert "+1 555 is too short for its country code." in html
     assert 'value="+1 555"' in html  # what was typed stays, to be fixed
     assert target.slots()[0].target == "+15559876543"
     good = alice_page.post(url, slot_form(name="Ann", target_0="+15559876500"))

@@ -11,13 +11,16 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from .. import dialing, policy, targets
+from ..forms import region_choices
 from ..models import (
+    NIL_UUID,
     Attempt,
     DialingPolicy,
     ImportBatch,
     Outdial,
     OutdialTarget,
     TargetStatus,
+    default_region,
 )
 from .base import DeletedFilter, RulesForm, TenantAdmin, changes_of
 
@@ -28,9 +31,37 @@ def changelist_url(model, **params) -> str:
 
 
 class OutdialForm(RulesForm):
+    region = forms.ChoiceField(
+        label="country",
+        choices=region_choices,
+        required=False,
+        help_text="Numbers typed without +country code are read as this "
+        "country's, and shown in its national form; an upload's default.",
+    )
+    # Optional: an outdial need not belong to a campaign (stored as the nil
+    # UUID, as the API writes it), so no nil UUID to type.
+    campaign_id = forms.UUIDField(
+        label="campaign id",
+        required=False,
+        help_text="Leave empty when the list is not attached to a campaign.",
+    )
+
     class Meta:
         model = Outdial
-        fields = ("customer", "name", "detail", "data", "campaign_id")
+        fields = ("customer", "name", "detail", "data", "region", "campaign_id")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            self.initial.setdefault("region", default_region())
+        if self.initial.get("campaign_id") == NIL_UUID:
+            self.initial["campaign_id"] = None
+
+    def clean_region(self):
+        return self.cleaned_data["region"] or default_region()
+
+    def clean_campaign_id(self):
+        return self.cleaned_data["campaign_id"] or NIL_UUID
 
 
 class PolicyAdminForm(RulesForm):
@@ -130,7 +161,14 @@ class DialingPolicyAdmin(TenantAdmin):
 @admin.register(Outdial)
 class OutdialAdmin(TenantAdmin):
     form = OutdialForm
-    list_display = ("name", "customer", "campaign_id", "tm_create", "tm_update")
+    list_display = (
+        "name",
+        "customer",
+        "region",
+        "campaign_id",
+        "tm_create",
+        "tm_update",
+    )
     list_filter = (DeletedFilter,)
     list_select_related = ("customer",)
     search_fields = ("name",)
@@ -142,6 +180,7 @@ class OutdialAdmin(TenantAdmin):
         "name",
         "detail",
         "data",
+        "region",
         "campaign_id",
         "target_counts",
         "id",

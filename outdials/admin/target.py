@@ -20,8 +20,10 @@ from ..models import (
     DESTINATION_SLOTS,
     Attempt,
     Destination,
+    Outdial,
     OutdialTarget,
     TargetStatus,
+    default_region,
 )
 from ..targets import Address
 from .base import (
@@ -51,14 +53,19 @@ class DestinationForm(RulesForm):
         model = Destination
         fields = ("index", "type", "target", "target_name", "name", "detail")
 
+    def __init__(self, *args, region=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region = region  # the outdial's country, for national numbers
+
     def clean(self):
         cleaned = super().clean()
         type_, address = cleaned.get("type"), cleaned.get("target")
+        read = validators.read_address
         if type_ and self.check("type", validators.validate_address_type, type_):
             if address is not None and self.check(
-                "target", validators.validate_address, type_, address
+                "target", read, type_, address, self.region
             ):
-                cleaned["target"] = validators.validate_address(type_, address)
+                cleaned["target"] = read(type_, address, self.region)
         return cleaned
 
     def address(self) -> Address:
@@ -74,6 +81,14 @@ class DestinationForm(RulesForm):
 
 class DestinationFormSet(BaseInlineFormSet):
     """The slots as a whole: destination 0 is required, as on every other path."""
+
+    def get_form_kwargs(self, index):
+        # The parent form has set the target's outdial by now (also on a
+        # new target): national numbers are read in its country.
+        target = self.instance
+        outdial = target.outdial if target.outdial_id else None
+        region = outdial.region if outdial is not None else default_region()
+        return {**super().get_form_kwargs(index), "region": region}
 
     def kept_forms(self):
         for form in self.forms:
@@ -277,9 +292,20 @@ class OutdialTargetAdmin(TenantAdmin):
         if pk is not None:
             return queryset.filter(pk=pk), False
         try:
-            return filters.matching(queryset, {"q": term}), False
+            region = lambda: self._outdial_region(request)  # noqa: E731
+            return filters.matching(queryset, {"q": term}, region), False
         except filters.InvalidFilters as invalid:
             raise IncorrectLookupParameters(invalid.errors) from None
+
+    @staticmethod
+    def _outdial_region(request):
+        """The country of the outdial the list is filtered to, else the
+        default; national numbers in a search are read in it."""
+        outdial = as_uuid(request.GET.get(OutdialFilter.parameter_name, ""))
+        if outdial is None:
+            return default_region()
+        found = scoped(Outdial.objects.filter(pk=outdial), request.user)
+        return found.values_list("region", flat=True).first() or default_region()
 
     @admin.display(description="destinations")
     def destinations(self, obj: OutdialTarget) -> str:

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
 
 from outdials.models import Customer, User
+from outdials.staff import make_staff
 
 
 class Command(BaseCommand):
@@ -13,7 +14,11 @@ class Command(BaseCommand):
         parser.add_argument("name", help="the customer's name")
         parser.add_argument("--username", required=True)
         parser.add_argument("--password", required=True)
-        parser.add_argument("--staff", action="store_true", help="may use the admin")
+        parser.add_argument(
+            "--staff",
+            action="store_true",
+            help="may use the admin for this customer (the Customer staff group)",
+        )
 
     def handle(self, name, username, password, staff, **options):
         taken = CommandError(f"The username {username!r} is taken; choose another.")
@@ -33,6 +38,8 @@ class Command(BaseCommand):
                 user = User(username=username, customer=customer, is_staff=staff)
                 user.set_password(password)
                 user.save()
+                if staff:
+                    make_staff(user)
         except IntegrityError:  # taken meanwhile by another process
             raise taken from None
         self.stdout.write(str(customer.id))
