@@ -21,7 +21,7 @@ from . import validators
 from .models import Destination
 
 # What people type into a number: digits, a leading +, spaces and punctuation.
-NUMBER_TEXT = re.compile(r"\+?[0-9][0-9 ().\-/]*")
+NUMBER_TEXT = re.compile(r"\+?[0-9 ().\-/]+")
 
 Region = str | None | Callable[[], str | None]
 
@@ -48,8 +48,8 @@ def targets_matching(queryset: QuerySet, text: str, region: Region) -> QuerySet:
     if number is not None:
         found = Destination.objects.filter(target=number)
         return queryset.filter(pk__in=found.values("outdial_target_id"))
-    if NUMBER_TEXT.fullmatch(text):
-        digits = re.sub(r"[^0-9]", "", text)
+    digits = re.sub(r"[^0-9]", "", text)
+    if digits and NUMBER_TEXT.fullmatch(text):
         found = Destination.objects.filter(target__contains=digits)
         return queryset.filter(pk__in=found.values("outdial_target_id"))
     names = queryset.filter(name__icontains=text).order_by().values("pk")

@@ -122,6 +122,7 @@ class AccessKeyAdmin(TenantAdmin):
     search_fields = ("name", "=token_prefix")
     date_hierarchy = "tm_create"
     ordering = ("-tm_create", "-id")
+    sortable_by = ("tm_create",)
     actions = ("revoke",)
     readonly_fields = (
         "token_prefix",

@@ -10,6 +10,7 @@ import uuid
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, ChangeList
 from django.db.models import Exists, OuterRef
 
 from .. import validators
@@ -207,6 +208,20 @@ class DestinationTypeFilter(admin.SimpleListFilter):
         )
 
 
+class KeysetChangeList(ChangeList):
+    """A click on a time column sorts by it with the id in the same
+    direction: the order of the (…, -tm_x, -id) indexes, read backwards for
+    oldest first, where Django's own tie-breakers would sort the list."""
+
+    def get_ordering(self, request, queryset):
+        ordering = super().get_ordering(request, queryset)
+        first = ordering[0] if ordering else None
+        if ORDER_VAR in self.params and isinstance(first, str):
+            if first.lstrip("-").startswith("tm_"):
+                return [first, "-pk" if first.startswith("-") else "pk"]
+        return ordering
+
+
 class TenantAdmin(admin.ModelAdmin):
     """A ModelAdmin scoped to the signed-in user's customer.
 
@@ -221,6 +236,16 @@ class TenantAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return scoped(super().get_queryset(request), request.user)
+
+    def get_changelist(self, request, **kwargs):
+        return KeysetChangeList
+
+    def get_paginator(self, request, queryset, per_page, **kwargs):
+        try:
+            page = max(int(request.GET.get(PAGE_VAR, 1)), 1)
+        except ValueError:
+            page = 1
+        return self.paginator(queryset, per_page, page=page, **kwargs)
 
     def get_list_filter(self, request):
         filters = list(super().get_list_filter(request))

@@ -175,6 +175,7 @@ class OutdialAdmin(TenantAdmin):
     id_search = ("pk", "campaign_id")
     date_hierarchy = "tm_create"
     ordering = ("-tm_create", "-id")
+    sortable_by = ("tm_create",)
     fields = (
         "customer",
         "name",

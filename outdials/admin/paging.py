@@ -6,7 +6,8 @@ exactly only up to ``EXACT_LIMIT`` rows (a ``COUNT`` over a ``LIMIT``ed
 subquery, so at most that many index entries are read) and above it takes
 PostgreSQL's planner estimate (``reltuples``-based statistics, no scan). A
 database without a planner estimate shows "more than EXACT_LIMIT" and pages up
-to that point; filters and search narrow the list from there.
+to the page asked for (and ten more), so a deep page keeps its filters;
+filters and search narrow the list from there.
 """
 
 import json
@@ -36,24 +37,33 @@ class EstimatingPaginator(Paginator):
 
     exact_limit = EXACT_LIMIT
 
-    def __init__(self, *args, **kwargs):
+    # Pages counted past the one asked for when the count is capped.
+    pages_ahead = 10
+
+    def __init__(self, *args, page: int = 1, **kwargs):
         super().__init__(*args, **kwargs)
         self.estimated = False
         self.capped = False
+        self.page_asked = page
 
     @cached_property
     def count(self) -> int:
         queryset = self.object_list.order_by()
-        exact = queryset[: self.exact_limit + 1].count()
-        if exact <= self.exact_limit:
+        # Deep pages count deeper: the page asked for always exists when its
+        # rows do, so Django does not send the list back to page 1 unfiltered.
+        limit = max(
+            self.exact_limit, (self.page_asked + self.pages_ahead) * self.per_page
+        )
+        exact = queryset[: limit + 1].count()
+        if exact <= limit:
             return exact
         self.estimated = True
         estimate = planner_estimate(queryset)
         if estimate is None:
             self.capped = True
-            return self.exact_limit
+            return limit
         # The planner can guess low; never below what was just counted.
-        return max(estimate, self.exact_limit + 1)
+        return max(estimate, limit + 1)
 
     @property
     def count_label(self) -> str:

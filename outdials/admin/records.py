@@ -69,7 +69,7 @@ class AttemptAdmin(ReadOnlyAdmin):
     search_help_text = "An exact address, a claim id or a target id."
     # The order of the attempt log index: one target's attempts, newest first.
     ordering = ("outdial_target_id", "-tm_start", "-id")
-    sortable_by = ()
+    sortable_by = ("tm_start",)  # the attempt_log index, either way
     fields = (
         "id",
         "outdial",
@@ -117,6 +117,7 @@ class ImportBatchAdmin(ReadOnlyAdmin):
     search_fields = ("file_name", "created_by_name")
     date_hierarchy = "tm_create"
     ordering = ("-tm_create", "-id")
+    sortable_by = ("tm_create",)
     fields = (
         "id",
         "outdial",

@@ -52,6 +52,14 @@ class DestinationForm(RulesForm):
     class Meta:
         model = Destination
         fields = ("index", "type", "target", "target_name", "name", "detail")
+        # Five slots side by side fit a 1280 px screen: the admin's default
+        # inputs (and a 40-column textarea) made the page 2,221 px wide.
+        widgets = {
+            "target": forms.TextInput(attrs={"size": 24}),
+            "target_name": forms.TextInput(attrs={"size": 14}),
+            "name": forms.TextInput(attrs={"size": 14}),
+            "detail": forms.Textarea(attrs={"rows": 1, "cols": 20}),
+        }
 
     def __init__(self, *args, region=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -205,7 +213,9 @@ class OutdialTargetAdmin(TenantAdmin):
     # Newest first within an outdial: the order of the (outdial, -tm_create,
     # -id) index, so a page is an index range scan, never a sort of the list.
     ordering = ("outdial_id", "-tm_create", "-id")
-    sortable_by = ()
+    # Sorted by an index (KeysetChangeList): within an outdial, newest or
+    # oldest first is the target_page index read either way.
+    sortable_by = ("tm_create",)
     search_fields = ("name",)  # see get_search_results
     search_help_text = "Part of a name or of a destination address, or a target id."
     autocomplete_fields = ("outdial",)

@@ -1,0 +1,191 @@
+"""The targets list's search (``outdials/search.py``) at scale, on each database.
+
+PostgreSQL: one outdial of 1,000,000 targets (100,000 with ``--quick``);
+SQLite: 100,000 (20,000). Each target has a person's name, a US phone number
+and an email address (``first.last<n>@example.com``), in a fresh database
+that is dropped afterwards. Timed as the outdial page runs it (the filtered
+queryset, its first keyset page of 50 and their destinations): a number as
+people write it (exact E.164), part of a name, part of an email address, and
+a word that matches nothing (the worst case for a contains-search: every
+candidate is read). The issue's goal is < 50 ms at 1,000,000 on PostgreSQL.
+"""
+
+import json
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from .harness import plain
+from .read_path import _insert, child, fresh_database
+
+FIRST = (
+    "Ann Bo Cy Di Ed Flo Gus Hal Ida Jo Kim Lee Max Ned Ola Pat Quin Rae Sam Tess "
+    "Uma Val Wes Xia Yan Zoe Abel Bea Carl Dora Emil Faye Glen Hugo Iris Jack Kurt "
+    "Lena Mona Nils Otto Pia Rosa Saul Tina Ugo Vera Walt Yves Zack"
+).split()
+LAST = (
+    "Lee Chen Diaz Ito Khan Nowak Ortiz Patel Quinn Rossi Silva Tanaka Urban Vance "
+    "Wong Young Zhang Adams Baker Clark Davis Evans Fischer Garcia Hughes Ivanov "
+    "Jensen Kowalski Lopez Moreau Nagy Olsen Perez Romero Schmidt Torres Varga "
+    "Weber Xu Yilmaz Zeller Abbott Brennan Castillo Dubois Eriksen Ferrari Gallo"
+).split()
+REPEAT = 15
+LABELS = ("phone, as people write it", "name contains", "email contains", "a miss")
+
+
+def number(n: int) -> str:
+    return f"+1201{2000000 + n:07d}"
+
+
+def run_one(kind: str, url: str, size: int) -> list:
+    with fresh_database(kind, url) as database_url:
+        found = child(database_url, "benchmarks.search", "measure", str(size))
+    figures = []
+    for label in LABELS:
+        result = found[label]
+        figures.append(
+            plain(
+                f"search {kind} {size:,} targets: {label}",
+                result["median_ms"],
+                "ms",
+                note=f"{result['rows']} rows on the page; "
+                f"p90 {result['p90_ms']:.1f} ms",
+                details=result,
+            )
+        )
+    return figures
+
+
+def run(quick: bool) -> list:
+    from .harness import databases
+
+    figures = []
+    for kind, url in databases():
+        if kind == "postgresql":
+            size = 100_000 if quick else 1_000_000
+        else:
+            size = 20_000 if quick else 100_000
+        figures.extend(run_one(kind, url, size))
+    return figures
+
+
+# --- the child process: migrate, seed and time (Django is configured here) ---
+
+
+def seed(size: int):
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from outdials import statistics as planner
+    from outdials.models import Customer, Destination, Outdial, OutdialTarget
+
+    call_command("migrate", verbosity=0, interactive=False)
+    chance = random.Random(14)
+    base = datetime.now(UTC) - timedelta(days=30)
+    with transaction.atomic():
+        customer = Customer.objects.create(name="Bench Co")
+        outdial = Outdial.objects.create(customer=customer, name="big", region="US")
+        for start in range(0, size, 100_000):
+            targets, destinations = [], []
+            for n in range(start, min(size, start + 100_000)):
+                first, last = chance.choice(FIRST), chance.choice(LAST)
+                target_id = uuid.uuid4()
+                stamp = base + timedelta(seconds=n // 1000)
+                targets.append(
+                    {
+                        "id": target_id,
+                        "outdial_id": outdial.id,
+                        "name": f"{first} {last}",
+                        "tm_create": stamp,
+                        "tm_update": stamp,
+                    }
+                )
+                destinations += [
+                    {
+                        "outdial_target_id": target_id,
+                        "index": 0,
+                        "type": "tel",
+                        "target": number(n),
+                    },
+                    {
+                        "outdial_target_id": target_id,
+                        "index": 1,
+                        "type": "email",
+                        "target": f"{first.lower()}.{last.lower()}{n}@example.com",
+                    },
+                ]
+            _insert(OutdialTarget, targets)
+            _insert(Destination, destinations)
+    planner.refresh_after_bulk_write(size, OutdialTarget, Destination)
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE outdials_outdialtarget")
+            cursor.execute("VACUUM ANALYZE outdials_destination")
+    return outdial
+
+
+def measure(size: int) -> dict:
+    from outdials.filters import filtered_targets
+    from outdials.models import Destination
+    from outdials.paging import window
+
+    outdial = seed(size)
+    # What a person types, with whether it finds anyone: the number and the
+    # email address of a target in the middle of the list, written as
+    # people write them (part of the address, in other letter case).
+    middle = size // 2
+    digits = number(middle)[2:]
+    email = Destination.objects.get(
+        index=1, outdial_target__destinations__target=number(middle)
+    )
+    queries = (
+        (LABELS[0], f"({digits[:3]}) {digits[3:6]}-{digits[6:]}", True),
+        (LABELS[1], "ORTIZ", True),
+        (LABELS[2], email.target.split("@")[0][1:].upper(), True),
+        (LABELS[3], "qqzzx", False),
+    )
+    results = {}
+    for label, text, expect_rows in queries:
+        times, rows = [], 0
+        for _ in range(REPEAT + 1):
+            started = time.perf_counter()
+            queryset = filtered_targets(outdial.pk, {"q": text}, outdial.region)
+            page = window(queryset.with_destinations(), after="", before="", size=50)
+            rows = len(page.items)
+            times.append((time.perf_counter() - started) * 1000)
+        if bool(rows) != expect_rows:
+            raise RuntimeError(f"{label}: {rows} rows for {text!r}")
+        times = sorted(times[1:])  # the first run warms the caches
+        results[label] = {
+            "query": text,
+            "rows": rows,
+            "median_ms": round(statistics.median(times), 2),
+            "p90_ms": round(times[int(len(times) * 0.9) - 1], 2),
+            "plan": _plan(filtered_targets(outdial.pk, {"q": text}, outdial.region)),
+        }
+    return results
+
+
+def _plan(queryset) -> str:
+    """The PostgreSQL plan of the page's statement (the indexes it uses)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return ""
+    statement = queryset.order_by("-tm_create", "-id")[:51]
+    return statement.explain()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["measure"]:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outdialsite.settings")
+        import django
+
+        django.setup()
+        print(json.dumps(measure(int(sys.argv[2]))))
