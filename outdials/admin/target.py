@@ -55,10 +55,10 @@ class DestinationForm(RulesForm):
         # Five slots side by side fit a 1280 px screen: the admin's default
         # inputs (and a 40-column textarea) made the page 2,221 px wide.
         widgets = {
-            "target": forms.TextInput(attrs={"size": 24}),
-            "target_name": forms.TextInput(attrs={"size": 14}),
-            "name": forms.TextInput(attrs={"size": 14}),
-            "detail": forms.Textarea(attrs={"rows": 1, "cols": 20}),
+            "target": forms.TextInput(attrs={"size": 16}),
+            "target_name": forms.TextInput(attrs={"size": 9}),
+            "name": forms.TextInput(attrs={"size": 9}),
+            "detail": forms.Textarea(attrs={"rows": 1, "cols": 10}),
         }
 
     def __init__(self, *args, region=None, **kwargs):

@@ -117,19 +117,19 @@ def test_sign_in_create_upload_fix_filter_edit_export(
     table.get_by_role("link", name="Bo Chen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Bo Chen")
     address = page.get_by_label("Destination 0 Address")
-    expect(address).to_have_value("+12025550143")
+    expect(address).to_have_value("(202) 555-0143")  # the outdial's country
     address.fill("+1 202 555")
     page.get_by_role("button", name="Save target").click()
     expect(page.get_by_role("status")).to_contain_text("The target was not saved")
     expect(address).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#id_target_0_error")).to_have_text(
-        "Must be '+' followed by 2 to 15 digits, without spaces or other signs."
+        "+1 202 555 is too short for its country code."
     )
     snap(page, "target")
     address.fill("+12025550199")
     page.get_by_role("button", name="Save target").click()
     expect(page.get_by_role("status")).to_contain_text("Saved the target.")
-    expect(address).to_have_value("+12025550199")
+    expect(address).to_have_value("(202) 555-0199")
 
     # back to the list of outdials, then export the filtered targets
     page.get_by_role("navigation", name="Breadcrumb").get_by_role(
