@@ -109,6 +109,18 @@ def test_the_admin_reads_national_numbers_in_the_filtered_outdials_country(
     assert [str(t) for t in response.context["cl"].result_list] == ["Bo Chen"]
 
 
+def test_a_common_word_finds_the_same_people_reading_the_list_in_order(
+    alice_page, outdial, people, monkeypatch
+):
+    """When PostgreSQL expects many matches the search walks the list newest
+    first instead of starting from the matches: the same people either way."""
+    monkeypatch.setattr(search, "_is_common", lambda queryset, text, names: True)
+    assert found(alice_page, outdial, "ann") == ["Ann Lee"]
+    assert found(alice_page, outdial, "EXAMPLE.com") == ["Cy Diaz", "Di Ito"]
+    assert found(alice_page, outdial, "815-908") == ["Ann Lee", "Bo Chen"]
+    assert found(alice_page, outdial, "nobody") == []
+
+
 def test_a_region_is_looked_up_only_when_the_text_needs_it(outdial):
     asked = []
 
