@@ -158,3 +158,18 @@ def test_search_plans_use_the_indexes_on_postgresql(outdial, people):
     queryset = OutdialTarget.objects.live().filter(outdial=outdial)
     sql = str(search.targets_matching(queryset, "Ann", "US").query).upper()
     assert " IN (" in sql and "UNION" in sql
+
+
+def test_the_admin_finds_destinations_and_attempts_by_a_written_number(
+    alice, outdial, people
+):
+    from outdials import dialing
+
+    client = signed_in(make_staff(alice.customer, "alice-ops"))
+    destinations = reverse("admin:outdials_destination_changelist")
+    response = client.get(destinations, {"q": "(201) 815-9084"})
+    assert [str(d) for d in response.context["cl"].result_list] == ["tel:+12018159084"]
+    dialing.claim(outdial, max_try_counts=[1, 1, 1, 1, 1], limit=10)
+    attempts = reverse("admin:outdials_attempt_changelist")
+    response = client.get(attempts, {"q": "201-815-9083"})
+    assert [a.address for a in response.context["cl"].result_list] == ["+12018159083"]

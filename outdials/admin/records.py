@@ -6,9 +6,15 @@ import json
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from .. import importing
-from ..models import Attempt, Destination, ImportBatch
+from .. import importing, search
+from ..models import Attempt, Destination, ImportBatch, default_region
 from .base import OutdialFilter, ReadOnlyAdmin, as_uuid
+
+
+def exact_address(term: str) -> str:
+    """A searched address as stored: a number as people write it (read in
+    the default country) in E.164, anything else as typed."""
+    return search.as_number(term, default_region()) or term
 
 
 class TargetsOutdialFilter(OutdialFilter):
@@ -24,7 +30,7 @@ class DestinationAdmin(ReadOnlyAdmin):
     list_filter = (TargetsOutdialFilter, "type", "index")
     list_select_related = ("outdial_target",)
     search_fields = ("target",)  # see get_search_results
-    search_help_text = "An exact address, or a target id."
+    search_help_text = "An exact address or number, or a target id."
     # The order of the (outdial_target, index) unique index.
     ordering = ("outdial_target_id", "index")
     sortable_by = ()
@@ -46,7 +52,8 @@ class DestinationAdmin(ReadOnlyAdmin):
         target_id = as_uuid(term)
         if target_id is not None:
             return queryset.filter(outdial_target_id=target_id), False
-        return queryset.filter(target=term), False  # the indexed column, exactly
+        # the indexed column, exactly; a number as people write it too
+        return queryset.filter(target=exact_address(term)), False
 
 
 @admin.register(Attempt)
@@ -66,7 +73,7 @@ class AttemptAdmin(ReadOnlyAdmin):
     list_filter = ("outcome", OutdialFilter, "destination_index")
     list_select_related = ("outdial_target",)
     search_fields = ("address",)  # see get_search_results
-    search_help_text = "An exact address, a claim id or a target id."
+    search_help_text = "An exact address or number, a claim id or a target id."
     # The order of the attempt log index: one target's attempts, newest first.
     ordering = ("outdial_target_id", "-tm_start", "-id")
     sortable_by = ("tm_start",)  # the attempt_log index, either way
@@ -96,7 +103,7 @@ class AttemptAdmin(ReadOnlyAdmin):
         pk = as_uuid(term)
         if pk is not None:
             return queryset.filter(pk=pk) | queryset.filter(outdial_target_id=pk), False
-        return queryset.filter(address=term), False
+        return queryset.filter(address=exact_address(term)), False
 
 
 @admin.register(ImportBatch)
