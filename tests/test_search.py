@@ -114,7 +114,7 @@ def test_a_common_word_finds_the_same_people_reading_the_list_in_order(
 ):
     """When PostgreSQL expects many matches the search walks the list newest
     first instead of starting from the matches: the same people either way."""
-    monkeypatch.setattr(search, "_is_common", lambda queryset, text, names: True)
+    monkeypatch.setattr(search, "FEW", 0)
     assert found(alice_page, outdial, "ann") == ["Ann Lee"]
     assert found(alice_page, outdial, "EXAMPLE.com") == ["Cy Diaz", "Di Ito"]
     assert found(alice_page, outdial, "815-908") == ["Ann Lee", "Bo Chen"]
@@ -151,13 +151,17 @@ def test_postgresql_has_trigram_indexes_for_contains_search():
     assert all("gin_trgm_ops" in definition for _, definition in rows)
 
 
-def test_search_plans_use_the_indexes_on_postgresql(outdial, people):
+def test_few_matches_are_read_by_id_and_many_by_walking_the_list(
+    outdial, people, monkeypatch
+):
     """The plans at 1,000,000 targets are in ``make bench``
-    (benchmarks/search.py); here, on any database, the search is one
-    statement whose matches come from an ``IN`` over the addresses."""
+    (benchmarks/search.py); here, the two shapes of the page's statement."""
     queryset = OutdialTarget.objects.live().filter(outdial=outdial)
-    sql = str(search.targets_matching(queryset, "Ann", "US").query).upper()
-    assert " IN (" in sql and "UNION" in sql
+    few = str(search.targets_matching(queryset, "Ann", "US").query).upper()
+    assert " IN (" in few and "LIKE" not in few  # the matches, by id
+    monkeypatch.setattr(search, "FEW", 0)
+    many = str(search.targets_matching(queryset, "Ann", "US").query).upper()
+    assert "LIKE" in many and "LIMIT 1" in many  # each row checked in order
 
 
 def test_the_admin_finds_destinations_and_attempts_by_a_written_number(
