@@ -87,7 +87,7 @@ def seed(size: int):
     call_command("migrate", verbosity=0, interactive=False)
     # As a bulk load would: the trigram indexes are made after the rows.
     trigram = importlib.import_module(
-        "outdials.migrations.0015_outdial_region_staff_group"
+        "outdials.migrations.0018_outdial_region_staff_group"
     )
     with connection.schema_editor() as editor:
         trigram.drop_trigram_indexes(None, editor)
