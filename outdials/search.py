@@ -6,7 +6,7 @@ written without ``+``: ``(201) 815-9083``, ``201-815-9083``, ``+1 201 815
 9083``) matches that E.164 number exactly, through the destination address
 index. Other digits (``815-90``) match addresses containing them; anything
 else matches names and addresses containing it, case-insensitively (emails
-and SIP addresses too). On PostgreSQL trigram indexes (migration 0015)
+and SIP addresses too). On PostgreSQL trigram indexes (migration 0018)
 find the first matches; when there are few the page is read by their ids,
 when many the list is read newest first until a page is full.
 """

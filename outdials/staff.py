@@ -1,6 +1,6 @@
 """A customer's staff in the admin: the "Customer staff" group and its
 permissions, which the admin's tenancy (``admin/base.py``) limits to the
-user's own customer. Migration 0015 makes the group; the commands that make
+user's own customer. Migration 0018 makes the group; the commands that make
 staff users (``createcustomer --staff``, ``ensuredemo``) put them in it."""
 
 STAFF_GROUP = "Customer staff"
