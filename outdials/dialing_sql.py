@@ -24,6 +24,9 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower, Substr
+from django.db.models.lookups import In
 from django.utils.dateparse import parse_datetime
 
 from .models import (
@@ -32,6 +35,9 @@ from .models import (
     AttemptOutcome,
     Destination,
     OutdialTarget,
+    SuppressionEntry,
+    SuppressionKind,
+    SuppressionList,
     TargetStatus,
 )
 from .rawsql import db_id, db_time
@@ -44,6 +50,38 @@ def room(maxima: Sequence[int]) -> Q:
         if maximum > 0:
             condition |= Q(index=index, try_count__lt=maximum)
     return condition
+
+
+# The lengths of the phone prefixes a suppression entry may have ("+1" to a
+# whole E.164 number): a destination's own prefixes are looked up with IN
+# over ``supp_entry_lookup``, so a list of millions costs a few index probes.
+PREFIX_LENGTHS = range(2, 17)
+PHONE_TYPES = ("tel", "whatsapp")
+
+
+def unsuppressed(outdial_id, now) -> Q:
+    """A destination (the outer row) no active entry of a list applying to
+    the outdial names: not its address (an email in any case), nor, for a
+    phone number, one of its prefixes. Expired entries stop by themselves."""
+    address = OuterRef("target")
+    candidates = [address, Lower(address)]
+    candidates += [Substr(address, 1, n) for n in PREFIX_LENGTHS]
+    lists = SuppressionList.objects.applying_to(outdial_id).values("pk")
+    matches = (
+        SuppressionEntry.objects.active(now)
+        .filter(address__in=candidates, list__in=lists)
+        .filter(
+            Q(address=address)
+            | Q(address=Lower(address))
+            | (Q(kind=SuppressionKind.PREFIX) & In(OuterRef("type"), PHONE_TYPES))
+        )
+    )
+    return ~Exists(matches)
+
+
+def usable(maxima: Sequence[int], outdial_id, now) -> Q:
+    """A destination a claim may dial: attempts left, and not suppressed."""
+    return room(maxima) & unsuppressed(outdial_id, now)
 
 
 class InZones(Func):
@@ -97,7 +135,9 @@ def eligible(
         .filter(outdial_id=outdial_id, status=TargetStatus.IDLE)
         .filter(
             Exists(
-                Destination.objects.filter(room(maxima), outdial_target=OuterRef("pk"))
+                Destination.objects.filter(
+                    usable(maxima, outdial_id, now), outdial_target=OuterRef("pk")
+                )
             )
         )
         .filter(policy_conditions(now, zones, cap))
@@ -234,6 +274,12 @@ def _pick_prefix(hours: bool, cap: bool) -> Statement:
     fresh = fresh.values_list(*columns)[:_LIMIT]
     retry = retry.values_list(*columns)[:_LIMIT]
     due = overdue(_OUTDIAL, _NOW).values_list("pk")[:1]
+    # The destinations of the picked targets a claim may dial: the claim
+    # takes the first of each, so a suppressed one is passed over.
+    dialable = Destination.objects.filter(
+        usable(_MAXIMA, _OUTDIAL, _NOW),
+        outdial_target_id__in=RawSQL("SELECT pk FROM picked", []),
+    ).values_list("pk")
     held_back = "CASE WHEN (SELECT due FROM overdue) THEN 0 ELSE %s"
     return (
         _sql("WITH overdue AS MATERIALIZED (SELECT EXISTS (")
@@ -244,8 +290,10 @@ def _pick_prefix(hours: bool, cap: bool) -> Statement:
         + _compiled(retry, f"LIMIT {held_back} - (SELECT count(*) FROM fresh) END")
         + _sql(
             "), picked AS MATERIALIZED (SELECT * FROM fresh UNION ALL"
-            " SELECT * FROM retry)"
+            " SELECT * FROM retry), dialable AS MATERIALIZED ("
         )
+        + _compiled(dialable)
+        + _sql(")")
     )
 
 
@@ -256,7 +304,8 @@ def _claim_statement(vendor: str, hours: bool = False, cap: bool = False) -> Sta
         # SQLite: the pick and every destination of the picked targets.
         statement = _pick_prefix(hours, cap) + _sql(
             f" SELECT (SELECT due FROM overdue), {_columns(TARGET_FIELDS, 't')},"
-            f" {_columns(DESTINATION_FIELDS, 'd')} FROM (SELECT 1) AS one"
+            f" {_columns(DESTINATION_FIELDS, 'd')},"
+            " d.id IN (SELECT pk FROM dialable) FROM (SELECT 1) AS one"
             f" LEFT JOIN (picked p JOIN {targets} t ON t.id = p.pk"
             f" JOIN {destinations} d ON d.outdial_target_id = t.id) ON 1 = 1"
             ' ORDER BY p.tm_last_attempt NULLS FIRST, p.tm_create, t.id, d."index"'
@@ -289,8 +338,8 @@ def _claim_statement(vendor: str, hours: bool = False, cap: bool = False) -> Sta
         ", clock AS MATERIALIZED (SELECT GREATEST(clock_timestamp(),"
         " %s::timestamptz) AS now FROM (SELECT count(*) FROM picked) AS held),"
         " chosen AS MATERIALIZED (SELECT DISTINCT ON (d.outdial_target_id) d.id"
-        f" FROM {destinations} d JOIN picked p ON d.outdial_target_id = p.pk"
-        f' WHERE {under_maximum} ORDER BY d.outdial_target_id, d."index"),'
+        f" FROM {destinations} d JOIN dialable u ON d.id = u.pk"
+        ' ORDER BY d.outdial_target_id, d."index"),'
         f" bumped AS (UPDATE {destinations} d SET try_count = d.try_count + 1"
         f" FROM chosen c WHERE d.id = c.id AND {under_maximum}"
         ' RETURNING d.outdial_target_id, d."index", d.target, d.try_count),'
@@ -317,7 +366,6 @@ def _claim_statement(vendor: str, hours: bool = False, cap: bool = False) -> Sta
         " ON l.outdial_target_id = tk.id JOIN picked p ON p.pk = tk.id) ON true"
         " ORDER BY p.tm_last_attempt NULLS FIRST, p.tm_create",
         "now",
-        "maxima",
         "maxima",
         "progressing",
         "pending",
@@ -522,12 +570,15 @@ def claim_sqlite(
             if not picked or picked[-1][0] != row[1]:
                 target = target_from_row(row[1 : 1 + width])
                 picked.append((row[1], target, []))
-            picked[-1][2].append(_destination(picked[-1][1].pk, row[1 + width :]))
+            destination = _destination(picked[-1][1].pk, row[1 + width : -1])
+            picked[-1][2].append((destination, row[-1]))
         chosen = []
         for key, target, slots in picked:
-            _attach(target, slots)
-            for destination in slots:
-                if destination.try_count < maxima[destination.index]:
+            _attach(target, [destination for destination, _ in slots])
+            # The first destination the statement found dialable: attempts
+            # left and not suppressed.
+            for destination, dialable in slots:
+                if dialable:
                     chosen.append((key, target, destination))
                     break
         if not chosen:

@@ -744,3 +744,169 @@ class StagedUpload(models.Model):
 
     def __str__(self) -> str:
         return self.file_name or str(self.id)
+
+
+class SuppressionScope(models.TextChoices):
+    ALL = "all", "all outdials of the customer"
+    CHOSEN = "chosen", "chosen outdials"
+
+
+class SuppressionKind(models.TextChoices):
+    ADDRESS = "address"
+    PREFIX = "prefix"
+
+
+class SuppressionListQuerySet(OwnedQuerySet):
+    def applying_to(self, outdial_id):
+        """The lists whose entries an outdial's claims and imports obey: its
+        customer's lists of scope ``all``, and those that chose it."""
+        chosen = SuppressionList.outdials.through.objects.filter(
+            suppressionlist_id=models.OuterRef("pk"), outdial_id=outdial_id
+        )
+        owner = Outdial.objects.filter(pk=outdial_id).values("customer_id")
+        return self.filter(customer_id=models.Subquery(owner)).filter(
+            Q(scope=SuppressionScope.ALL) | models.Exists(chosen)
+        )
+
+
+class SuppressionList(models.Model):
+    """A customer's do-not-call list (issue 16): its entries keep their
+    addresses from every claim and import of the outdials in its scope. The
+    rules live in ``outdials.suppression``."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="suppression_lists"
+    )
+    name = models.CharField(max_length=255)
+    detail = models.TextField(blank=True, default="")
+    scope = models.CharField(
+        max_length=16, choices=SuppressionScope.choices, default=SuppressionScope.ALL
+    )
+    outdials = models.ManyToManyField(
+        Outdial, blank=True, related_name="suppression_lists"
+    )
+    # The list a result's ``suppress: true`` adds to, made on demand.
+    default_for = models.OneToOneField(
+        Outdial,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="default_suppression_list",
+    )
+    tm_create = models.DateTimeField(default=timezone.now, editable=False)
+    tm_update = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = SuppressionListQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["customer", "-tm_create", "-id"], name="supp_list_page"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SuppressionEntryQuerySet(OwnedQuerySet):
+    customer_path = "list__customer"
+
+    def active(self, now):
+        """Entries that suppress at ``now``: an expired one stops by itself."""
+        return self.filter(Q(tm_expire__isnull=True) | Q(tm_expire__gt=now))
+
+
+class SuppressionEntry(models.Model):
+    """One address of a list (normalized as targets are, see
+    ``suppression.normalize``) or a phone prefix such as ``+1900``."""
+
+    id = models.BigAutoField(primary_key=True)
+    list = models.ForeignKey(
+        SuppressionList, on_delete=models.CASCADE, related_name="entries"
+    )
+    kind = models.CharField(
+        max_length=8, choices=SuppressionKind.choices, default=SuppressionKind.ADDRESS
+    )
+    type = models.CharField(max_length=16, choices=DestinationType.choices)
+    address = models.CharField(max_length=2000)
+    tm_expire = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=255, blank=True, default="")
+    # Who or what added it: a username, an access key, "import", "result".
+    source = models.CharField(max_length=255, blank=True, default="")
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    tm_create = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = SuppressionEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "suppression entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["list", "address"], name="supp_entry_unique"
+            )
+        ]
+        indexes = [
+            # The claim's and the import's lookup: an address and its own
+            # prefixes, probed with IN; the list and expiry ride along.
+            models.Index(
+                fields=["address", "list", "tm_expire"], name="supp_entry_lookup"
+            ),
+            # A list's entries, newest first (keyset paging).
+            models.Index(fields=["list", "-id"], name="supp_entry_page"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address}{'…' if self.kind == 'prefix' else ''}"
+
+
+class SuppressionChange(models.Model):
+    """Every change to a list, kept: who, when, what."""
+
+    id = models.BigAutoField(primary_key=True)
+    list = models.ForeignKey(
+        SuppressionList, on_delete=models.CASCADE, related_name="changes"
+    )
+    action = models.CharField(max_length=32)
+    # The address (or a count and file for a bulk load) and the details.
+    what = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by_name = models.CharField(max_length=255, blank=True, default="")
+    tm_create = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = SuppressionEntryQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["list", "-id"], name="supp_change_page")]
+
+    def __str__(self) -> str:
+        return f"{self.action} on {self.list_id}"
+
+
+class SuppressionUpload(BackgroundWork):
+    """A CSV of entries loaded into a list in the background (millions of
+    rows), or an export of a list's entries to a file."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    list = models.ForeignKey(
+        SuppressionList, on_delete=models.CASCADE, related_name="uploads"
+    )
+    kind = models.CharField(max_length=16, default="load")  # load | export
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by_name = models.CharField(max_length=255, blank=True, default="")
+    file_name = models.CharField(max_length=255, blank=True, default="")
+    # added / already there / invalid rows, and the first errors.
+    result = models.JSONField(default=dict, blank=True)
+    tm_create = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = SuppressionEntryQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.list_id} ({self.status})"
