@@ -56,7 +56,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from . import dialing_sql, guards, metrics, policy, statistics
+from . import dialing_sql, guards, metrics, policy, statistics, suppression
 from .guards import Refused
 from .models import (
     DESTINATION_SLOTS,
@@ -66,6 +66,8 @@ from .models import (
     DialingPolicy,
     Outdial,
     OutdialTarget,
+    SuppressionEntry,
+    SuppressionList,
     TargetStatus,
     destinations_in_slot_order,
 )
@@ -305,6 +307,41 @@ def _claim(taken: dialing_sql.Taken) -> Claim:
 
 
 def report_result(
+    outdial: Outdial,
+    target_id: uuid.UUID,
+    claim_id: uuid.UUID,
+    outcome: str,
+    callback_at: datetime | None = None,
+    *,
+    suppress: bool = False,
+    suppress_reason: str = "",
+    source: str = "",
+) -> OutdialTarget:
+    """Settle a claim (:func:`_settle`); with ``suppress`` (the person asked
+    not to be called again) the dialed address also joins the outdial's
+    default suppression list, with ``suppress_reason`` and ``source``, in the
+    same transaction: both happen or neither."""
+    if not suppress:
+        return _settle(outdial, target_id, claim_id, outcome, callback_at)
+    with transaction.atomic():
+        target = _settle(outdial, target_id, claim_id, outcome, callback_at)
+        index, address = (
+            Attempt.objects.filter(pk=claim_id)
+            .values_list("destination_index", "address")
+            .get()
+        )
+        type_ = next(d.type for d in target.slots() if d and d.index == index)
+        suppression.suppress_from_result(
+            outdial,
+            type_,
+            address,
+            reason=suppress_reason,
+            source=source or f"result of claim {claim_id}",
+        )
+    return target
+
+
+def _settle(
     outdial: Outdial,
     target_id: uuid.UUID,
     claim_id: uuid.UUID,
@@ -597,6 +634,27 @@ def eligibility(
             "Every destination has used the attempts these maxima allow "
             "(max_try_count_0..4).",
         )
+    else:
+        # A claim passes over a suppressed destination to the next one.
+        roomy = [
+            slot
+            for slot in target.slots()
+            if slot is not None and _tries_left(slot.index, slot.try_count, maxima)
+        ]
+        hits = suppression.find(
+            target.outdial_id, [(d.type, d.target) for d in roomy], now
+        )
+        following = next((d for d in roomy if (d.type, d.target) not in hits), None)
+        if following is None:
+            lists = {}
+            for hit in hits.values():
+                lists.setdefault(str(hit.list_id), hit.list_name)
+            reason(
+                "SUPPRESSED",
+                "Every destination with attempts left is on a suppression "
+                "list: " + ", ".join(sorted(lists.values())) + ".",
+                lists=[{"id": key, "name": name} for key, name in lists.items()],
+            )
     if target.tm_last_attempt is not None:
         ready = target.tm_last_attempt + timedelta(milliseconds=try_interval_ms)
         if ready > now:
@@ -711,19 +769,37 @@ def summary(outdial: Outdial) -> dict:
 def _idle_counts(outdial: Outdial) -> dict:
     """The summary's idle targets split in two: ``callable_now`` (no rule of
     the policy holds them back) and ``waiting`` (for their next-attempt time,
-    calling hours or daily cap). One query over the idle targets only (the
-    ``target_claim`` index), so a list mostly done costs little."""
+    calling hours or daily cap); and ``suppressed``: those a claim passes
+    over because every destination with attempts left (under the policy's
+    maxima) is on a suppression list. One query over the idle targets only
+    (the ``target_claim`` index), so a list mostly done costs little; the
+    suppression test is only made while a list with entries applies (an
+    uncorrelated EXISTS, judged once)."""
     now = timezone.now()
-    conditions = policy.claim_conditions(policy.rules_of(outdial), now)
+    rules = policy.rules_of(outdial)
+    conditions = policy.claim_conditions(rules, now)
     ready = dialing_sql.policy_conditions(now, conditions.zones, conditions.daily_cap)
+    maxima = _maxima([None] * len(DESTINATION_SLOTS), rules)
+    lists = SuppressionList.objects.applying_to(outdial.pk).values("pk")
+    slots = Destination.objects.filter(outdial_target=OuterRef("pk"))
+    suppressed = (
+        Q(Exists(SuppressionEntry.objects.filter(list__in=lists)))
+        & Q(Exists(slots.filter(dialing_sql.room(maxima))))
+        & ~Q(Exists(slots.filter(dialing_sql.usable(maxima, outdial.pk, now))))
+    )
     counts = (
         OutdialTarget.objects.live()
         .filter(outdial_id=outdial.pk, status=TargetStatus.IDLE)
-        .aggregate(total=Count("pk"), ready=Count("pk", filter=ready))
+        .aggregate(
+            total=Count("pk"),
+            ready=Count("pk", filter=ready),
+            suppressed=Count("pk", filter=suppressed),
+        )
     )
     return {
         "callable_now": counts["ready"],
         "waiting": counts["total"] - counts["ready"],
+        "suppressed": counts["suppressed"],
     }
 
 

@@ -809,6 +809,7 @@ def test_the_summary_counts_statuses_attempts_outcomes_and_exhaustion(api, outdi
         "total": 4,
         "callable_now": 1,
         "waiting": 0,
+        "suppressed": 0,
     }
 
 

@@ -210,6 +210,7 @@ def test_a_target_closed_by_hand_is_done_but_not_exhausted(api, outdial):
         "total": 4,
         "callable_now": 0,
         "waiting": 0,
+        "suppressed": 0,
     }
     assert [stored(t) for t in (used_up, closed, answered, expired)] == [
         ("done", "no_answer"),
@@ -271,6 +272,7 @@ def test_the_summary_counts_only_its_own_outdial(api, outdial, alice):
         "total": 1,
         "callable_now": 1,
         "waiting": 0,
+        "suppressed": 0,
     }
 
 
@@ -313,6 +315,7 @@ def from_scratch(outdial) -> dict:
         "total": len(live),
         "callable_now": statuses["idle"],
         "waiting": 0,
+        "suppressed": 0,
     }
 
 

@@ -194,6 +194,19 @@ class ResultSerializer(serializers.Serializer):
         max_value=int(policy.MAX_CALLBACK.total_seconds()),
         help_text="Call the target again in this many seconds.",
     )
+    suppress = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The person asked not to be called again: the dialed "
+        "address joins the outdial's default suppression list (made on "
+        "demand), in the same transaction as the result.",
+    )
+    suppress_reason = StrictCharField(
+        required=False,
+        default="",
+        max_length=255,
+        help_text="Why, kept on the suppression entry.",
+    )
 
     def validate(self, data):
         if "callback_at" in data and "callback_in" in data:

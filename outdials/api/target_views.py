@@ -95,6 +95,9 @@ class TargetViewSet(viewsets.ViewSet):
             fields["claim_id"],
             fields["outcome"],
             callback_at=fields.get("callback_at"),
+            suppress=fields["suppress"],
+            suppress_reason=fields["suppress_reason"],
+            source=f"result by {request.user.label}",
         )
         return Response(wire.target(target))
 

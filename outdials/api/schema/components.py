@@ -674,6 +674,11 @@ class SummaryOut(serializers.Serializer):
         help_text="Idle targets waiting for their next-attempt time, calling "
         "hours or daily cap.",
     )
+    suppressed = serializers.IntegerField(
+        min_value=0,
+        help_text="Idle targets whose every destination with attempts left is "
+        "on a suppression list: claims pass over them.",
+    )
 
     class Meta:
         ref_name = "Summary"
@@ -688,7 +693,16 @@ ELIGIBILITY_REASONS = [
     "SCHEDULED",
     "OUTSIDE_CALLING_HOURS",
     "DAILY_CAP_REACHED",
+    "SUPPRESSED",
 ]
+
+
+class SuppressingListOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+    class Meta:
+        ref_name = "SuppressingList"
 
 
 class ReasonOut(serializers.Serializer):
@@ -702,6 +716,11 @@ class ReasonOut(serializers.Serializer):
         required=False,
         help_text="OUTSIDE_CALLING_HOURS: when the hours open, in that zone "
         "(`YYYY-MM-DD HH:MM:SS`).",
+    )
+    lists = SuppressingListOut(
+        many=True,
+        required=False,
+        help_text="SUPPRESSED: the lists whose entries suppress the target.",
     )
 
     class Meta:

@@ -1,0 +1,425 @@
+"""Do-not-call and suppression lists (issue 16): the one home of their rules.
+
+A customer's list applies to all of its outdials (scope ``all``) or to the
+ones it chose. An entry is an address of any destination type, in the form
+:func:`normalize` gives (E.164 for phone numbers, a lower-case email, a SIP
+URI with its scheme and host in lower case), or a phone prefix such as
+``+1900`` that suppresses every number starting with it. An entry with an
+expiry stops suppressing by itself once it has passed.
+
+Where it is enforced: every claim (``dialing_sql.unsuppressed``, written once
+as a queryset the claim statement embeds), every import (``importing.
+checking`` looks each chunk of rows up with :func:`find`), and a result with
+``suppress: true`` adds its address here (:func:`suppress_from_result`). Every
+change to a list is kept as a :class:`~outdials.models.SuppressionChange`.
+"""
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import validators
+from .dialing_sql import PHONE_TYPES, PREFIX_LENGTHS
+from .models import (
+    Outdial,
+    SuppressionChange,
+    SuppressionEntry,
+    SuppressionKind,
+    SuppressionList,
+    SuppressionScope,
+)
+
+PREFIX = re.compile(rf"\+[1-9][0-9]{{0,{max(PREFIX_LENGTHS) - 2}}}")
+LOAD_CHUNK = 5000
+
+
+class Refused(ValueError):
+    """A change the rules refuse; ``reason`` is a stable code."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason, self.message = reason, message
+
+
+def normalize(type_: str, address: str, kind: str = SuppressionKind.ADDRESS) -> str:
+    """``address`` as entries keep it and claims compare it: the target's
+    stored form (``validators.validate_address``), with an email in lower
+    case and a SIP URI's scheme and host in lower case; a prefix is ``+``
+    and 1–15 digits. Raises ``ValidationError``."""
+    address = address.strip()
+    if kind == SuppressionKind.PREFIX:
+        if type_ not in PHONE_TYPES or not PREFIX.fullmatch(address):
+            raise ValidationError(
+                "a prefix is + and up to 15 digits of a phone number, like +1900."
+            )
+        return address
+    validators.validate_address_type(type_)
+    stored = validators.validate_address(type_, address, strict=False)
+    if type_ in PHONE_TYPES:
+        return stored
+    return str(validators.address_key(type_, stored))
+
+
+def candidates(address: str) -> list[str]:
+    """What an address is looked up as: itself, in lower case, and (a phone
+    number) its own prefixes: the claim statement asks the same in SQL."""
+    found = [address, address.lower()]
+    found += [address[:n] for n in PREFIX_LENGTHS if n < len(address)]
+    return found
+
+
+def _matches(entry_kind: str, entry_address: str, type_: str, address: str) -> bool:
+    if entry_kind == SuppressionKind.PREFIX:
+        return type_ in PHONE_TYPES and address.startswith(entry_address)
+    return entry_address in (address, address.lower())
+
+
+@dataclass(frozen=True)
+class Hit:
+    """The entry that suppresses an address, and its list."""
+
+    list_id: object
+    list_name: str
+    address: str
+    kind: str
+
+
+def find(
+    outdial: Outdial | object, addresses: Iterable[tuple[str, str]], now=None
+) -> dict[tuple[str, str], Hit]:
+    """Which of ``addresses`` ((type, address) as targets store them) the
+    lists applying to ``outdial`` suppress at ``now``: one query for them
+    all (an import asks once per chunk of rows)."""
+    addresses = list(addresses)
+    if not addresses:
+        return {}
+    outdial_id = getattr(outdial, "pk", outdial)
+    wanted = set()
+    for _type, address in addresses:
+        wanted.update(candidates(address))
+    lists = SuppressionList.objects.applying_to(outdial_id).values("pk")
+    rows = (
+        SuppressionEntry.objects.active(now or timezone.now())
+        .filter(list__in=lists, address__in=wanted)
+        .values_list("address", "kind", "list_id", "list__name")
+    )
+    entries: dict[str, list] = {}
+    for address, kind, list_id, name in rows:
+        entries.setdefault(address, []).append((kind, list_id, name))
+    found = {}
+    for type_, address in addresses:
+        for candidate in candidates(address):
+            for kind, list_id, name in entries.get(candidate, ()):
+                if _matches(kind, candidate, type_, address):
+                    found[type_, address] = Hit(list_id, name, candidate, kind)
+                    break
+            if (type_, address) in found:
+                break
+    return found
+
+
+def check(customer, type_: str, address: str, now=None) -> list[dict]:
+    """The customer's lists (whatever their scope) with an active entry for
+    this address: ``[{"list_id", "list_name", "entry"}]``. Raises
+    ``ValidationError`` for an address that is not one."""
+    address = normalize(type_, address)
+    rows = (
+        SuppressionEntry.objects.owned_by(customer)
+        .active(now or timezone.now())
+        .filter(address__in=candidates(address))
+        .select_related("list")
+        .order_by("list__name", "id")
+    )
+    return [
+        {"list_id": entry.list_id, "list_name": entry.list.name, "entry": entry}
+        for entry in rows
+        if _matches(entry.kind, entry.address, type_, address)
+    ]
+
+
+# --- changes, each logged --------------------------------------------------------
+
+
+def _log(suppression_list, action: str, what: dict, user=None, name: str = ""):
+    SuppressionChange.objects.create(
+        list=suppression_list,
+        action=action,
+        what=what,
+        created_by=user if getattr(user, "pk", None) else None,
+        created_by_name=(name or getattr(user, "username", "") or "")[:255],
+    )
+
+
+def _entry_what(entry: SuppressionEntry) -> dict:
+    return {
+        "address": entry.address,
+        "kind": entry.kind,
+        "type": entry.type,
+        "reason": entry.reason,
+        "source": entry.source,
+        "tm_expire": entry.tm_expire.isoformat() if entry.tm_expire else None,
+    }
+
+
+def create_list(customer, *, name, detail="", scope="all", outdials=(), user=None):
+    """A new list; ``outdials`` (the customer's own) for scope ``chosen``."""
+    with transaction.atomic():
+        made = SuppressionList.objects.create(
+            customer=customer, name=name, detail=detail, scope=scope
+        )
+        if outdials:
+            made.outdials.set(outdials)
+        _log(made, "create_list", {"name": name, "scope": scope}, user)
+    return made
+
+
+def update_list(suppression_list, user=None, outdials=None, **fields):
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(suppression_list, name, value)
+        suppression_list.tm_update = timezone.now()
+        suppression_list.save()
+        if outdials is not None:
+            suppression_list.outdials.set(outdials)
+        what = {k: v for k, v in fields.items() if k in ("name", "detail", "scope")}
+        if outdials is not None:
+            what["outdials"] = sorted(str(o.pk) for o in outdials)
+        _log(suppression_list, "update_list", what, user)
+    return suppression_list
+
+
+def add(
+    suppression_list,
+    *,
+    type_: str,
+    address: str,
+    kind: str = SuppressionKind.ADDRESS,
+    tm_expire: datetime | None = None,
+    reason: str = "",
+    source: str = "",
+    user=None,
+) -> tuple[SuppressionEntry, bool]:
+    """Add one entry (``address`` normalized here); an address the list has
+    already gets the new expiry, reason and source. Answers (entry, created).
+    Raises ``ValidationError`` for an address that is not one."""
+    normalized = normalize(type_, address, kind)
+    values = {
+        "kind": kind,
+        "type": type_,
+        "tm_expire": tm_expire,
+        "reason": reason[:255],
+        "source": (source or getattr(user, "username", "") or "")[:255],
+        "created_by": user if getattr(user, "pk", None) else None,
+    }
+    with transaction.atomic():
+        entry, created = SuppressionEntry.objects.select_for_update().get_or_create(
+            list=suppression_list, address=normalized, defaults=values
+        )
+        if not created:
+            for name, value in values.items():
+                setattr(entry, name, value)
+            entry.save()
+        _log(suppression_list, "add" if created else "renew", _entry_what(entry), user)
+    return entry, created
+
+
+def remove(suppression_list, entry: SuppressionEntry, user=None) -> None:
+    with transaction.atomic():
+        SuppressionEntry.objects.filter(pk=entry.pk).delete()
+        _log(suppression_list, "remove", _entry_what(entry), user)
+
+
+def entry_by_address(suppression_list, type_: str, address: str, kind="address"):
+    """The list's entry for this address, or ``None``."""
+    try:
+        normalized = normalize(type_, address, kind)
+    except ValidationError:
+        return None
+    return SuppressionEntry.objects.filter(
+        list=suppression_list, address=normalized
+    ).first()
+
+
+def default_list(outdial: Outdial) -> SuppressionList:
+    """The outdial's default list, made on demand (scope: that outdial)."""
+    found = SuppressionList.objects.filter(default_for=outdial).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            made = SuppressionList.objects.create(
+                customer_id=outdial.customer_id,
+                name=f"Do not call: {outdial.name or outdial.pk}"[:255],
+                scope=SuppressionScope.CHOSEN,
+                default_for=outdial,
+            )
+            made.outdials.add(outdial)
+            _log(made, "create_list", {"name": made.name, "default_for": True})
+            return made
+    except IntegrityError:  # made at the same moment by another result
+        return SuppressionList.objects.get(default_for=outdial)
+
+
+def suppress_from_result(
+    outdial: Outdial, type_: str, address: str, *, reason: str, source: str
+) -> SuppressionEntry:
+    """A result's ``suppress: true``: the dialed address joins the outdial's
+    default list. Called inside the result's transaction."""
+    entry, _ = add(
+        default_list(outdial),
+        type_=type_,
+        address=address,
+        reason=reason or "asked not to be called again",
+        source=source,
+    )
+    return entry
+
+
+# --- pages of entries and the change log ----------------------------------------
+
+
+def page(queryset, after: str, size: int) -> tuple[list, str]:
+    """Newest first by id (entries and changes have integer keys):
+    ``(items, next_page_token)``; raises ``ValueError`` on a bad token."""
+    queryset = queryset.order_by("-id")
+    if after:
+        if not after.isdigit() or len(after) > 19:
+            raise ValueError(after)
+        queryset = queryset.filter(id__lt=int(after))
+    items = list(queryset[: size + 1])
+    more = len(items) > size
+    items = items[:size]
+    return items, (str(items[-1].pk) if more and items else "")
+
+
+# --- bulk load and export ----------------------------------------------------------
+
+EXPORT_HEADER = ["type", "address", "kind", "expire", "reason", "source", "created"]
+
+
+def _rows_of(text) -> Iterator[tuple[int, dict]]:
+    reader = csv.reader(text)
+    header = [cell.strip().lower() for cell in next(reader, [])]
+    if "address" not in header:
+        raise Refused(
+            "MISSING_HEADER",
+            "The file's first row must be a header with an address column "
+            "(and optionally type, kind, expire, reason, source).",
+        )
+    for row, cells in enumerate(reader, start=2):
+        if any(cells):
+            yield row, dict(zip(header, cells, strict=False))
+
+
+def load(suppression_list, stream, *, user=None, name: str = "", progress=None) -> dict:
+    """Add the entries of a CSV (``address`` and optional ``type``,
+    ``kind``, ``expire``, ``reason``, ``source`` columns), in chunks of one
+    query each; an address the list has is left as it is. Answers
+    ``{"rows", "added", "existing", "invalid", "errors"}``. The background
+    job (``tasks.load_suppressions``) runs it for big files."""
+    from django.utils.dateparse import parse_datetime
+
+    counts = {"rows": 0, "added": 0, "existing": 0, "invalid": 0, "errors": []}
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    source = (name or getattr(user, "username", "") or "upload")[:255]
+    chunk: dict[str, SuppressionEntry] = {}
+
+    def flush():
+        if not chunk:
+            return
+        have = set(
+            SuppressionEntry.objects.filter(
+                list=suppression_list, address__in=list(chunk)
+            ).values_list("address", flat=True)
+        )
+        new = [entry for address, entry in chunk.items() if address not in have]
+        SuppressionEntry.objects.bulk_create(new, batch_size=1000)
+        counts["added"] += len(new)
+        counts["existing"] += len(chunk) - len(new)
+        chunk.clear()
+        if progress:
+            progress(counts)
+
+    try:
+        for row, cells in _rows_of(text):
+            counts["rows"] += 1
+            written = (cells.get("address") or "").strip()
+            kind = (cells.get("kind") or "address").strip().lower() or "address"
+            type_ = (cells.get("type") or "").strip().lower()
+            type_ = type_ or validators.infer_address_type(written)
+            try:
+                if kind not in SuppressionKind.values:
+                    raise ValidationError("kind must be address or prefix.")
+                address = normalize(type_, written, kind)
+                expire = (cells.get("expire") or "").strip()
+                when = parse_datetime(expire) if expire else None
+                if expire and (when is None or when.tzinfo is None):
+                    raise ValidationError("expire must be an ISO 8601 time with zone.")
+            except ValidationError as error:
+                counts["invalid"] += 1
+                if len(counts["errors"]) < 100:
+                    counts["errors"].append(
+                        {"row": row, "message": f"{written}: {error.messages[0]}"}
+                    )
+                continue
+            if address in chunk:
+                counts["existing"] += 1
+                continue
+            chunk[address] = SuppressionEntry(
+                list=suppression_list,
+                kind=kind,
+                type=type_,
+                address=address,
+                tm_expire=when,
+                reason=(cells.get("reason") or "")[:255],
+                source=(cells.get("source") or source)[:255],
+                created_by=user if getattr(user, "pk", None) else None,
+            )
+            if len(chunk) >= LOAD_CHUNK:
+                flush()
+        flush()
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise Refused(
+            "MALFORMED_CSV", f"The file is not UTF-8 CSV ({error})."
+        ) from None
+    finally:
+        text.detach()
+    _log(
+        suppression_list,
+        "load",
+        {k: counts[k] for k in ("rows", "added", "existing", "invalid")},
+        user,
+        name,
+    )
+    return counts
+
+
+def export_rows(suppression_list) -> Iterator[list[str]]:
+    """The list's entries as CSV rows, header first, streamed."""
+    yield EXPORT_HEADER
+    entries = (
+        SuppressionEntry.objects.filter(list=suppression_list)
+        .order_by("id")
+        .values_list(
+            "type", "address", "kind", "tm_expire", "reason", "source", "tm_create"
+        )
+    )
+    for type_, address, kind, expire, reason, source, created in entries.iterator(
+        chunk_size=5000
+    ):
+        yield [
+            type_,
+            address,
+            kind,
+            expire.isoformat() if expire else "",
+            reason,
+            source,
+            created.isoformat(),
+        ]
