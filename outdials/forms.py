@@ -353,6 +353,15 @@ class ReviewForm(PageForm):
         ],
         initial="abort",
     )
+    on_suppressed = forms.ChoiceField(
+        label="Addresses on a suppression list",
+        choices=[
+            ("skip", "Skip them and warn me"),
+            ("error", "Count them as invalid rows"),
+            ("allow", "Add them anyway (claims still pass over them)"),
+        ],
+        initial="skip",
+    )
     key = forms.ChoiceField(
         label="Key column (update on re-upload)",
         required=False,

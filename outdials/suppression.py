@@ -91,6 +91,13 @@ class Hit:
     kind: str
 
 
+def applies(outdial: Outdial | object) -> bool:
+    """Whether any list with entries applies to ``outdial``: while none
+    does, an import looks nothing up."""
+    lists = SuppressionList.objects.applying_to(getattr(outdial, "pk", outdial))
+    return SuppressionEntry.objects.filter(list__in=lists.values("pk")).exists()
+
+
 def find(
     outdial: Outdial | object, addresses: Iterable[tuple[str, str]], now=None
 ) -> dict[tuple[str, str], Hit]:

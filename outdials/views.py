@@ -760,6 +760,7 @@ def _import_options(request, staged, form, *, dry_run: bool) -> dict:
         "region": data["region"],
         "on_duplicate": data["on_duplicate"],
         "on_error": data["on_error"],
+        "on_suppressed": data["on_suppressed"],
         "dry_run": dry_run,
         "created_by": request.user,
         "created_by_name": request.user.get_username(),
@@ -894,7 +895,7 @@ def upload_review(request, pk, upload_pk):
 def _options(data) -> dict:
     return {
         name: data.get(name)
-        for name in ("region", "on_duplicate", "on_error")
+        for name in ("region", "on_duplicate", "on_error", "on_suppressed")
         if data.get(name)
     }
 

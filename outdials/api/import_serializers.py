@@ -51,6 +51,12 @@ class ImportParamsSerializer(serializers.Serializer):
         choices=importing.ON_DUPLICATE, default="skip"
     )
     on_error = serializers.ChoiceField(choices=importing.ON_ERROR, default="abort")
+    on_suppressed = serializers.ChoiceField(
+        choices=importing.ON_SUPPRESSED,
+        default="skip",
+        help_text="A row with an address on a suppression list: skip it "
+        "(counted in suppressed), count it as an error, or allow it.",
+    )
     dry_run = serializers.BooleanField(default=False)
     strict = serializers.BooleanField(required=False, allow_null=True, default=None)
     file_name = StrictCharField(required=False, default="", max_length=255)

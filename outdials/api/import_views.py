@@ -79,6 +79,7 @@ def run_import(request, outdial) -> Response:
             region=options.get("region") or None,
             on_duplicate=options["on_duplicate"],
             on_error=options["on_error"],
+            on_suppressed=options["on_suppressed"],
             dry_run=options["dry_run"],
             strict=options["strict"],
             created_by=request.user.user,

@@ -45,6 +45,7 @@ __all__ = [
     "MAX_REPORTED",
     "ON_DUPLICATE",
     "ON_ERROR",
+    "ON_SUPPRESSED",
     "READ_CHUNK",
     "ImportRejected",
     "ImportReport",
@@ -59,6 +60,7 @@ __all__ = [
 
 ON_DUPLICATE = ("skip", "error", "allow")
 ON_ERROR = ("abort", "skip")
+ON_SUPPRESSED = ("skip", "error", "allow")
 
 Progress = Callable[[str, int, int], None]
 
@@ -72,6 +74,7 @@ def import_csv(
     region: str | None = None,
     on_duplicate: str = "skip",
     on_error: str = "abort",
+    on_suppressed: str = "skip",
     dry_run: bool = False,
     strict: bool | None = None,
     created_by=None,
@@ -99,7 +102,11 @@ def import_csv(
     (``OUTDIALS["DEFAULT_REGION"]`` when not given). ``on_duplicate``: ``skip``
     rows with an address the outdial or an earlier row already has, count them
     as an ``error``, or ``allow`` them. ``on_error``: ``abort`` writes nothing
-    when any row is invalid; ``skip`` writes the valid rows. ``dry_run`` checks
+    when any row is invalid; ``skip`` writes the valid rows. ``on_suppressed``:
+    a row with an address on a suppression list that applies to the outdial
+    (``suppression``) is counted in ``suppressed`` and ``skip``-ped, counted
+    as an ``error`` too, or imported anyway (``allow``; claims still pass
+    over the address), the list named in the row's warning or error. ``dry_run`` checks
     and reports without writing. ``progress(phase, done, total)`` is called now
     and then: ``check`` counts bytes, ``write`` counts targets.
 
@@ -115,6 +122,8 @@ def import_csv(
         raise ValueError(f"on_duplicate must be one of {ON_DUPLICATE}")
     if on_error not in ON_ERROR:
         raise ValueError(f"on_error must be one of {ON_ERROR}")
+    if on_suppressed not in ON_SUPPRESSED:
+        raise ValueError(f"on_suppressed must be one of {ON_SUPPRESSED}")
     try:
         region = validators.validate_region(
             region or settings.OUTDIALS["DEFAULT_REGION"]
@@ -145,6 +154,7 @@ def import_csv(
             region=region,
             strict=strict,
             on_duplicate=on_duplicate,
+            on_suppressed=on_suppressed,
             progress=checking if tracker is not None or progress else None,
             columns=chosen,
             preview_rows=preview,
@@ -172,6 +182,7 @@ def import_csv(
                 "region": region,
                 "on_duplicate": on_duplicate,
                 "on_error": on_error,
+                "on_suppressed": on_suppressed,
                 "strict": strict,
                 "columns": columns,
                 "key": key,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from .. import policy, validators
+from .. import policy, suppression, validators
 from ..exporting import unguard_cell
 from ..models import Destination, Outdial
 from . import mapping, preview, updating
@@ -98,8 +98,10 @@ class Checker:
         progress,
         columns: mapping.Mapping | None = None,
         preview_rows: int = 0,
+        on_suppressed: str = "skip",
     ):
         self.outdial = outdial
+        self.on_suppressed = on_suppressed
         self.columns = columns or mapping.Mapping()
         self.preview = preview.Collector(preview_rows)
         self.keyed: dict = {}  # external id → updating.Current, with a key
@@ -121,6 +123,8 @@ class Checker:
 
     def run(self, source: Source) -> Plan:
         report = ImportReport()
+        # One query; then one lookup per spooled chunk while a list applies.
+        self.suppressing = suppression.applies(self.outdial)
         seen = SeenAddresses(existing_keys(self.outdial))
         if self.columns.key:
             self.keyed = updating.keyed_targets(self.outdial)
@@ -288,7 +292,7 @@ class Checker:
         finally:
             # Spooled even when the file is refused: its report names rows.
             if chunk:
-                pickle.dump(chunk, spool, pickle.HIGHEST_PROTOCOL)
+                self._spool(chunk, report, spool)
 
     def _each_row(self, reader, layout, report, seen, spool, first_row, chunk):
         row = self.row = first_row
@@ -350,7 +354,7 @@ class Checker:
             if prepared is not None:
                 chunk.append(prepared)
                 if len(chunk) >= SPOOL_CHUNK:
-                    pickle.dump(chunk, spool, pickle.HIGHEST_PROTOCOL)
+                    self._spool(chunk, report, spool)
                     chunk.clear()
         if blank:
             report.warn(None, "", f"{blank} empty rows were skipped.")
@@ -358,6 +362,56 @@ class Checker:
         if progress:
             done, total = self._where(row)
             progress("check", total, total)
+
+    def _spool(self, chunk: list, report, spool) -> None:
+        """Spool a chunk of rows to create, less those with a suppressed
+        address: one lookup for the whole chunk (``suppression.find``)."""
+        if self.suppressing:
+            chunk[:] = self._unsuppressed(chunk, report)
+        if chunk:
+            pickle.dump(chunk, spool, pickle.HIGHEST_PROTOCOL)
+
+    def _unsuppressed(self, chunk: list, report) -> list:
+        addresses = {
+            (type_, address)
+            for prepared in chunk
+            for _n, type_, address, _name in prepared[4]
+        }
+        hits = suppression.find(self.outdial, addresses)
+        if not hits:
+            return chunk
+        kept = []
+        for prepared in chunk:
+            row, slots = prepared[0], prepared[4]
+            found = next(
+                (
+                    (n, address, hits[type_, address])
+                    for n, type_, address, _name in slots
+                    if (type_, address) in hits
+                ),
+                None,
+            )
+            if found is None:
+                kept.append(prepared)
+                continue
+            n, address, hit = found
+            report.suppressed += 1
+            named = f"{address} is on the suppression list “{hit.list_name}”"
+            if self.on_suppressed == "allow":
+                report.warn(
+                    row,
+                    f"destination_{n}",
+                    f"{named}; imported (on_suppressed=allow), claims pass over it.",
+                )
+                kept.append(prepared)
+            elif self.on_suppressed == "error":
+                report.created -= 1
+                report.invalid += 1
+                report.error(row, f"destination_{n}", f"{named}.")
+            else:
+                report.created -= 1
+                report.warn(row, f"destination_{n}", f"{named}; row skipped.")
+        return kept
 
     def _texts(self, cells, layout) -> tuple[str, str, str]:
         """Name, detail and data of a row as they would be stored."""

@@ -10,7 +10,10 @@ MAX_REPORTED = 1000  # errors (and warnings) listed in a report
 class ImportReport:
     """What an import did (or, for a dry run or an abort, would do).
 
-    ``created + updated + unchanged + duplicates + invalid == rows`` always;
+    ``created + updated + unchanged + duplicates + invalid == rows`` always,
+    plus ``suppressed`` under ``on_suppressed=skip`` (rows with an address on
+    a suppression list; under ``error`` they are also ``invalid``, under
+    ``allow`` also ``created``);
     ``errors`` and ``warnings`` list the first :data:`MAX_REPORTED` of each,
     with ``row`` as a spreadsheet numbers it (the header is row 1).
     """
@@ -21,6 +24,7 @@ class ImportReport:
     unchanged: int = 0
     duplicates: int = 0
     invalid: int = 0
+    suppressed: int = 0
     errors: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
     import_id: uuid.UUID | None = None
@@ -69,6 +73,7 @@ class ImportReport:
             "unchanged": self.unchanged,
             "duplicates": self.duplicates,
             "invalid": self.invalid,
+            "suppressed": self.suppressed,
             "mapping": self.mapping or {},
             "key": self.key,
             "errors": self.errors,

@@ -925,6 +925,11 @@ class ImportReportOut(serializers.Serializer):
     )
     duplicates = serializers.IntegerField(min_value=0)
     invalid = serializers.IntegerField(min_value=0)
+    suppressed = serializers.IntegerField(
+        min_value=0,
+        help_text="Rows with an address on a suppression list (skipped, "
+        "invalid or imported, as on_suppressed says).",
+    )
     errors = RowMessageOut(many=True)
     warnings = RowMessageOut(many=True)
     mapping = ColumnMappingField()

@@ -67,6 +67,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--on-error", choices=importing.ON_ERROR, default="abort")
         parser.add_argument(
+            "--on-suppressed", choices=importing.ON_SUPPRESSED, default="skip"
+        )
+        parser.add_argument(
             "--strict",
             action=BooleanOptionalAction,
             default=None,
@@ -121,6 +124,7 @@ class Command(BaseCommand):
                 region=options["region"],
                 on_duplicate=options["on_duplicate"],
                 on_error=options["on_error"],
+                on_suppressed=options["on_suppressed"],
                 dry_run=options["dry_run"],
                 strict=options["strict"],
                 created_by_name=f"command line ({getpass.getuser()})",
@@ -174,6 +178,7 @@ class Command(BaseCommand):
                 region=options["region"],
                 on_duplicate=options["on_duplicate"],
                 on_error=options["on_error"],
+                on_suppressed=options["on_suppressed"],
                 dry_run=options["dry_run"],
                 strict=options["strict"],
                 created_by_name=f"command line ({getpass.getuser()})",
