@@ -5,7 +5,14 @@ is accepted everywhere."""
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
-from . import export_views, import_views, schema, target_views, views
+from . import (
+    export_views,
+    import_views,
+    schema,
+    suppression_views,
+    target_views,
+    views,
+)
 
 OUTDIAL = "outdials/(?P<outdial_pk>[^/]+)"
 
@@ -16,6 +23,9 @@ router.register(f"{OUTDIAL}/targets", target_views.TargetViewSet, basename="targ
 router.register(f"{OUTDIAL}/imports", import_views.ImportViewSet, basename="import")
 router.register(f"{OUTDIAL}/exports", export_views.ExportViewSet, basename="export")
 router.register("accesskeys", views.AccessKeyViewSet, basename="accesskey")
+router.register(
+    "suppressions", suppression_views.SuppressionListViewSet, basename="suppression"
+)
 
 auth_router = SimpleRouter()
 auth_router.trailing_slash = "/?"

@@ -230,3 +230,43 @@ def job(w: BackgroundWork) -> dict:
             else None
         ),
     }
+
+
+def suppression_list(s) -> dict:
+    """A suppression list; its chosen outdials when prefetched."""
+    return {
+        "id": str(s.pk),
+        "customer_id": str(s.customer_id),
+        "name": s.name,
+        "detail": s.detail,
+        "scope": s.scope,
+        "outdial_ids": sorted(str(o.pk) for o in s.outdials.all()),
+        "default_for": str(s.default_for_id) if s.default_for_id else None,
+        "tm_create": format_ts(s.tm_create),
+        "tm_update": format_ts(s.tm_update),
+    }
+
+
+def suppression_entry(e) -> dict:
+    return {
+        "id": e.pk,
+        "list_id": str(e.list_id),
+        "kind": e.kind,
+        "type": e.type,
+        "address": e.address,
+        "tm_expire": format_ts(e.tm_expire),
+        "reason": e.reason,
+        "source": e.source,
+        "tm_create": format_ts(e.tm_create),
+    }
+
+
+def suppression_change(c) -> dict:
+    return {
+        "id": c.pk,
+        "list_id": str(c.list_id),
+        "action": c.action,
+        "what": c.what,
+        "created_by": c.created_by_name,
+        "tm_create": format_ts(c.tm_create),
+    }

@@ -20,7 +20,7 @@ from drf_spectacular.views import (
 )
 
 from ... import timestamps
-from . import core, dialing, importing  # noqa: F401  (they describe the views)
+from . import core, dialing, importing, suppression  # noqa: F401  (they describe the views)
 from .components import ERROR_STATUSES  # noqa: F401  (ENUM_NAME_OVERRIDES)
 
 # --- hooks (SPECTACULAR_SETTINGS) ----------------------------------------------
