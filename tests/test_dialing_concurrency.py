@@ -337,3 +337,126 @@ def test_concurrent_dialers_with_a_policy_never_take_targets_outside_their_hours
     assert Attempt.objects.count() == ledger.claims == sum(ledger.results.values())
     per_target = Attempt.objects.values("outdial_target_id").annotate(n=Count("pk"))
     assert max(row["n"] for row in per_target) <= sum(MAXIMA)
+
+
+# --- suppression lists (issue 16) ------------------------------------------------
+
+SUPPRESSION_ENTRIES = 100_000
+
+
+def suppressed_dialer(number, outdial_id, barrier, ledger: Ledger) -> None:
+    """A dialer that stops once a claim takes nothing while no target is
+    held: the targets left idle are those every destination of which is
+    suppressed."""
+    rng = random.Random(number)
+    try:
+        outdial = Outdial.objects.get(pk=outdial_id)
+        barrier.wait()
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while time.monotonic() < deadline:
+            claims = dialing.claim(
+                outdial, max_try_counts=MAXIMA, limit=rng.choice([1, 2, 4])
+            )
+            if not claims:
+                held = OutdialTarget.objects.filter(
+                    outdial_id=outdial_id, status="progressing"
+                )
+                if not held.exists():
+                    return
+                time.sleep(0.002)
+                continue
+            ledger.took(claims)
+            for c in claims:
+                with ledger.lock:
+                    ledger.results[c.destination.target] += 1
+                ledger.letting_go(c.target.pk)
+                dialing.report_result(
+                    outdial, c.target.pk, c.claim_id, rng.choice(OUTCOMES)
+                )
+    except BaseException as error:  # noqa: B036 - reported by the test
+        with ledger.lock:
+            ledger.errors.append(error)
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_dialers_never_take_a_suppressed_address(outdial):
+    """100,000 entries: the first number of a quarter of the targets, the
+    second of another quarter, both of a third quarter (those are never
+    claimed), an expired entry for the first number of the rest (which
+    suppresses nothing), and fillers. No suppressed address is handed out,
+    no target twice at once."""
+    from outdials import suppression
+    from outdials.models import SuppressionEntry
+
+    workers, count = scale()
+    target_ids = bulk_targets(outdial, count)
+    listed = suppression.create_list(outdial.customer, name="registry")
+    suppressed, expired = set(), set()
+    for n in range(count):
+        first, second = f"+15550{n:06d}", f"+15551{n:06d}"
+        if n % 4 in (1, 3):
+            suppressed.add(first)
+        if n % 4 in (2, 3):
+            suppressed.add(second)
+        if n % 4 == 0:
+            expired.add(first)
+    past = timezone.now() - timedelta(seconds=1)
+    entries = [
+        SuppressionEntry(list=listed, type="tel", address=a) for a in suppressed
+    ] + [
+        SuppressionEntry(list=listed, type="tel", address=a, tm_expire=past)
+        for a in expired
+    ]
+    entries += [
+        SuppressionEntry(list=listed, type="tel", address=f"+1666{n:07d}")
+        for n in range(SUPPRESSION_ENTRIES - len(entries))
+    ]
+    SuppressionEntry.objects.bulk_create(entries, batch_size=5000)
+    assert SuppressionEntry.objects.count() == SUPPRESSION_ENTRIES
+    ledger = Ledger()
+
+    run_threads(
+        lambda n, outdial_id, ledger, barrier: suppressed_dialer(
+            n, outdial_id, barrier, ledger
+        ),
+        workers,
+        outdial.pk,
+        ledger,
+    )
+
+    assert ledger.errors == []
+    assert ledger.doubles == []
+    dialed = set(Attempt.objects.values_list("address", flat=True))
+    assert dialed & suppressed == set()
+    assert set(ledger.results) == dialed
+    # An expired entry suppresses nothing: each such first number was dialed.
+    assert expired <= dialed
+    statuses = dict(
+        OutdialTarget.objects.filter(pk__in=target_ids).values_list("pk", "status")
+    )
+    never = {target_ids[n] for n in range(count) if n % 4 == 3}
+    assert not Attempt.objects.filter(outdial_target_id__in=never).exists()
+    # A target is left idle exactly when it was not answered and every
+    # destination with attempts left is suppressed (both from the start, or
+    # the second once the first was used up); every other one is done.
+    room: dict[uuid.UUID, list[str]] = {pk: [] for pk in target_ids}
+    for target_id, index, address, tries in Destination.objects.filter(
+        outdial_target_id__in=target_ids
+    ).values_list("outdial_target_id", "index", "target", "try_count"):
+        if tries < MAXIMA[index]:
+            room[target_id].append(address)
+    idle = {pk for pk, status in statuses.items() if status == "idle"}
+    assert never <= idle
+    answered = set(
+        Attempt.objects.filter(outcome="answered").values_list(
+            "outdial_target_id", flat=True
+        )
+    )
+    for pk, status in statuses.items():
+        left = room[pk]
+        stuck = bool(left) and set(left) <= suppressed
+        expected = "done" if pk in answered or not stuck else "idle"
+        assert status == expected, (pk, status, left)
+    assert not Attempt.objects.filter(outcome="").exists()
