@@ -857,6 +857,12 @@ class SuppressionEntry(models.Model):
             ),
             # A list's entries, newest first (keyset paging).
             models.Index(fields=["list", "-id"], name="supp_entry_page"),
+            # A list's prefixes, which an import reads whole (they are few).
+            models.Index(
+                fields=["list", "address"],
+                name="supp_entry_prefix",
+                condition=Q(kind="prefix"),
+            ),
         ]
 
     def __str__(self) -> str:

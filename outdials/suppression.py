@@ -38,6 +38,7 @@ from .models import (
 
 PREFIX = re.compile(rf"\+[1-9][0-9]{{0,{max(PREFIX_LENGTHS) - 2}}}")
 LOAD_CHUNK = 5000
+LOOKUP_BATCH = 5000
 
 
 class Refused(ValueError):
@@ -102,33 +103,48 @@ def find(
     outdial: Outdial | object, addresses: Iterable[tuple[str, str]], now=None
 ) -> dict[tuple[str, str], Hit]:
     """Which of ``addresses`` ((type, address) as targets store them) the
-    lists applying to ``outdial`` suppress at ``now``: one query for them
-    all (an import asks once per chunk of rows)."""
+    lists applying to ``outdial`` suppress at ``now``. An import asks once
+    per chunk of rows: the addresses in batches of ``LOOKUP_BATCH`` (IN over
+    ``supp_entry_lookup``), and the lists' prefixes, which are few, in one
+    query on their own index; then each address and its own prefixes are
+    looked up in memory."""
     addresses = list(addresses)
     if not addresses:
         return {}
     outdial_id = getattr(outdial, "pk", outdial)
-    wanted = set()
-    for _type, address in addresses:
-        wanted.update(candidates(address))
     lists = SuppressionList.objects.applying_to(outdial_id).values("pk")
-    rows = (
-        SuppressionEntry.objects.active(now or timezone.now())
-        .filter(list__in=lists, address__in=wanted)
-        .values_list("address", "kind", "list_id", "list__name")
+    active = SuppressionEntry.objects.active(now or timezone.now()).filter(
+        list__in=lists
     )
-    entries: dict[str, list] = {}
-    for address, kind, list_id, name in rows:
-        entries.setdefault(address, []).append((kind, list_id, name))
+    fields = ("address", "list_id", "list__name")
+    exact: dict[str, tuple] = {}
+    wanted = list({form for _t, a in addresses for form in (a, a.lower())})
+    for start in range(0, len(wanted), LOOKUP_BATCH):
+        batch = wanted[start : start + LOOKUP_BATCH]
+        for address, list_id, name in active.filter(
+            kind=SuppressionKind.ADDRESS, address__in=batch
+        ).values_list(*fields):
+            exact.setdefault(address, (list_id, name))
+    prefixes: dict[str, tuple] = {}
+    if any(type_ in PHONE_TYPES for type_, _a in addresses):
+        for address, list_id, name in active.filter(
+            kind=SuppressionKind.PREFIX
+        ).values_list(*fields):
+            prefixes.setdefault(address, (list_id, name))
     found = {}
     for type_, address in addresses:
-        for candidate in candidates(address):
-            for kind, list_id, name in entries.get(candidate, ()):
-                if _matches(kind, candidate, type_, address):
-                    found[type_, address] = Hit(list_id, name, candidate, kind)
-                    break
-            if (type_, address) in found:
-                break
+        hit = exact.get(address) or exact.get(address.lower())
+        kind = SuppressionKind.ADDRESS
+        matched = address if address in exact else address.lower()
+        if hit is None and prefixes and type_ in PHONE_TYPES:
+            matched = next(
+                (p for p in candidates(address)[2:] + [address] if p in prefixes),
+                None,
+            )
+            hit = prefixes.get(matched) if matched else None
+            kind = SuppressionKind.PREFIX
+        if hit is not None:
+            found[type_, address] = Hit(hit[0], hit[1], matched, kind)
     return found
 
 
