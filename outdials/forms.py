@@ -549,3 +549,89 @@ class CallbackForm(PageForm):
             return policy.check_callback(local.astimezone(UTC), timezone.now())
         except ValidationError as error:
             raise ValidationError(_human(error)) from None
+
+
+class SuppressionListForm(PageForm):
+    """A suppression list: its name and which outdials it applies to."""
+
+    name = forms.CharField(max_length=255)
+    scope = forms.ChoiceField(
+        label="Applies to",
+        choices=[
+            ("all", "All outdials of the customer"),
+            ("chosen", "The outdials chosen below"),
+        ],
+        initial="all",
+    )
+    outdials = forms.MultipleChoiceField(required=False, label="Outdials")
+
+    def __init__(self, *args, outdials=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outdials"].choices = [
+            (str(o.pk), o.name or str(o.pk)) for o in outdials
+        ]
+
+    def clean_name(self):
+        return validators.validate_name(self.cleaned_data["name"])
+
+
+class SuppressionEntryForm(PageForm):
+    """One entry: an address (normalized as targets are) or a phone prefix."""
+
+    type = forms.ChoiceField(
+        choices=[("", "Guess from the address"), *ADDRESS_TYPE_CHOICES],
+        required=False,
+    )
+    address = forms.CharField(max_length=2000)
+    kind = forms.ChoiceField(
+        choices=[("address", "This address"), ("prefix", "Every number starting so")],
+        initial="address",
+    )
+    tm_expire = forms.DateTimeField(
+        label="Expires (UTC)",
+        required=False,
+        help_text="Left empty, it never expires.",
+    )
+    reason = forms.CharField(max_length=255, required=False)
+
+    def clean(self):
+        from . import suppression
+
+        cleaned = super().clean()
+        address = cleaned.get("address")
+        if address:
+            type_ = cleaned.get("type") or validators.infer_address_type(address)
+            cleaned["type"] = type_
+            try:
+                cleaned["address"] = suppression.normalize(
+                    type_, address, cleaned.get("kind") or "address"
+                )
+            except ValidationError as error:
+                self.add_error("address", error)
+        when = cleaned.get("tm_expire")
+        if when is not None and timezone.is_naive(when):
+            cleaned["tm_expire"] = when.replace(tzinfo=UTC)
+        return cleaned
+
+
+class SuppressionSearchForm(PageForm):
+    address = forms.CharField(
+        label="Search an address", max_length=2000, required=False
+    )
+
+
+class SuppressionUploadForm(PageForm):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="A header row with an address column, and optionally type, "
+        "kind (address or prefix), expire (ISO 8601), reason and source.",
+    )
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        limit = settings.OUTDIALS["UPLOAD_MAX_BYTES"]
+        if file.size > limit:
+            raise ValidationError(
+                f"The file is {file.size:,} bytes, more than the limit of {limit:,}."
+            )
+        return file

@@ -28,7 +28,14 @@ from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from .models import BackgroundWork, ImportBatch, JobStatus, JobWorker, TargetsJob
+from .models import (
+    BackgroundWork,
+    ImportBatch,
+    JobStatus,
+    JobWorker,
+    SuppressionUpload,
+    TargetsJob,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +44,11 @@ WORKER_BEAT_SECONDS = 5.0  # a worker's own heartbeat (``JobWorker``)
 WORKERS_KEPT = timedelta(days=1)  # rows of workers gone without a goodbye
 EXPORTS_KEPT = timedelta(days=1)  # an export's file, for downloading
 OPEN = (JobStatus.QUEUED, JobStatus.RUNNING)
-MODELS: tuple[type[BackgroundWork], ...] = (ImportBatch, TargetsJob)
+MODELS: tuple[type[BackgroundWork], ...] = (
+    ImportBatch,
+    TargetsJob,
+    SuppressionUpload,
+)
 # What to undo when a job of a model is lost mid-way, and what that means.
 _ON_LOST: dict[type, tuple[Callable[[BackgroundWork], None], str]] = {}
 

@@ -21,12 +21,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import validators
 from .dialing_sql import PHONE_TYPES, PREFIX_LENGTHS
+from .exporting import guard_cell, unguard_cell
 from .models import (
     Outdial,
     SuppressionChange,
@@ -51,9 +53,10 @@ class Refused(ValueError):
 
 def normalize(type_: str, address: str, kind: str = SuppressionKind.ADDRESS) -> str:
     """``address`` as entries keep it and claims compare it: the target's
-    stored form (``validators.validate_address``), with an email in lower
-    case and a SIP URI's scheme and host in lower case; a prefix is ``+``
-    and 1–15 digits. Raises ``ValidationError``."""
+    stored form (``validators.validate_address``; a phone number as people
+    write it, ``classify_phone`` with the default country), with an email in
+    lower case and a SIP URI's scheme and host in lower case; a prefix is
+    ``+`` and 1–15 digits. Raises ``ValidationError``."""
     address = address.strip()
     if kind == SuppressionKind.PREFIX:
         if type_ not in PHONE_TYPES or not PREFIX.fullmatch(address):
@@ -62,9 +65,11 @@ def normalize(type_: str, address: str, kind: str = SuppressionKind.ADDRESS) -> 
             )
         return address
     validators.validate_address_type(type_)
-    stored = validators.validate_address(type_, address, strict=False)
     if type_ in PHONE_TYPES:
-        return stored
+        # As people write numbers, national ones in the default country.
+        region = settings.OUTDIALS["DEFAULT_REGION"]
+        return validators.classify_phone(address, region, strict=False)[0]
+    stored = validators.validate_address(type_, address, strict=False)
     return str(validators.address_key(type_, stored))
 
 
@@ -363,7 +368,9 @@ def load(suppression_list, stream, *, user=None, name: str = "", progress=None) 
             ).values_list("address", flat=True)
         )
         new = [entry for address, entry in chunk.items() if address not in have]
-        SuppressionEntry.objects.bulk_create(new, batch_size=1000)
+        SuppressionEntry.objects.bulk_create(
+            new, batch_size=1000, ignore_conflicts=True
+        )
         counts["added"] += len(new)
         counts["existing"] += len(chunk) - len(new)
         chunk.clear()
@@ -373,7 +380,7 @@ def load(suppression_list, stream, *, user=None, name: str = "", progress=None) 
     try:
         for row, cells in _rows_of(text):
             counts["rows"] += 1
-            written = (cells.get("address") or "").strip()
+            written = unguard_cell(cells.get("address") or "").strip()
             kind = (cells.get("kind") or "address").strip().lower() or "address"
             type_ = (cells.get("type") or "").strip().lower()
             type_ = type_ or validators.infer_address_type(written)
@@ -425,7 +432,8 @@ def load(suppression_list, stream, *, user=None, name: str = "", progress=None) 
 
 
 def export_rows(suppression_list) -> Iterator[list[str]]:
-    """The list's entries as CSV rows, header first, streamed."""
+    """The list's entries as CSV rows, header first, streamed (a cell a
+    spreadsheet would run is guarded, as the targets' export does)."""
     yield EXPORT_HEADER
     entries = (
         SuppressionEntry.objects.filter(list=suppression_list)
@@ -439,10 +447,111 @@ def export_rows(suppression_list) -> Iterator[list[str]]:
     ):
         yield [
             type_,
-            address,
+            guard_cell(address, "destination_0"),
             kind,
             expire.isoformat() if expire else "",
-            reason,
-            source,
+            guard_cell(reason, "reason"),
+            guard_cell(source, "source"),
             created.isoformat(),
         ]
+
+
+# --- the bulk load as a background job ---------------------------------------------
+
+
+def queue_load(suppression_list, stream, *, file_name: str = "", user=None):
+    """Keep the CSV ``stream`` and queue its load into the list (``load``,
+    run by ``tasks.load_suppressions``); answers the queued job's row."""
+    from django.core.files import File
+    from django.core.files.storage import default_storage
+
+    from . import jobs, tasks
+    from .models import JobStatus, SuppressionUpload
+
+    size = getattr(stream, "size", None)
+    limit = settings.OUTDIALS["UPLOAD_MAX_BYTES"]
+    if size is not None and size > limit:
+        raise Refused(
+            "FILE_TOO_LARGE", f"The file is larger than the limit of {limit} bytes."
+        )
+    upload = SuppressionUpload(
+        list=suppression_list,
+        kind="load",
+        status=JobStatus.QUEUED,
+        created_by=user if getattr(user, "pk", None) else None,
+        created_by_name=(getattr(user, "username", "") or "")[:255],
+        file_name=file_name[:255],
+    )
+    name = f"jobs/suppressions/{upload.pk}"
+    upload.file = default_storage.save(
+        name, stream if isinstance(stream, File) else File(stream, name=name)
+    )
+    try:
+        upload.save(force_insert=True)
+        jobs.enqueue(upload, tasks.load_suppressions)
+    except BaseException:
+        default_storage.delete(upload.file)
+        raise
+    return upload
+
+
+def run_load(upload_id: str) -> None:
+    """The job: load the kept file into its list, then remove the file."""
+    from django.core.files.storage import default_storage
+
+    from . import jobs
+    from .models import SuppressionUpload
+
+    upload = (
+        SuppressionUpload.objects.select_related("list", "created_by")
+        .filter(pk=upload_id)
+        .first()
+    )
+    if upload is None or not jobs.begin(upload):
+        if upload is not None:
+            jobs.remove_file(upload)
+        return
+    try:
+        with jobs.Tracker(upload) as tracker, default_storage.open(upload.file) as file:
+
+            def progress(counts):
+                tracker.update(checked=counts["rows"], written=counts["added"])
+
+            counts = load(
+                upload.list,
+                file,
+                user=upload.created_by,
+                name=upload.created_by_name or upload.file_name,
+                progress=progress,
+            )
+            tracker.stop()
+        jobs.finish(
+            upload, checked=counts["rows"], written=counts["added"], result=counts
+        )
+    except Refused as refused:
+        jobs.fail(upload, refused.reason, refused.message, 400)
+    except jobs.JobCancelled:
+        pass  # the entries added so far stay: each chunk is its own write
+    except Exception as error:
+        jobs.fail(
+            upload,
+            "LOAD_FAILED",
+            f"The load stopped on an unexpected error ({type(error).__name__}).",
+            500,
+        )
+        raise
+    finally:
+        jobs.remove_file(upload)
+
+
+def export_lines(suppression_list) -> Iterator[str]:
+    """:func:`export_rows` as CSV text, a few hundred lines at a time."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for n, row in enumerate(export_rows(suppression_list), start=1):
+        writer.writerow(row)
+        if n % 500 == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()

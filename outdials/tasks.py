@@ -21,3 +21,11 @@ def change_targets(job_id: str) -> None:
     from . import bulk
 
     bulk.run_job(job_id)
+
+
+@task()
+def load_suppressions(upload_id: str) -> None:
+    """Load a kept CSV of entries into a suppression list (``suppression``)."""
+    from . import suppression
+
+    suppression.run_load(upload_id)

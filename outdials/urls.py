@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import suppression_pages, views
 from .signin import ThrottledLoginView
 
 OUTDIAL = "outdials/<uuid:pk>/"
@@ -49,4 +49,36 @@ urlpatterns = [
         OUTDIAL + "imports/<uuid:batch_pk>/undo/", views.import_undo, name="import-undo"
     ),
     path(OUTDIAL + "export.csv", views.export, name="export"),
+    # Suppression lists (issue 16).
+    path("suppressions/", suppression_pages.suppression_lists, name="suppressions"),
+    path(
+        "suppressions/<uuid:pk>/",
+        suppression_pages.suppression_detail,
+        name="suppression",
+    ),
+    path(
+        "suppressions/<uuid:pk>/add/",
+        suppression_pages.suppression_add,
+        name="suppression-add",
+    ),
+    path(
+        "suppressions/<uuid:pk>/entries/<int:entry_pk>/remove/",
+        suppression_pages.suppression_remove,
+        name="suppression-remove",
+    ),
+    path(
+        "suppressions/<uuid:pk>/upload/",
+        suppression_pages.suppression_upload,
+        name="suppression-upload-new",
+    ),
+    path(
+        "suppressions/<uuid:pk>/uploads/<uuid:upload_pk>/",
+        suppression_pages.suppression_upload_detail,
+        name="suppression-upload",
+    ),
+    path(
+        "suppressions/<uuid:pk>/entries.csv",
+        suppression_pages.suppression_export,
+        name="suppression-export",
+    ),
 ]
