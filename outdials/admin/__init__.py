@@ -4,4 +4,4 @@ Every model is registered in the module for its area; importing them here
 registers them. Shared behaviour (tenancy, filters, paging) is in ``base``.
 """
 
-from . import accounts, outdial, records, target  # noqa: F401
+from . import accounts, outdial, records, suppression, target  # noqa: F401
