@@ -224,7 +224,8 @@ def callable_counts(
         .filter(
             Exists(
                 Destination.objects.filter(
-                    dialing_sql.room(maxima), outdial_target=OuterRef("pk")
+                    dialing_sql.usable(maxima, outdial.pk, now),
+                    outdial_target=OuterRef("pk"),
                 )
             )
         )
