@@ -361,6 +361,8 @@ class ReviewForm(PageForm):
             ("allow", "Add them anyway (claims still pass over them)"),
         ],
         initial="skip",
+        # A form posted without it (an older page) skips them.
+        required=False,
     )
     key = forms.ChoiceField(
         label="Key column (update on re-upload)",

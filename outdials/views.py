@@ -760,7 +760,7 @@ def _import_options(request, staged, form, *, dry_run: bool) -> dict:
         "region": data["region"],
         "on_duplicate": data["on_duplicate"],
         "on_error": data["on_error"],
-        "on_suppressed": data["on_suppressed"],
+        "on_suppressed": data.get("on_suppressed") or "skip",
         "dry_run": dry_run,
         "created_by": request.user,
         "created_by_name": request.user.get_username(),

@@ -125,3 +125,17 @@ def test_the_export_streams_every_entry(alice_page, alice):
         "invalid": 0,
         "errors": [],
     }
+
+
+def test_the_upload_page_skips_suppressed_rows_and_counts_them(
+    alice_page, alice, outdial
+):
+    from outdials.models import OutdialTarget
+    from tests.test_pages_upload import FIXED, import_page, upload
+
+    made = suppression.create_list(alice.customer, name="Registry")
+    suppression.add(made, type_="tel", address="+15559876544")
+    page = import_page(alice_page, upload(alice_page, outdial, FIXED))
+    assert "<dt>Suppressed</dt><dd>1</dd>" in page
+    assert "+15559876544 is on the suppression list “Registry”; row skipped." in page
+    assert OutdialTarget.objects.count() == 2
