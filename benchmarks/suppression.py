@@ -60,6 +60,8 @@ def run(quick: bool) -> list:
                 found = _measure_in_child(
                     database_url, entries, targets, rounds, str(path)
                 )
+            # Each database's figures as soon as they are measured.
+            print(f"   {kind}: {json.dumps(found)}", file=sys.stderr, flush=True)
             figures += _figures(kind, found, entries, rounds)
     return figures
 
@@ -307,6 +309,8 @@ def _load(customer, entries: int, targets: int) -> tuple[list[str], object]:
     columns = "list_id, kind, type, address, reason, source, tm_create"
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # A bulk load outlasts the service's statement timeout.
+            cursor.execute("SET LOCAL statement_timeout = 0")
             copy = f"COPY outdials_suppressionentry ({columns}) FROM STDIN"
             with cursor.cursor.copy(copy) as stream:
                 for row in values:
