@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outdials', '0016_target_last_outcome'),
+        ('outdials', '0017_job_worker'),
     ]
 
     operations = [
