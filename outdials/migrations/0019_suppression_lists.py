@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outdials', '0017_job_worker'),
+        ('outdials', '0018_outdial_region_staff_group'),
     ]
 
     operations = [
@@ -71,9 +71,9 @@ class Migration(migrations.Migration):
                 ('error_reason', models.CharField(blank=True, default='', max_length=64)),
                 ('error_message', models.TextField(blank=True, default='')),
                 ('error_status', models.PositiveSmallIntegerField(default=0)),
-                ('tm_start', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('tm_end', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('tm_heartbeat', models.DateTimeField(blank=True, editable=False, null=True)),
+                ('tm_start', models.DateTimeField(verbose_name='started', blank=True, editable=False, null=True)),
+                ('tm_end', models.DateTimeField(verbose_name='ended', blank=True, editable=False, null=True)),
+                ('tm_heartbeat', models.DateTimeField(verbose_name='last heartbeat', blank=True, editable=False, null=True)),
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('kind', models.CharField(default='load', max_length=16)),
                 ('created_by_name', models.CharField(blank=True, default='', max_length=255)),
