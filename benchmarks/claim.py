@@ -21,19 +21,13 @@ without a policy, measured in alternating rounds, medians of
 ``POLICY_ROUNDS`` each.
 """
 
-import json
 import multiprocessing
-import os
-import secrets
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-from .harness import at_least, databases, plain
+from .harness import at_least, databases, in_worker, plain, worker_main
 from .read_path import fresh_database
 
-ROOT = Path(__file__).resolve().parent.parent
 WORKER_COUNTS = (1, 4, 8)
 POLICY_ROUNDS = 3
 # Claims per second with a policy against without (issue 17).
@@ -58,7 +52,7 @@ def run(quick: bool) -> list:
     figures = []
     for kind, url in databases():
         with fresh_database(kind, url) as database_url:
-            rounds = _measure_in_child(database_url, targets)
+            rounds = in_worker("claim", database_url, "measure", str(targets))
         for workers, floor, rate, checks, *policy in rounds:
             if policy:
                 without, with_policy, held_back = policy
@@ -97,35 +91,11 @@ def run(quick: bool) -> list:
     return figures
 
 
-def _measure_in_child(database_url: str, targets: int) -> list:
-    """Django is set up once per process, so each database gets a child."""
-    env = os.environ | {
-        "DATABASE_URL": database_url,
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_DEBUG": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.claim", str(targets)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise RuntimeError(f"claim benchmark failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 # --- the child process ---------------------------------------------------------
 
 
-def _child(targets: int) -> None:
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outdialsite.settings")
-    django.setup()
+def _child(targets: str) -> list:
+    targets = int(targets)
     from django.core.management import call_command
     from django.db import connections
 
@@ -145,7 +115,7 @@ def _child(targets: int) -> None:
         rounds.append(
             (workers, floor, rate, checks, *_policy_rounds(outdial, targets, workers))
         )
-    print(json.dumps(rounds))
+    return rounds
 
 
 def _policy_rounds(outdial, targets: int, workers: int) -> tuple:
@@ -320,5 +290,5 @@ def _checks(outdial, targets: int, idle: int = 0) -> dict:
     return checks
 
 
-if __name__ == "__main__":
-    _child(int(sys.argv[1]))
+if __name__ == "__main__" and sys.argv[1:2] == ["--worker"]:
+    worker_main(sys.argv[2:], {"measure": _child})

@@ -22,19 +22,15 @@ path: COPY on PostgreSQL, executemany on SQLite) with one list of scope
 
 import importlib
 import json
-import os
-import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from .harness import at_least, at_most, databases, plain
+from .harness import at_least, at_most, databases, in_worker, plain, worker_main
 from .read_path import fresh_database
 
-ROOT = Path(__file__).resolve().parent.parent
 ENTRIES = 1_000_000
 QUICK_ENTRIES = 100_000
 TARGETS = 2000
@@ -57,8 +53,11 @@ def run(quick: bool) -> list:
         importlib.import_module("benchmarks.import").write_file(path, 100_000)
         for kind, url in databases():
             with fresh_database(kind, url) as database_url:
-                found = _measure_in_child(
-                    database_url, entries, targets, rounds, str(path)
+                found = in_worker(
+                    "suppression",
+                    database_url,
+                    "measure",
+                    *map(str, (entries, targets, rounds, path)),
                 )
             # Each database's figures as soon as they are measured.
             print(f"   {kind}: {json.dumps(found)}", file=sys.stderr, flush=True)
@@ -103,42 +102,11 @@ def _figures(kind: str, found: dict, entries: int, rounds: int) -> list:
     return figures
 
 
-def _measure_in_child(url: str, entries: int, targets: int, rounds, path) -> dict:
-    env = os.environ | {
-        "DATABASE_URL": url,
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_DEBUG": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.suppression",
-            str(entries),
-            str(targets),
-            str(rounds),
-            path,
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise RuntimeError(f"suppression benchmark failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 # --- the child process ---------------------------------------------------------
 
 
-def _child(entries: int, targets: int, rounds: int, path: str) -> None:
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outdialsite.settings")
-    django.setup()
+def _child(entries: str, targets: str, rounds: str, path: str) -> dict:
+    entries, targets, rounds = int(entries), int(targets), int(rounds)
     from django.core.management import call_command
 
     from outdials.models import Customer, Outdial
@@ -167,18 +135,14 @@ def _child(entries: int, targets: int, rounds: int, path: str) -> None:
     import_without = statistics.median(import_without)
     import_with = statistics.median(import_with)
     handed_out = sum(n for _, n in with_list.values())
-    print(
-        json.dumps(
-            {
-                "claims": [(w, without[w][0], with_list[w][0]) for w in WORKERS],
-                "import_without": import_without,
-                "import_with": import_with,
-                "import_suppressed": suppressed,
-                "handed_out": handed_out,
-                "load_seconds": load_seconds,
-            }
-        )
-    )
+    return {
+        "claims": [(w, without[w][0], with_list[w][0]) for w in WORKERS],
+        "import_without": import_without,
+        "import_with": import_with,
+        "import_suppressed": suppressed,
+        "handed_out": handed_out,
+        "load_seconds": load_seconds,
+    }
 
 
 def _number(n: int) -> str:
@@ -328,5 +292,5 @@ def _load(customer, entries: int, targets: int) -> tuple[list[str], object]:
     return targets_listed, listed
 
 
-if __name__ == "__main__":
-    _child(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+if __name__ == "__main__" and sys.argv[1:2] == ["--worker"]:
+    worker_main(sys.argv[2:], {"measure": _child})
