@@ -62,21 +62,20 @@ PHONE_TYPES = ("tel", "whatsapp")
 def unsuppressed(outdial_id, now) -> Q:
     """A destination (the outer row) no active entry of a list applying to
     the outdial names: not its address (an email in any case), nor, for a
-    phone number, one of its prefixes. Expired entries stop by themselves."""
+    phone number, one of its prefixes. Expired entries stop by themselves.
+    The address is two probes of ``supp_entry_lookup``; the prefixes are
+    looked up only among the lists' prefix entries (``supp_entry_prefix``,
+    few), so a destination costs little however long the lists are."""
     address = OuterRef("target")
-    candidates = [address, Lower(address)]
-    candidates += [Substr(address, 1, n) for n in PREFIX_LENGTHS]
     lists = SuppressionList.objects.applying_to(outdial_id).values("pk")
-    matches = (
-        SuppressionEntry.objects.active(now)
-        .filter(address__in=candidates, list__in=lists)
-        .filter(
-            Q(address=address)
-            | Q(address=Lower(address))
-            | (Q(kind=SuppressionKind.PREFIX) & In(OuterRef("type"), PHONE_TYPES))
-        )
+    active = SuppressionEntry.objects.active(now).filter(list__in=lists)
+    named = active.filter(address__in=[address, Lower(address)])
+    prefixed = active.filter(
+        In(OuterRef("type"), PHONE_TYPES),
+        kind=SuppressionKind.PREFIX,
+        address__in=[Substr(address, 1, n) for n in PREFIX_LENGTHS],
     )
-    return ~Exists(matches)
+    return ~Exists(named) & ~Exists(prefixed)
 
 
 def usable(maxima: Sequence[int], outdial_id, now) -> Q:
@@ -109,6 +108,21 @@ def zone_list(zones) -> str:
     return "," + ",".join(zones) + ","
 
 
+class PerRow(Exists):
+    """EXISTS tested for each candidate in claim order, up to the LIMIT.
+    PostgreSQL would otherwise flatten it into a join, and its estimate of the
+    destinations that pass the suppression test (one row) then makes it judge
+    every destination of the list before the first claim. ``OFFSET 0`` keeps
+    the test a subplan (PostgreSQL never flattens a subquery with an offset);
+    SQLite tests EXISTS per row anyway."""
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = super().as_sql(compiler, connection, **extra)
+        if connection.vendor == "postgresql":
+            sql = sql[:-1] + " OFFSET 0)"
+        return sql, params
+
+
 def policy_conditions(now, zones=None, cap=None) -> Q:
     """The policy's part of eligibility (``outdials.policy``): the next-attempt
     time has come; with calling hours, the target's zone is one of ``zones``
@@ -134,7 +148,7 @@ def eligible(
         OutdialTarget.objects.live()
         .filter(outdial_id=outdial_id, status=TargetStatus.IDLE)
         .filter(
-            Exists(
+            PerRow(
                 Destination.objects.filter(
                     usable(maxima, outdial_id, now), outdial_target=OuterRef("pk")
                 )
