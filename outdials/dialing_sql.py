@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Lower, Substr
+from django.db.models.functions import Substr
 from django.db.models.lookups import In
 from django.utils.dateparse import parse_datetime
 
@@ -41,6 +41,7 @@ from .models import (
     TargetStatus,
 )
 from .rawsql import db_id, db_time
+from .validators import lookup_key_sql
 
 
 def room(maxima: Sequence[int]) -> Q:
@@ -54,22 +55,24 @@ def room(maxima: Sequence[int]) -> Q:
 
 # The lengths of the phone prefixes a suppression entry may have ("+1" to a
 # whole E.164 number): a destination's own prefixes are looked up with IN
-# over ``supp_entry_lookup``, so a list of millions costs a few index probes.
+# among the lists' prefix entries (``supp_entry_prefix``).
 PREFIX_LENGTHS = range(2, 17)
 PHONE_TYPES = ("tel", "whatsapp")
 
 
 def unsuppressed(outdial_id, now) -> Q:
     """A destination (the outer row) no active entry of a list applying to
-    the outdial names: not its address (an email in any case), nor, for a
-    phone number, one of its prefixes. Expired entries stop by themselves.
-    The address is two probes of ``supp_entry_lookup``; the prefixes are
-    looked up only among the lists' prefix entries (``supp_entry_prefix``,
-    few), so a destination costs little however long the lists are."""
+    the outdial names: not its lookup key (``validators.lookup_key_sql``,
+    the form entries keep: an email in lower case, a SIP URI with its scheme
+    and host in lower case), nor, for a phone number, one of its prefixes.
+    Expired entries stop by themselves. The key is one probe of
+    ``supp_entry_lookup``; the prefixes are looked up only among the lists'
+    prefix entries (``supp_entry_prefix``, few), so a destination costs
+    little however long the lists are."""
     address = OuterRef("target")
     lists = SuppressionList.objects.applying_to(outdial_id).values("pk")
     active = SuppressionEntry.objects.active(now).filter(list__in=lists)
-    named = active.filter(address__in=[address, Lower(address)])
+    named = active.filter(address=lookup_key_sql(OuterRef("type"), address))
     prefixed = active.filter(
         In(OuterRef("type"), PHONE_TYPES),
         kind=SuppressionKind.PREFIX,

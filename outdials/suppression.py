@@ -70,21 +70,23 @@ def normalize(type_: str, address: str, kind: str = SuppressionKind.ADDRESS) -> 
         region = settings.OUTDIALS["DEFAULT_REGION"]
         return validators.classify_phone(address, region, strict=False)[0]
     stored = validators.validate_address(type_, address, strict=False)
-    return str(validators.address_key(type_, stored))
+    return validators.lookup_key(type_, stored)
 
 
-def candidates(address: str) -> list[str]:
-    """What an address is looked up as: itself, in lower case, and (a phone
-    number) its own prefixes: the claim statement asks the same in SQL."""
-    found = [address, address.lower()]
-    found += [address[:n] for n in PREFIX_LENGTHS if n < len(address)]
+def candidates(type_: str, address: str) -> list[str]:
+    """What a stored address is looked up as: its lookup key
+    (``validators.lookup_key``, the form entries keep) and (a phone number)
+    its own prefixes: the claim statement asks the same in SQL."""
+    found = [validators.lookup_key(type_, address)]
+    if type_ in PHONE_TYPES:
+        found += [address[:n] for n in PREFIX_LENGTHS if n < len(address)]
     return found
 
 
 def _matches(entry_kind: str, entry_address: str, type_: str, address: str) -> bool:
     if entry_kind == SuppressionKind.PREFIX:
         return type_ in PHONE_TYPES and address.startswith(entry_address)
-    return entry_address in (address, address.lower())
+    return entry_address == validators.lookup_key(type_, address)
 
 
 @dataclass(frozen=True)
@@ -122,8 +124,9 @@ def find(
         list__in=lists
     )
     fields = ("address", "list_id", "list__name")
+    keys = {(t, a): validators.lookup_key(t, a) for t, a in addresses}
     exact: dict[str, tuple] = {}
-    wanted = list({form for _t, a in addresses for form in (a, a.lower())})
+    wanted = list(set(keys.values()))
     for start in range(0, len(wanted), LOOKUP_BATCH):
         batch = wanted[start : start + LOOKUP_BATCH]
         for address, list_id, name in active.filter(
@@ -138,14 +141,12 @@ def find(
             prefixes.setdefault(address, (list_id, name))
     found = {}
     for type_, address in addresses:
-        hit = exact.get(address) or exact.get(address.lower())
+        matched = keys[type_, address]
+        hit = exact.get(matched)
         kind = SuppressionKind.ADDRESS
-        matched = address if address in exact else address.lower()
         if hit is None and prefixes and type_ in PHONE_TYPES:
-            matched = next(
-                (p for p in candidates(address)[2:] + [address] if p in prefixes),
-                None,
-            )
+            own = candidates(type_, address)[1:] + [address]
+            matched = next((p for p in own if p in prefixes), None)
             hit = prefixes.get(matched) if matched else None
             kind = SuppressionKind.PREFIX
         if hit is not None:
@@ -161,7 +162,7 @@ def check(customer, type_: str, address: str, now=None) -> list[dict]:
     rows = (
         SuppressionEntry.objects.owned_by(customer)
         .active(now or timezone.now())
-        .filter(address__in=candidates(address))
+        .filter(address__in=candidates(type_, address))
         .select_related("list")
         .order_by("list__name", "id")
     )

@@ -14,6 +14,9 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Concat, Least, Length, Lower, StrIndex, Substr
+from django.db.models.lookups import Exact, In
 
 E164 = re.compile(r"\+[0-9]{2,15}")
 # sip:user@host[:port][;params][?headers]; host is a name, IPv4 or [IPv6].
@@ -301,6 +304,51 @@ def address_key(type_: str, target: str) -> int | str:
             )
         return target
     return target.casefold()
+
+
+def lookup_key(type_: str, target: str) -> str:
+    """The form a suppression entry keeps an address in, and what every
+    lookup of a destination compares with it: a phone number's E.164 form,
+    otherwise :func:`address_key` (an email case-folded, a SIP URI with its
+    scheme and host in lower case). :func:`lookup_key_sql` is the same rule
+    for a destination row in a query."""
+    if type_ in PHONE_TYPES:
+        return target
+    return str(address_key(type_, target))
+
+
+def lookup_key_sql(type_, target):
+    """:func:`lookup_key` as an ORM expression over a row's ``type_`` and
+    ``target`` (fields or ``OuterRef``s), for the claim statement. The
+    address is already valid (stored), so a SIP URI is ``scheme:user@host``
+    then an optional ``:port`` and ``;params``/``?headers``: the scheme and
+    everything between the ``@`` and the first ``;`` or ``?`` are lowered
+    (a port's digits do not mind). SQLite's ``lower()`` folds ASCII only, as
+    host names and the ids are; an email with non-ASCII capitals is compared
+    as written."""
+    type_ = F(type_) if isinstance(type_, str) else type_
+    target = F(target) if isinstance(target, str) else target
+    colon = StrIndex(target, Value(":"))
+    at = StrIndex(target, Value("@"))
+    rest = Substr(target, at + 1)
+    semi, question = StrIndex(rest, Value(";")), StrIndex(rest, Value("?"))
+    host_end = Case(
+        When(Q(Exact(semi, 0)) & Q(Exact(question, 0)), then=Length(rest) + 1),
+        When(Exact(semi, 0), then=question),
+        When(Exact(question, 0), then=semi),
+        default=Least(semi, question),
+    )
+    sip = Concat(
+        Lower(Substr(target, 1, colon)),
+        Substr(target, colon + 1, at - colon),
+        Lower(Substr(rest, 1, host_end - 1)),
+        Substr(rest, host_end),
+    )
+    return Case(
+        When(In(type_, PHONE_TYPES), then=target),
+        When(Exact(type_, "sip"), then=sip),
+        default=Lower(target),
+    )
 
 
 def validate_text(value: str, limit_name: str) -> str:

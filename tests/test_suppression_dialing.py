@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from outdials import suppression
+from outdials import suppression, targets
 from outdials.models import Attempt, SuppressionChange, SuppressionEntry
 from tests.test_dialing import claimed, make_target, report
 
@@ -190,3 +190,57 @@ def test_a_refused_result_adds_nothing(api, alice, outdial):
     )
     assert response.status_code == 409
     assert not SuppressionEntry.objects.exists()
+
+
+# --- a SIP address as people write it: scheme and host in any case --------------
+
+SIP_WRITTEN = "SIP:Alice@PBX.Example.COM:5061;transport=TCP"
+SIP_OTHER = "sip:Alice@pbx.example.com:5061;transport=tcp"
+
+
+def sip_target(outdial, *addresses):
+    return targets.create_target(
+        outdial, slots=[targets.Address(type="sip", target=a) for a in addresses]
+    )
+
+
+def sip_list(customer, address="sip:Alice@pbx.example.com:5061;transport=TCP"):
+    made = suppression.create_list(customer, name="Registry")
+    suppression.add(made, type_="sip", address=address)
+    return made
+
+
+def test_a_sip_entry_suppresses_the_address_with_its_host_in_any_case(
+    api, alice, outdial
+):
+    """The entry keeps the canonical form (scheme and host in lower case);
+    the target keeps what was written: the claim still passes over it, and
+    over nothing else (the user part and the parameters keep their case)."""
+    listed = sip_target(outdial, SIP_WRITTEN, "sip:alice@pbx.example.com")
+    other = sip_target(outdial, SIP_OTHER)
+    sip_list(alice.customer)
+    items = claimed(api, outdial, limit=10, max_try_count_0=1, max_try_count_1=1)
+    assert sorted((i["target"]["id"], i["destination_index"]) for i in items) == sorted(
+        [(str(listed.id), 1), (str(other.id), 0)]
+    )
+    assert not Attempt.objects.filter(address=SIP_WRITTEN).exists()
+
+
+def test_a_sip_entry_written_in_capitals_suppresses_the_lower_case_address(
+    api, alice, outdial
+):
+    sip_target(outdial, "sip:Alice@pbx.example.com")
+    sip_list(alice.customer, "SIP:Alice@PBX.EXAMPLE.com")
+    assert claimed(api, outdial, max_try_count_0=1) == []
+
+
+def test_eligibility_answers_suppressed_for_a_sip_host_in_capitals(api, alice, outdial):
+    target = sip_target(outdial, SIP_WRITTEN)
+    listed = sip_list(alice.customer)
+    response = api.get(f"/v1.0/outdials/{outdial.id}/targets/{target.id}/eligibility")
+    body = response.json()
+    assert body["eligible"] is False
+    assert [r["code"] for r in body["reasons"]] == ["SUPPRESSED"]
+    assert body["reasons"][0]["lists"] == [{"id": str(listed.id), "name": "Registry"}]
+    summary = api.get(f"/v1.0/outdials/{outdial.id}/summary").json()
+    assert summary["suppressed"] == 1

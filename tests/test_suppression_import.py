@@ -142,3 +142,22 @@ def test_the_api_takes_on_suppressed(api, outdial, listed):
     )
     assert response.status_code == 200, response.content
     assert (response.json()["created"], response.json()["suppressed"]) == (4, 3)
+
+
+def test_a_sip_address_with_its_host_in_capitals_is_suppressed(outdial, alice):
+    made = suppression.create_list(alice.customer, name="Registry")
+    suppression.add(made, type_="sip", address="sip:Alice@pbx.example.com")
+    text = (
+        "name,destination_0\n"
+        "Ann,SIP:Alice@PBX.Example.COM\n"
+        "Ben,sip:alice@pbx.example.com\n"
+    )
+    report = import_csv(outdial, io.BytesIO(text.encode()))
+    assert (report.created, report.suppressed) == (1, 1)
+    assert names(outdial) == ["Ben"]
+    assert report.warnings[-1] == {
+        "row": 2,
+        "column": "destination_0",
+        "message": "SIP:Alice@PBX.Example.COM is on the suppression list "
+        "“Registry”; row skipped.",
+    }
