@@ -161,3 +161,109 @@ def test_a_sip_address_with_its_host_in_capitals_is_suppressed(outdial, alice):
         "message": "SIP:Alice@PBX.Example.COM is on the suppression list "
         "“Registry”; row skipped.",
     }
+
+
+# --- rows that update a keyed target ------------------------------------------------
+
+KEYED = (
+    "crm,name,destination_0\n"
+    "A1,Ann,+15550003001\n"
+    "A2,Ben,+15550003002\n"
+    "A3,Cid,+15550003003\n"
+)
+# A1 brings a listed number, A3 keeps its number, listed since, and is
+# renamed; A2 is renamed only.
+UPDATE = (
+    "crm,name,destination_0\n"
+    "A1,Ann,+15550003009\n"
+    "A2,Benny,+15550003002\n"
+    "A3,Cidney,+15550003003\n"
+)
+
+
+@pytest.fixture
+def keyed(outdial, alice):
+    first = import_csv(outdial, io.BytesIO(KEYED.encode()), key="crm")
+    assert first.created == 3
+    made = suppression.create_list(alice.customer, name="Registry")
+    suppression.add(made, type_="tel", address="+15550003009")
+    suppression.add(made, type_="tel", address="+15550003003")
+    return made
+
+
+def rerun(outdial, **options):
+    return import_csv(outdial, io.BytesIO(UPDATE.encode()), key="crm", **options)
+
+
+def people(outdial) -> list[tuple[str, str]]:
+    return sorted(
+        OutdialTarget.objects.filter(outdial=outdial).values_list(
+            "name", "destinations__target"
+        )
+    )
+
+
+def test_an_update_with_a_suppressed_address_is_skipped_by_default(outdial, keyed):
+    report = rerun(outdial)
+    assert (report.updated, report.suppressed, report.invalid) == (1, 2, 0)
+    assert report.warnings[-2:] == [
+        {
+            "row": 2,
+            "column": "destination_0",
+            "message": "+15550003009 is on the suppression list “Registry”; "
+            "row skipped.",
+        },
+        {
+            "row": 4,
+            "column": "destination_0",
+            "message": "+15550003003 is on the suppression list “Registry”; "
+            "row skipped.",
+        },
+    ]
+    assert people(outdial) == [
+        ("Ann", "+15550003001"),
+        ("Benny", "+15550003002"),
+        ("Cid", "+15550003003"),
+    ]
+
+
+def test_an_update_with_a_suppressed_address_refused_aborts(outdial, keyed):
+    with pytest.raises(ImportRejected) as raised:
+        rerun(outdial, on_suppressed="error")
+    report = raised.value.report
+    assert (report.updated, report.suppressed, report.invalid) == (1, 2, 2)
+    assert report.errors[0] == {
+        "row": 2,
+        "column": "destination_0",
+        "message": "+15550003009 is on the suppression list “Registry”.",
+    }
+    assert people(outdial)[0] == ("Ann", "+15550003001")
+    assert people(outdial)[1] == ("Ben", "+15550003002")
+
+
+def test_an_update_refused_with_on_error_skip_writes_the_rest(outdial, keyed):
+    report = rerun(outdial, on_suppressed="error", on_error="skip")
+    assert (report.updated, report.suppressed, report.invalid) == (1, 2, 2)
+    assert people(outdial) == [
+        ("Ann", "+15550003001"),
+        ("Benny", "+15550003002"),
+        ("Cid", "+15550003003"),
+    ]
+
+
+def test_an_update_with_a_suppressed_address_allowed_is_written(outdial, keyed):
+    from outdials import dialing
+
+    report = rerun(outdial, on_suppressed="allow")
+    assert (report.updated, report.suppressed, report.invalid) == (3, 2, 0)
+    assert report.warnings[-2]["message"] == (
+        "+15550003009 is on the suppression list “Registry”; imported "
+        "(on_suppressed=allow), claims pass over it."
+    )
+    assert people(outdial) == [
+        ("Ann", "+15550003009"),
+        ("Benny", "+15550003002"),
+        ("Cidney", "+15550003003"),
+    ]
+    claims = dialing.claim(outdial, max_try_counts=[1, 0, 0, 0, 0], limit=10)
+    assert [c.destination.target for c in claims] == ["+15550003002"]

@@ -107,6 +107,7 @@ class Checker:
         self.keyed: dict = {}  # external id → updating.Current, with a key
         self.keys_seen: dict[str, int] = {}  # external id → row of the file
         self.updates: list = []
+        self.updates_checked = 0  # updates looked up in the suppression lists
         # Listed "repeats row N" messages, N found once the check is over:
         # (report entry, key, text before N, text after N); and the rows that
         # brought addresses by updating a keyed target (not spooled).
@@ -293,6 +294,7 @@ class Checker:
             # Spooled even when the file is refused: its report names rows.
             if chunk:
                 self._spool(chunk, report, spool)
+            self._check_updates(report)
 
     def _each_row(self, reader, layout, report, seen, spool, first_row, chunk):
         row = self.row = first_row
@@ -371,22 +373,34 @@ class Checker:
         if chunk:
             pickle.dump(chunk, spool, pickle.HIGHEST_PROTOCOL)
 
-    def _unsuppressed(self, chunk: list, report) -> list:
+    def _check_updates(self, report) -> None:
+        """The updates of keyed targets read since the last call, less those
+        with a suppressed address: the same lookup, counts and policy as the
+        rows that create a target (the row is then ``updated`` no more)."""
+        pending = self.updates[self.updates_checked :]
+        if self.suppressing and pending:
+            kept = self._unsuppressed(pending, report, slots=5, counted="updated")
+            self.updates[self.updates_checked :] = kept
+        self.updates_checked = len(self.updates)
+
+    def _unsuppressed(self, chunk: list, report, slots=4, counted="created") -> list:
+        """``chunk`` less its rows with a suppressed address, counted in
+        ``suppressed`` and skipped, refused or kept as ``on_suppressed``
+        says: rows to create (their destinations at ``slots``) or updates."""
         addresses = {
             (type_, address)
             for prepared in chunk
-            for _n, type_, address, _name in prepared[4]
+            for _n, type_, address, _name in prepared[slots]
         }
         hits = suppression.find(self.outdial, addresses)
         if not hits:
             return chunk
         kept = []
         for prepared in chunk:
-            row, slots = prepared[0], prepared[4]
             found = next(
                 (
                     (n, address, hits[type_, address])
-                    for n, type_, address, _name in slots
+                    for n, type_, address, _name in prepared[slots]
                     if (type_, address) in hits
                 ),
                 None,
@@ -394,7 +408,7 @@ class Checker:
             if found is None:
                 kept.append(prepared)
                 continue
-            n, address, hit = found
+            row, (n, address, hit) = prepared[0], found
             report.suppressed += 1
             named = f"{address} is on the suppression list “{hit.list_name}”"
             if self.on_suppressed == "allow":
@@ -405,11 +419,11 @@ class Checker:
                 )
                 kept.append(prepared)
             elif self.on_suppressed == "error":
-                report.created -= 1
+                setattr(report, counted, getattr(report, counted) - 1)
                 report.invalid += 1
                 report.error(row, f"destination_{n}", f"{named}.")
             else:
-                report.created -= 1
+                setattr(report, counted, getattr(report, counted) - 1)
                 report.warn(row, f"destination_{n}", f"{named}; row skipped.")
         return kept
 
@@ -624,6 +638,8 @@ class Checker:
             self.updates.append(
                 updating.Update(row, current.pk, *texts, destinations, external_id)
             )
+            if len(self.updates) - self.updates_checked >= SPOOL_CHUNK:
+                self._check_updates(report)
             return None
         self.last = (*texts, destinations, external_id, "create")
         for column, message in notes:
