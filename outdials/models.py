@@ -764,9 +764,16 @@ class SuppressionListQuerySet(OwnedQuerySet):
             suppressionlist_id=models.OuterRef("pk"), outdial_id=outdial_id
         )
         owner = Outdial.objects.filter(pk=outdial_id).values("customer_id")
-        return self.filter(customer_id=models.Subquery(owner)).filter(
-            Q(scope=SuppressionScope.ALL) | models.Exists(chosen)
+        return (
+            self.live()
+            .filter(customer_id=models.Subquery(owner))
+            .filter(Q(scope=SuppressionScope.ALL) | models.Exists(chosen))
         )
+
+    def live(self):
+        """Lists not deleted: a list stops applying the moment its deletion
+        is asked, while a job may still be removing its entries."""
+        return self.filter(tm_delete__isnull=True)
 
 
 class SuppressionList(models.Model):
@@ -796,6 +803,10 @@ class SuppressionList(models.Model):
     )
     tm_create = models.DateTimeField(default=timezone.now, editable=False)
     tm_update = models.DateTimeField(null=True, blank=True, editable=False)
+    # When its deletion was asked: from then on it applies nowhere and is
+    # gone from the API and the pages; its entries are removed (by a job for
+    # a big list) and the row is kept with its change log.
+    tm_delete = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = SuppressionListQuerySet.as_manager()
 

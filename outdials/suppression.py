@@ -41,6 +41,7 @@ from .models import (
 PREFIX = re.compile(rf"\+[1-9][0-9]{{0,{max(PREFIX_LENGTHS) - 2}}}")
 LOAD_CHUNK = 5000
 LOOKUP_BATCH = 5000
+DELETE_CHUNK = 5000  # entries removed per transaction by a list's deletion
 
 
 class Refused(ValueError):
@@ -161,6 +162,7 @@ def check(customer, type_: str, address: str, now=None) -> list[dict]:
     address = normalize(type_, address)
     rows = (
         SuppressionEntry.objects.owned_by(customer)
+        .filter(list__tm_delete__isnull=True)
         .active(now or timezone.now())
         .filter(address__in=candidates(type_, address))
         .select_related("list")
@@ -259,6 +261,85 @@ def add(
     return entry, created
 
 
+def delete_list(suppression_list, user=None):
+    """Delete a list: at once it applies nowhere (``tm_delete``; also no
+    longer the default list of its outdial), its open loads are cancelled,
+    and its entries are removed: here when there are at most
+    ``SUPPRESSION_DELETE_IN_REQUEST``, else by a background job
+    (``tasks.delete_suppressions``) in short transactions. The row stays,
+    deleted, with its change log. Asking again resumes a deletion a job left
+    unfinished. Answers the deletion job, or ``None`` when the entries are
+    gone already."""
+    from . import jobs, tasks
+    from .models import JobStatus, SuppressionUpload
+
+    threshold = settings.OUTDIALS["SUPPRESSION_DELETE_IN_REQUEST"]
+    with transaction.atomic():
+        found = SuppressionList.objects.select_for_update().get(pk=suppression_list.pk)
+        running = found.uploads.filter(kind="delete", status__in=jobs.OPEN).first()
+        if running is not None:
+            return running
+        entries = SuppressionEntry.objects.filter(list=found)
+        many = entries.values("pk")[: threshold + 1].count() > threshold
+        if found.tm_delete is None:
+            found.tm_delete = found.tm_update = timezone.now()
+            found.default_for = None
+            found.save(update_fields=["tm_delete", "tm_update", "default_for"])
+            _log(found, "delete_list", {"name": found.name}, user)
+        for load in found.uploads.filter(kind="load", status__in=jobs.OPEN):
+            jobs.cancel(load)
+        suppression_list.tm_delete = found.tm_delete
+        if not many:
+            entries.delete()
+            return None
+        job = SuppressionUpload.objects.create(
+            list=found,
+            kind="delete",
+            status=JobStatus.QUEUED,
+            created_by=user if getattr(user, "pk", None) else None,
+            created_by_name=(getattr(user, "username", "") or "")[:255],
+        )
+        jobs.enqueue(job, tasks.delete_suppressions)
+    return job
+
+
+def run_delete(job_id: str) -> None:
+    """The job: remove a deleted list's entries, ``DELETE_CHUNK`` at a time,
+    each chunk its own short transaction (SQLite's writers, claims among
+    them, wait at most one chunk)."""
+    from . import jobs
+    from .models import SuppressionUpload
+
+    job = SuppressionUpload.objects.filter(pk=job_id, kind="delete").first()
+    if job is None or not jobs.begin(job):
+        return
+    entries = SuppressionEntry.objects.filter(list_id=job.list_id)
+    removed = 0
+    try:
+        with jobs.Tracker(job) as tracker:
+            tracker.update(total=entries.count())
+            while True:
+                chunk = list(entries.values_list("pk", flat=True)[:DELETE_CHUNK])
+                if not chunk:
+                    break
+                with transaction.atomic():
+                    removed += SuppressionEntry.objects.filter(pk__in=chunk).delete()[0]
+                tracker.update(checked=removed, written=removed)
+            tracker.stop()
+        jobs.finish(job, checked=removed, written=removed, result={"removed": removed})
+    except jobs.JobCancelled:
+        pass  # the list stays deleted; deleting it again removes the rest
+    except Exception as error:
+        jobs.fail(
+            job,
+            "DELETE_FAILED",
+            f"The deletion stopped on an unexpected error ({type(error).__name__}); "
+            "delete the list again to remove the rest of its entries.",
+            500,
+        )
+        raise
+
+
 def remove(suppression_list, entry: SuppressionEntry, user=None) -> None:
     with transaction.atomic():
         SuppressionEntry.objects.filter(pk=entry.pk).delete()
@@ -278,7 +359,7 @@ def entry_by_address(suppression_list, type_: str, address: str, kind="address")
 
 def default_list(outdial: Outdial) -> SuppressionList:
     """The outdial's default list, made on demand (scope: that outdial)."""
-    found = SuppressionList.objects.filter(default_for=outdial).first()
+    found = SuppressionList.objects.live().filter(default_for=outdial).first()
     if found is not None:
         return found
     try:

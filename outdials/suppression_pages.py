@@ -5,7 +5,7 @@ another customer's list is a 404 like a missing one."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
@@ -26,7 +26,7 @@ CHANGES_SHOWN = 20
 
 
 def _lists(request):
-    return SuppressionList.objects.owned_by(request.user.customer_id)
+    return SuppressionList.objects.owned_by(request.user.customer_id).live()
 
 
 def _list(request, pk) -> SuppressionList:
@@ -160,6 +160,35 @@ def suppression_upload_detail(request, pk, upload_pk):
         "open": upload.status in jobs.OPEN,
     }
     return render(request, "outdials/suppression_upload.html", context)
+
+
+@customer_page
+@require_POST
+def suppression_delete(request, pk):
+    """Delete a list: it stops applying at once; a big list's entries are
+    removed by a background job, whose progress the next page shows."""
+    # A deleted list too: asking again removes what a stopped job left.
+    found = get_object_or_404(
+        SuppressionList.objects.owned_by(request.user.customer_id), pk=pk
+    )
+    job = suppression.delete_list(found, user=request.user)
+    if job is not None:
+        return redirect("suppression-deletion", pk)
+    messages.success(request, f"The list “{found.name}” was deleted.")
+    return redirect("suppressions")
+
+
+@customer_page
+def suppression_deletion(request, pk):
+    """The progress of a big list's deletion (the list is deleted already)."""
+    found = get_object_or_404(
+        SuppressionList.objects.owned_by(request.user.customer_id), pk=pk
+    )
+    job = found.uploads.filter(kind="delete").order_by("-tm_create").first()
+    if job is None:
+        raise Http404
+    context = {"list": found, "job": job, "open": job.status in jobs.OPEN}
+    return render(request, "outdials/suppression_deletion.html", context)
 
 
 @customer_page

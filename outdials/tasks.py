@@ -29,3 +29,11 @@ def load_suppressions(upload_id: str) -> None:
     from . import suppression
 
     suppression.run_load(upload_id)
+
+
+@task()
+def delete_suppressions(job_id: str) -> None:
+    """Remove the entries of a deleted suppression list (``suppression``)."""
+    from . import suppression
+
+    suppression.run_delete(job_id)

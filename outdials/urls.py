@@ -67,6 +67,16 @@ urlpatterns = [
         name="suppression-remove",
     ),
     path(
+        "suppressions/<uuid:pk>/delete/",
+        suppression_pages.suppression_delete,
+        name="suppression-delete",
+    ),
+    path(
+        "suppressions/<uuid:pk>/deletion/",
+        suppression_pages.suppression_deletion,
+        name="suppression-deletion",
+    ),
+    path(
         "suppressions/<uuid:pk>/upload/",
         suppression_pages.suppression_upload,
         name="suppression-upload-new",

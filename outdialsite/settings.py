@@ -265,6 +265,10 @@ OUTDIALS = {
     # CSV uploads (multipart or text/csv bodies) have their own, larger limit:
     # a million realistic rows (name, detail, two labelled numbers) are 63 MiB.
     "UPLOAD_MAX_BYTES": env_int("OUTDIALS_UPLOAD_MAX_BYTES", 128 * 1024 * 1024),
+    # A suppression list with more entries than this is deleted by a job.
+    "SUPPRESSION_DELETE_IN_REQUEST": env_int(
+        "OUTDIALS_SUPPRESSION_DELETE_IN_REQUEST", 10_000
+    ),
     # CSV imports: rows per file and characters per cell, checked before writing.
     "IMPORT_MAX_ROWS": env_int("OUTDIALS_IMPORT_MAX_ROWS", 1_000_000),
     "IMPORT_MAX_CELL_CHARS": env_int("OUTDIALS_IMPORT_MAX_CELL_CHARS", 2000),

@@ -192,4 +192,6 @@ def test_it_renames_a_list_and_deletes_it(api, dnc, outdial):
     )
     assert SuppressionChange.objects.filter(action="update_list").count() == 1
     assert api.delete(f"/v1.0/suppressions/{dnc.id}").status_code == 200
-    assert not SuppressionList.objects.exists()
+    # Kept, deleted, with its change log (tests/test_suppression_deletion.py).
+    assert SuppressionList.objects.get().tm_delete is not None
+    assert not SuppressionList.objects.live().exists()

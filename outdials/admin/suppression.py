@@ -41,6 +41,22 @@ class SuppressionListAdmin(TenantAdmin):
     def _has_customer_field(self) -> bool:
         return True
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).live()
+
+    def get_deleted_objects(self, objs, request):
+        """Not every entry listed (a list may have millions): a deletion
+        removes them itself, a big list's in a background job."""
+        shown = [f"{o} (and its entries)" for o in objs]
+        return shown, {"suppression lists": len(shown)}, set(), []
+
+    def delete_model(self, request, obj):
+        suppression.delete_list(obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for found in queryset:
+            suppression.delete_list(found, user=request.user)
+
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         from ..models import Outdial
         from .base import scoped

@@ -22,15 +22,17 @@ from .suppression_serializers import (
 from .views import ANY_ID
 
 
-def lists_of(request):
-    return SuppressionList.objects.owned_by(request.user.customer).prefetch_related(
+def lists_of(request, deleted=False):
+    lists = SuppressionList.objects.owned_by(request.user.customer)
+    return (lists if deleted else lists.live()).prefetch_related(
         Prefetch("outdials", queryset=Outdial.objects.only("pk"))
     )
 
 
-def list_of(request, pk: str) -> SuppressionList:
-    """The caller's list ``pk``: another customer's is a 404, like a missing one."""
-    found = lists_of(request).filter(pk=parse_id(pk)).first()
+def list_of(request, pk: str, deleted=False) -> SuppressionList:
+    """The caller's list ``pk``: another customer's is a 404, like a missing
+    one; so is a deleted one, unless ``deleted``."""
+    found = lists_of(request, deleted).filter(pk=parse_id(pk)).first()
     if found is None:
         raise not_found("suppression_list")
     return found
@@ -96,10 +98,28 @@ class SuppressionListViewSet(viewsets.ViewSet):
         return Response(wire.suppression_list(list_of(request, pk)))
 
     def destroy(self, request, pk=None):
-        found = list_of(request, pk)
-        body = wire.suppression_list(found)
-        found.delete()
-        return Response(body)
+        """The list applies nowhere from now on. Its entries go at once
+        (200 with the list), or, a big list's, in a job: 202 with the
+        deletion, whose ``Location`` to poll. Deleting it again answers the
+        same (and resumes a deletion that stopped)."""
+        found = list_of(request, pk, deleted=True)
+        job = suppression.delete_list(found, user=request.user.user)
+        if job is None:
+            return Response(wire.suppression_list(found))
+        return Response(
+            wire.suppression_deletion(job),
+            status=202,
+            headers={"Location": wire.suppression_deletion_path(job)},
+        )
+
+    @action(detail=True, methods=["get"])
+    def deletion(self, request, pk=None):
+        """The latest deletion of a list, with its progress."""
+        found = list_of(request, pk, deleted=True)
+        job = found.uploads.filter(kind="delete").order_by("-tm_create").first()
+        if job is None:
+            raise not_found("suppression_deletion")
+        return Response(wire.suppression_deletion(job))
 
     @action(detail=True, methods=["get", "post"])
     def entries(self, request, pk=None):

@@ -247,6 +247,22 @@ def suppression_list(s) -> dict:
     }
 
 
+def suppression_deletion_path(j) -> str:
+    return f"/v1.0/suppressions/{j.list_id}/deletion"
+
+
+def suppression_deletion(j) -> dict:
+    """The deletion of a big list's entries, run as a job."""
+    return {
+        "id": str(j.pk),
+        "list_id": str(j.list_id),
+        "created_by": j.created_by_name,
+        "removed": j.result.get("removed"),
+        "tm_create": format_ts(j.tm_create),
+        **job(j),
+    }
+
+
 def suppression_entry(e) -> dict:
     return {
         "id": e.pk,

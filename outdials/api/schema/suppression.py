@@ -1,10 +1,15 @@
 """Suppression lists, their entries and change log (issue 16)."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers
 
-from ...models import DestinationType, SuppressionKind, SuppressionScope
+from ...models import DestinationType, JobStatus, SuppressionKind, SuppressionScope
 from .. import suppression_views
 from ..suppression_serializers import (
     EntrySerializer,
@@ -15,6 +20,8 @@ from .components import (
     AUTHED,
     PAGING,
     WITH_BODY,
+    JobErrorOut,
+    JobProgressOut,
     TimestampField,
     _uuid_path,
     answers,
@@ -54,6 +61,24 @@ class SuppressionListOut(serializers.Serializer):
 
     class Meta:
         ref_name = "SuppressionList"
+
+
+class SuppressionDeletionOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    list_id = serializers.UUIDField()
+    created_by = serializers.CharField(allow_blank=True)
+    removed = serializers.IntegerField(
+        min_value=0, allow_null=True, help_text="Entries removed, once done."
+    )
+    tm_create = TimestampField()
+    status = serializers.ChoiceField(choices=JobStatus.choices)
+    progress = JobProgressOut()
+    tm_start = TimestampField()
+    tm_end = TimestampField()
+    error = JobErrorOut(allow_null=True)
+
+    class Meta:
+        ref_name = "SuppressionDeletion"
 
 
 class SuppressionEntryOut(serializers.Serializer):
@@ -139,8 +164,24 @@ extend_schema_view(
     destroy=extend_schema(
         tags=SUPPRESSIONS,
         summary="Delete a suppression list and its entries",
+        description="The list applies nowhere from the moment it is asked. A "
+        "list of up to 10,000 entries (the service's setting) loses them at "
+        "once: 200 with the list. A bigger one loses them in a background "
+        "job: 202 with the deletion; poll it at `Location`. Asking again "
+        "answers the same, and resumes a deletion that stopped.",
         parameters=[LIST_ID],
-        responses=answers(SuppressionListOut, 400, 404, *AUTHED),
+        responses={
+            **answers(SuppressionListOut, 400, 404, *AUTHED),
+            202: OpenApiResponse(
+                SuppressionDeletionOut, description="Queued, for a big list."
+            ),
+        },
+    ),
+    deletion=extend_schema(
+        tags=SUPPRESSIONS,
+        summary="The deletion of a big list, with its progress",
+        parameters=[LIST_ID],
+        responses=answers(SuppressionDeletionOut, 400, 404, *AUTHED),
     ),
     entries=extend_schema(
         tags=SUPPRESSIONS,
