@@ -796,21 +796,24 @@ class SuppressionList(models.Model):
     # The list a result's ``suppress: true`` adds to, made on demand.
     default_for = models.OneToOneField(
         Outdial,
+        verbose_name="default list of",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="default_suppression_list",
     )
-    tm_create = models.DateTimeField(default=timezone.now, editable=False)
-    tm_update = models.DateTimeField(null=True, blank=True, editable=False)
+    tm_create = models.DateTimeField("created", default=timezone.now, editable=False)
+    tm_update = models.DateTimeField("updated", null=True, blank=True, editable=False)
     # When its deletion was asked: from then on it applies nowhere and is
     # gone from the API and the pages; its entries are removed (by a job for
     # a big list) and the row is kept with its change log.
-    tm_delete = models.DateTimeField(null=True, blank=True, editable=False)
+    tm_delete = models.DateTimeField("deleted", null=True, blank=True, editable=False)
 
     objects = SuppressionListQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "suppression list"
+        verbose_name_plural = "suppression lists"
         indexes = [
             models.Index(
                 fields=["customer", "-tm_create", "-id"], name="supp_list_page"
@@ -840,20 +843,28 @@ class SuppressionEntry(models.Model):
     kind = models.CharField(
         max_length=8, choices=SuppressionKind.choices, default=SuppressionKind.ADDRESS
     )
-    type = models.CharField(max_length=16, choices=DestinationType.choices)
+    type = models.CharField(
+        "destination type", max_length=16, choices=DestinationType.choices
+    )
     address = models.CharField(max_length=2000)
-    tm_expire = models.DateTimeField(null=True, blank=True)
+    tm_expire = models.DateTimeField("expires", null=True, blank=True)
     reason = models.CharField(max_length=255, blank=True, default="")
     # Who or what added it: a username, an access key, "import", "result".
     source = models.CharField(max_length=255, blank=True, default="")
     created_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User,
+        verbose_name="added by",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    tm_create = models.DateTimeField(default=timezone.now, editable=False)
+    tm_create = models.DateTimeField("added", default=timezone.now, editable=False)
 
     objects = SuppressionEntryQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "suppression entry"
         verbose_name_plural = "suppression entries"
         constraints = [
             models.UniqueConstraint(
@@ -891,14 +902,23 @@ class SuppressionChange(models.Model):
     # The address (or a count and file for a bulk load) and the details.
     what = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User,
+        verbose_name="by",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    created_by_name = models.CharField(max_length=255, blank=True, default="")
-    tm_create = models.DateTimeField(default=timezone.now, editable=False)
+    created_by_name = models.CharField(
+        "by (name)", max_length=255, blank=True, default=""
+    )
+    tm_create = models.DateTimeField("when", default=timezone.now, editable=False)
 
     objects = SuppressionEntryQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "suppression list change"
+        verbose_name_plural = "suppression list changes"
         indexes = [models.Index(fields=["list", "-id"], name="supp_change_page")]
 
     def __str__(self) -> str:
@@ -907,23 +927,35 @@ class SuppressionChange(models.Model):
 
 class SuppressionUpload(BackgroundWork):
     """A CSV of entries loaded into a list in the background (millions of
-    rows), or an export of a list's entries to a file."""
+    rows), an export of a list's entries to a file, or the removal of a
+    deleted list's entries."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     list = models.ForeignKey(
         SuppressionList, on_delete=models.CASCADE, related_name="uploads"
     )
-    kind = models.CharField(max_length=16, default="load")  # load | export
+    kind = models.CharField(max_length=16, default="load")  # load | export | delete
     created_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User,
+        verbose_name="by",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    created_by_name = models.CharField(max_length=255, blank=True, default="")
-    file_name = models.CharField(max_length=255, blank=True, default="")
+    created_by_name = models.CharField(
+        "by (name)", max_length=255, blank=True, default=""
+    )
+    file_name = models.CharField("file", max_length=255, blank=True, default="")
     # added / already there / invalid rows, and the first errors.
     result = models.JSONField(default=dict, blank=True)
-    tm_create = models.DateTimeField(default=timezone.now, editable=False)
+    tm_create = models.DateTimeField("created", default=timezone.now, editable=False)
 
     objects = SuppressionEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "suppression list job"
+        verbose_name_plural = "suppression list jobs"
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.list_id} ({self.status})"

@@ -69,3 +69,30 @@ def test_an_entry_added_in_the_admin_is_normalized_and_logged(admin_client, list
     entry = SuppressionEntry.objects.get(address="ops@example.com")
     assert (entry.list, entry.reason, entry.source) == (ours, "complaint", "phone call")
     assert SuppressionChange.objects.filter(list=ours, action="add").count() == 2
+
+
+def test_the_admin_names_the_fields_as_people_do(admin_client, lists):
+    """Human labels, as the outdials' and targets' fields have."""
+    html = admin_client.get(url(SuppressionList)).content.decode()
+    assert ">Created<" in html and ">Default list of<" in html
+    assert "Select suppression list to change" in html
+    html = admin_client.get(url(SuppressionEntry)).content.decode()
+    assert ">Destination type<" in html and ">Expires<" in html
+    html = admin_client.get(url(SuppressionChange)).content.decode()
+    assert "Suppression list changes" in html
+    html = admin_client.get(url(SuppressionUpload)).content.decode()
+    assert "Suppression list jobs" in html
+    labels = {
+        (model.__name__, field.name): field.verbose_name
+        for model in (SuppressionList, SuppressionEntry, SuppressionChange)
+        for field in model._meta.get_fields()
+        if field.name in ("tm_create", "tm_update", "tm_delete", "tm_expire")
+    }
+    assert labels == {
+        ("SuppressionList", "tm_create"): "created",
+        ("SuppressionList", "tm_update"): "updated",
+        ("SuppressionList", "tm_delete"): "deleted",
+        ("SuppressionEntry", "tm_create"): "added",
+        ("SuppressionEntry", "tm_expire"): "expires",
+        ("SuppressionChange", "tm_create"): "when",
+    }
