@@ -914,8 +914,6 @@ class SuppressionChange(models.Model):
     )
     tm_create = models.DateTimeField("when", default=timezone.now, editable=False)
 
-    objects = SuppressionEntryQuerySet.as_manager()
-
     class Meta:
         verbose_name = "suppression list change"
         verbose_name_plural = "suppression list changes"

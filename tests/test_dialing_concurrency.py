@@ -113,18 +113,23 @@ def dialer(number, outdial_id, barrier, ledger: Ledger) -> None:
                     return
                 time.sleep(0.002)  # others hold the rest; they come back idle
                 continue
-            ledger.took(claims)
-            for c in claims:
-                outcome = rng.choice(OUTCOMES)
-                ledger.letting_go(c.target.pk)
-                dialing.report_result(outdial, c.target.pk, c.claim_id, outcome)
-                with ledger.lock:
-                    ledger.results[outcome] += 1
+            report_all(outdial, claims, rng, ledger)
     except BaseException as error:  # noqa: B036 - reported by the test
         with ledger.lock:
             ledger.errors.append(error)
     finally:
         connection.close()
+
+
+def report_all(outdial, claims, rng, ledger: Ledger) -> None:
+    """Report each claim with a random outcome, as a dialer would."""
+    ledger.took(claims)
+    for c in claims:
+        outcome = rng.choice(OUTCOMES)
+        ledger.letting_go(c.target.pk)
+        dialing.report_result(outdial, c.target.pk, c.claim_id, outcome)
+        with ledger.lock:
+            ledger.results[outcome] += 1
 
 
 def run_threads(target, count, *args):
@@ -269,13 +274,7 @@ def policy_dialer(number, outdial_id, barrier, ledger: Ledger) -> None:
                     return
                 time.sleep(0.002)
                 continue
-            ledger.took(claims)
-            for c in claims:
-                outcome = rng.choice(OUTCOMES)
-                ledger.letting_go(c.target.pk)
-                dialing.report_result(outdial, c.target.pk, c.claim_id, outcome)
-                with ledger.lock:
-                    ledger.results[outcome] += 1
+            report_all(outdial, claims, rng, ledger)
     except BaseException as error:  # noqa: B036 - reported by the test
         with ledger.lock:
             ledger.errors.append(error)
