@@ -2,10 +2,8 @@
 
 Rows are written with one set-based INSERT per table (generate_series on
 PostgreSQL, a recursive CTE on SQLite), a second or two for 100,000 targets.
-Render times print with ``-s``; they are figures for the notes, not asserts.
+Timing lives in benchmarks, not here.
 """
-
-import time
 
 import pytest
 from django.db import connection
@@ -68,14 +66,12 @@ def big_outdial(alice) -> Outdial:
     return outdial
 
 
-def render(client, params, path=CHANGELIST) -> tuple[object, list[dict], float]:
-    """The response, the queries it ran, and its wall time in seconds."""
+def queries_of(client, params, path=CHANGELIST) -> list[dict]:
+    """The queries a page ran (it must answer 200)."""
     with CaptureQueriesContext(connection) as queries:
-        started = time.perf_counter()
         response = client.get(path, params)
-        elapsed = time.perf_counter() - started
     assert response.status_code == 200
-    return response, queries.captured_queries, elapsed
+    return queries.captured_queries
 
 
 @pytest.mark.parametrize(
@@ -109,7 +105,7 @@ def test_the_targets_changelist_over_100k_targets_is_a_fixed_set_of_queries(
     assert f"\n{label} outdial targets\n" in page
     assert f"Select all matching outdial targets ({label})" in page
     if "p" not in params:  # the same page of a three-target list
-        _, small_queries, _ = render(client, {"outdial": small.pk, **params})
+        small_queries = queries_of(client, {"outdial": small.pk, **params})
         assert len(small_queries) == 8
 
 
@@ -121,27 +117,3 @@ def test_an_operator_sees_every_outdials_targets_in_a_fixed_set_of_queries(
     with django_assert_num_queries(7 + estimate):  # no permission queries
         response = admin_client.get(CHANGELIST)
     assert len(response.context["cl"].result_list) == 100
-
-
-def test_render_times(alice, big_outdial):
-    """Figures for the notes: median of five renders of each page."""
-    client = signed_in(make_staff(alice.customer, "alice-ops"))
-    on_big = {"outdial": big_outdial.pk}
-    outdial_page = reverse("admin:outdials_outdial_change", args=[big_outdial.pk])
-    for label, path, params in [
-        ("first page", CHANGELIST, on_big),
-        ("page 50", CHANGELIST, {**on_big, "p": "50"}),
-        ("status filter", CHANGELIST, {**on_big, "status__exact": "idle"}),
-        ("search", CHANGELIST, {**on_big, "q": "target 99999"}),
-        ("outdial page (counts)", outdial_page, {}),
-    ]:
-        render(client, params, path)  # warm caches
-        runs = [render(client, params, path) for _ in range(5)]
-        times = sorted(elapsed for _, _, elapsed in runs)
-        queries = runs[-1][1]
-        sql = sum(float(query["time"]) for query in queries)
-        print(
-            f"\n{connection.vendor} {MANY:,} targets, {label}: "
-            f"median {times[2] * 1000:.0f} ms (min {times[0] * 1000:.0f}), "
-            f"{len(queries)} queries taking {sql * 1000:.0f} ms"
-        )
