@@ -1,6 +1,5 @@
 """Rate counters shared by every worker and server (outdials.limits)."""
 
-import socket
 import threading
 import time
 import uuid
@@ -10,6 +9,7 @@ from django.test import override_settings
 
 from outdials import limits
 from outdials.models import RateCount
+from tests import live
 
 
 def test_the_database_counts_each_window_and_sweeps_old_ones(db):
@@ -46,15 +46,7 @@ def test_parallel_hits_lose_no_count():
     assert RateCount.objects.get(key="parallel").count == 100
 
 
-def _redis_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
-
-@pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379")
+@pytest.mark.skipif(not live.redis_up(), reason="no Redis on 127.0.0.1:6379")
 def test_with_redis_url_the_counts_live_in_redis(db):
     redis = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
