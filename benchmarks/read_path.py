@@ -372,7 +372,11 @@ def run(quick: bool) -> list:
 
 def _rows(model, values: list[dict], connection) -> tuple[list[str], list[tuple]]:
     """Columns and database-ready tuples; missing fields take their default."""
-    fields = [f for f in model._meta.concrete_fields if not f.auto_created]
+    fields = [
+        f
+        for f in model._meta.concrete_fields
+        if not f.auto_created and not f.generated  # the database writes those
+    ]
     given = set().union(*(row.keys() for row in values))
     constant = {
         f.attname: f.get_db_prep_save(f.get_default(), connection)

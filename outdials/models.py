@@ -9,7 +9,7 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from . import paging, statistics
@@ -426,6 +426,16 @@ class OutdialTarget(models.Model):
     tm_create = models.DateTimeField("created", default=timezone.now, editable=False)
     tm_update = models.DateTimeField("updated", null=True, blank=True, editable=False)
     tm_delete = models.DateTimeField("deleted", null=True, blank=True, editable=False)
+    # The last-attempt order's key (paging.AttemptKey: never attempted is the
+    # epoch), kept by the database as a column: SQLite seeks a row value
+    # ``(key, id) < (…)`` in an index only when the key is a column, not an
+    # expression, so a deep page sorted by last attempt starts at its place.
+    attempt_key = models.GeneratedField(
+        expression=paging.AttemptKey(),
+        output_field=models.DateTimeField(),
+        db_persist=True,
+        verbose_name="last attempt order",
+    )
 
     objects = OutdialTargetQuerySet.as_manager()
 
@@ -474,9 +484,7 @@ class OutdialTarget(models.Model):
             # The table sorted by last attempt, never attempted last
             # (paging.AttemptKey), read either way.
             models.Index(
-                F("outdial"),
-                paging.AttemptKey().desc(),
-                F("id").desc(),
+                fields=["outdial", "-attempt_key", "-id"],
                 name="target_attempt_page",
                 condition=Q(tm_delete__isnull=True),
             ),

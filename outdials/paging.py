@@ -83,9 +83,10 @@ def token_of(item) -> str:
 class AttemptKey(Func):
     """The last-attempt order's key: ``tm_last_attempt``, or the Unix epoch
     for a target never attempted (they come last, newest first), so the key
-    is never NULL and a row value can compare it. The epoch is written into
-    the SQL, not bound: the index on this expression (``target_attempt_page``)
-    serves a query only if both read the very same text."""
+    is never NULL and a row value can compare it. The database keeps it as
+    the generated column ``attempt_key`` (indexed by ``target_attempt_page``),
+    which the orders read; the epoch is written into the SQL, not bound, as a
+    generated column's expression must be."""
 
     output_field = DateTimeField()
 
@@ -217,8 +218,8 @@ ORDERS = {
     for order in (
         Order("-created", "newest first", F("tm_create"), True),
         Order("created", "oldest first", F("tm_create"), False),
-        Order("-last_attempt", "last attempted first", AttemptKey(), True),
-        Order("last_attempt", "last attempted last", AttemptKey(), False),
+        Order("-last_attempt", "last attempted first", F("attempt_key"), True),
+        Order("last_attempt", "last attempted last", F("attempt_key"), False),
     )
 }
 NEWEST = ORDERS["-created"]

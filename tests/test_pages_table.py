@@ -8,10 +8,12 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from outdials import counting, dialing, targets, views
+from outdials import counting, dialing, paging, targets, views
 from outdials.models import OutdialTarget
+from outdials.paging import key_token
 from tests.helpers import messages_of, tel
 
 ROW = re.compile(r'<th scope="row"><a href="([^"]+)">([^<]+)<')
@@ -205,3 +207,41 @@ def test_a_held_target_is_read_only_and_says_until_when(alice_page, page, outdia
         "A dialer holds this target; re-open it after its attempt ends."
     ]
     assert OutdialTarget.objects.get(pk=held.pk).status == "progressing"
+
+
+def explained(sql: str) -> str:
+    """The plan of ``sql``; on PostgreSQL with sequential scans and sorts
+    priced out, as on a big list (a handful of rows would be read whole)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            return " ".join(str(row[-1]) for row in cursor.fetchall())
+        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+            cursor.execute(f"SET LOCAL {setting} = off")
+        cursor.execute(f"EXPLAIN {sql}")
+        return " ".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize("direction", ["after", "before"])
+@pytest.mark.parametrize(
+    "order", ["-created", "created", "-last_attempt", "last_attempt"]
+)
+def test_a_deep_page_seeks_its_place_in_the_index(five, outdial, order, direction):
+    """A page past a token starts at the token's place in the order's index
+    (not at the top, reading every row before it), in every order, never
+    attempted targets included (Cy and Ed share the last-attempt key)."""
+    by_order = paging.order_named(order)
+    live = OutdialTarget.objects.live().filter(outdial=outdial)
+    middle = by_order.ordered(live)[3]  # in the last-attempt orders, never tried
+    with CaptureQueriesContext(connection) as queries:
+        paging.window(live, size=1, order=by_order, **{direction: key_token(middle)})
+    [page] = [query["sql"] for query in queries.captured_queries]
+    plan = explained(page)
+    index = "target_attempt_page" if "last_attempt" in order else "target_page"
+    key = "attempt_key" if "last_attempt" in order else "tm_create"
+    if connection.vendor == "sqlite":
+        seek = rf"USING INDEX {index} \(outdial_id=\? AND \({key},id\)[<>]\(\?,\?\)"
+    else:
+        seek = rf"Index Scan (Backward )?using {index} .*Cond: .*ROW\({key}, id\) [<>]"
+    assert re.search(seek, plan), plan
+    assert "Sort" not in plan and "TEMP B-TREE" not in plan
