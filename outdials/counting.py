@@ -11,7 +11,7 @@ give, so the page says "more than 10,000".
 import json
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import QuerySet
 
 EXACT_UP_TO = 10_000
@@ -41,15 +41,21 @@ def matching_count(queryset: QuerySet) -> Tally:
         return Tally(capped)
     if connection.vendor != "postgresql":
         return Tally(capped, exact=False)
-    sql, params = queryset.order_by().values("pk").query.sql_with_params()
-    with connection.cursor() as cursor:
+    rows = estimated_rows(queryset.order_by().values("pk"))
+    # The planner may guess under what was just counted: never say fewer.
+    return Tally(_rounded(max(rows, capped)), exact=False, estimated=True)
+
+
+def estimated_rows(queryset: QuerySet) -> int:
+    """PostgreSQL's estimate of the rows ``queryset`` returns (``EXPLAIN``,
+    no rows read)."""
+    sql, params = queryset.query.get_compiler(queryset.db).as_sql()
+    with connections[queryset.db].cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]
     if isinstance(plan, str):
         plan = json.loads(plan)
-    rows = int(plan[0]["Plan"]["Plan Rows"])
-    # The planner may guess under what was just counted: never say fewer.
-    return Tally(_rounded(max(rows, capped)), exact=False, estimated=True)
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 def _rounded(n: int) -> int:

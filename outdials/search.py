@@ -6,18 +6,21 @@ written without ``+``: ``(201) 815-9083``, ``201-815-9083``, ``+1 201 815
 9083``) matches that E.164 number exactly, through the destination address
 index. Other digits (``815-90``) match addresses containing them; anything
 else matches names and addresses containing it, case-insensitively (emails
-and SIP addresses too). On PostgreSQL trigram indexes (migration 0018)
-find the first matches; when there are few the page is read by their ids,
-when many the list is read newest first until a page is full.
+and SIP addresses too). A common text is found by reading the list in the
+page's order until a page is full; a rare one through its matches, which
+trigram indexes (migration 0018) find on PostgreSQL (see ``_containing``).
 """
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db import connections
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from . import validators
+from . import counting, paging, validators
 from .models import Destination
 
 # What people type into a number: digits, a leading +, spaces and punctuation.
@@ -25,9 +28,15 @@ NUMBER_TEXT = re.compile(r"\+?[0-9 ().\-/]+")
 
 Region = str | None | Callable[[], str | None]
 # Up to this many names and addresses containing the text, a contains-search
-# reads them by id; above it, reading the list newest first finds a page
-# sooner (``make bench``: 1,000,000 targets, a last name in 2% of them).
+# reads them by id; above it, reading the list in order finds a page sooner.
 FEW = 2_000
+# A text is common when at least DENSE of the newest SAMPLE targets have it
+# (0.8 %): reading the list in order then fills a page of 50 within some
+# 6,400 rows, some 2,500 for a last name in 2 % of the list (``make bench``:
+# 1,000,000 targets).
+SAMPLE = 2_000
+DENSE = 16
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def as_number(text: str, region: Region) -> str | None:
@@ -63,15 +72,29 @@ def _containing(queryset: QuerySet, text: str, *, names: bool) -> QuerySet:
     case-insensitively (``UPPER(column) LIKE``, what the trigram indexes
     hold).
 
-    First up to ``FEW`` + 1 matches are read, from the trigram indexes on
-    PostgreSQL: when that is all of them the page is read by their ids.
-    When there are more, the list is read newest first until a page is full,
-    each row's addresses looked up by its key (a scalar subquery, so the
-    planner does not gather every matching address first). Either read
-    stops early (the planner's estimates of LIKE, a first way to choose, were
-    off by 200 times). Between a few thousand matches and a few percent of
-    the list both reads are slowest: a few hundred ms at 1,000,000 targets.
+    Two ways to the same rows, chosen by what is cheaper for this text:
+
+    - ``walk``: the list read in the page's order (its index), each row's
+      name tested and its addresses looked up by its key (a scalar
+      subquery, so the planner does not gather every matching address
+      first); a page is full after about 50 / (share of matches) rows.
+    - by id: the matches read first (from the trigram indexes on
+      PostgreSQL), when there are at most ``FEW``; the page is read by
+      their ids. Reading them costs their number (and on PostgreSQL a
+      bitmap of the index, some 15 ms for a common text at 1,000,000).
+
+    A text is common (``_common``) when enough of the newest ``SAMPLE``
+    targets have it; on PostgreSQL the planner's estimate of the matches
+    (from the statistics of the indexed expressions) first spares that
+    test for a rare text. Any guess only costs time: the rows are the same.
     """
+    first = Destination.objects.filter(
+        outdial_target=OuterRef("pk"), target__icontains=text
+    ).values("pk")[:1]
+    found = Q(found_address__isnull=False)
+    if names:  # the name first: the cheaper test, so the lookup often waits
+        found = Q(name__icontains=text) | found
+    walk = queryset.alias(found_address=Subquery(first)).filter(found)
     matches = (
         Destination.objects.using(queryset.db)
         .filter(target__icontains=text)
@@ -81,13 +104,24 @@ def _containing(queryset: QuerySet, text: str, *, names: bool) -> QuerySet:
     if names:
         named = queryset.filter(name__icontains=text).order_by()
         matches = named.values_list("pk", flat=True).union(matches, all=True)
+    if _common(queryset, walk, matches):
+        return walk
     few = set(matches[: FEW + 1])
     if len(few) <= FEW:
         return queryset.filter(pk__in=few)
-    first = Destination.objects.filter(
-        outdial_target=OuterRef("pk"), target__icontains=text
-    ).values("pk")[:1]
-    found = Q(found_address__isnull=False)
-    if names:  # the name first: the cheaper test, so the lookup often waits
-        found = Q(name__icontains=text) | found
-    return queryset.alias(found_address=Subquery(first)).filter(found)
+    return walk
+
+
+def _common(queryset: QuerySet, walk: QuerySet, matches: QuerySet) -> bool:
+    """Whether reading ``walk`` in order fills a page soon: at least
+    ``DENSE`` of the newest ``SAMPLE`` targets of ``queryset`` match (read
+    newest first, stopping at ``DENSE``; all of them in a shorter list). On
+    PostgreSQL an estimate of at most ``FEW`` ``matches`` answers no without
+    reading the list."""
+    if connections[queryset.db].vendor == "postgresql":
+        if counting.estimated_rows(matches) <= FEW:
+            return False
+    newest = paging.newest_first(queryset).values("tm_create")
+    edge = Coalesce(Subquery(newest[SAMPLE - 1 : SAMPLE]), Value(EPOCH))
+    sample = paging.newest_first(walk.filter(tm_create__gte=edge))
+    return sample[:DENSE].count() >= DENSE

@@ -109,12 +109,23 @@ def test_the_admin_reads_national_numbers_in_the_filtered_outdials_country(
     assert [str(t) for t in response.context["cl"].result_list] == ["Bo Chen"]
 
 
+@pytest.mark.parametrize(
+    "knobs",
+    [
+        {"FEW": 0},  # more matches than few: the list is read in order
+        {"FEW": 0, "DENSE": 1},  # found common in the newest targets
+        {"FEW": 0, "DENSE": 1, "SAMPLE": 2},  # … in the newest two
+        {"DENSE": 1, "SAMPLE": 2},  # common, but the estimate says few
+    ],
+)
 def test_a_common_word_finds_the_same_people_reading_the_list_in_order(
-    alice_page, outdial, people, monkeypatch
+    alice_page, outdial, people, monkeypatch, knobs
 ):
-    """When PostgreSQL expects many matches the search walks the list newest
-    first instead of starting from the matches: the same people either way."""
-    monkeypatch.setattr(search, "FEW", 0)
+    """Whichever way the search reads (the list in order, or the matches by
+    id), and whatever it decides from a sample of the list: the same
+    people."""
+    for name, value in knobs.items():
+        monkeypatch.setattr(search, name, value)
     assert found(alice_page, outdial, "ann") == ["Ann Lee"]
     assert found(alice_page, outdial, "EXAMPLE.com") == ["Cy Diaz", "Di Ito"]
     assert found(alice_page, outdial, "815-908") == ["Ann Lee", "Bo Chen"]
