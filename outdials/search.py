@@ -31,11 +31,12 @@ Region = str | None | Callable[[], str | None]
 # reads them by id; above it, reading the list in order finds a page sooner.
 FEW = 2_000
 # A text is common when at least DENSE of the newest SAMPLE targets have it
-# (0.8 %): reading the list in order then fills a page of 50 within some
-# 6,400 rows, some 2,500 for a last name in 2 % of the list (``make bench``:
-# 1,000,000 targets).
+# (0.4 %): reading the list in order then fills a page of 50 within some
+# 13,000 rows, some 2,500 for a last name in 2 % of the list (``make bench``:
+# 1,000,000 targets). Between that and FEW matches (2,000 to 4,000 at
+# 1,000,000) both ways are slow: FEW matches are read, then the list.
 SAMPLE = 2_000
-DENSE = 16
+DENSE = 8
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
