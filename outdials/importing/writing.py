@@ -10,6 +10,16 @@ locked"); there the import writes its targets *staged* (``tm_delete`` set to
 :data:`STAGED`, so no list, count or claim sees them) in short transactions,
 and one UPDATE publishes them all at the end. A failed, cancelled or killed
 import's staged rows are removed (:func:`discard_staged`).
+
+That UPDATE holds SQLite's write lock while it enters every row into the
+targets' seven partial indexes of live rows: other writers wait
+(readers do not, in WAL; a request waits when it writes, such as a rate
+counter). It is not split: each chunk would be visible (and claimable) once
+committed, before the import is whole or has passed its last checks. Hiding
+written rows behind their batch's state instead would make "live" a test
+against the batches on every read: a partial index cannot name another
+table, so every page, count, summary (no longer index-only) and claim would
+test each row it reads.
 """
 
 import pickle
