@@ -124,5 +124,7 @@ def _common(queryset: QuerySet, walk: QuerySet, matches: QuerySet) -> bool:
             return False
     newest = paging.newest_first(queryset).values("tm_create")
     edge = Coalesce(Subquery(newest[SAMPLE - 1 : SAMPLE]), Value(EPOCH))
-    sample = paging.newest_first(walk.filter(tm_create__gte=edge))
+    # Newer than the edge, not as new: rows written together share a time,
+    # and the sample must stay below SAMPLE rows however many share it.
+    sample = paging.newest_first(walk.filter(tm_create__gt=edge))
     return sample[:DENSE].count() >= DENSE
