@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -150,3 +151,27 @@ def test_createcustomer_refuses_a_username_taken_meanwhile(db, monkeypatch):
         run("createcustomer", "Acme", "--username", "ann", "--password", PW)
     # The half-made customer is rolled back (here with the simulated rival).
     assert not Customer.objects.filter(name="Acme").exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's bounds")
+def test_migrate_runs_without_the_request_paths_time_bounds(db, monkeypatch):
+    """A migration that rewrites a big table is not stopped by the statement
+    timeout or the answer bound; the connection has both back afterwards."""
+    from django.core.management.commands.migrate import Command as DjangoMigrate
+
+    seen = {}
+
+    def handle(self, *args, **options):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            seen["timeout"] = cursor.fetchone()[0]
+        seen["answer"] = connection.connection.answer_timeout
+
+    monkeypatch.setattr(DjangoMigrate, "handle", handle)
+    call_command("migrate", verbosity=0)
+    assert seen == {"timeout": "0", "answer": None}
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == f"{settings.DATABASE_STATEMENT_TIMEOUT}s"
+    answer = connection.settings_dict["ANSWER_TIMEOUT"]
+    assert connection.connection.answer_timeout == answer
