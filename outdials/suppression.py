@@ -52,6 +52,15 @@ class Refused(ValueError):
         self.reason, self.message = reason, message
 
 
+class ListDeleted(Refused):
+    """The list was deleted while entries were being loaded into it."""
+
+    def __init__(self):
+        super().__init__(
+            "LIST_DELETED", "The list was deleted; no more entries were loaded."
+        )
+
+
 def normalize(type_: str, address: str, kind: str = SuppressionKind.ADDRESS) -> str:
     """``address`` as entries keep it and claims compare it: the target's
     stored form (``validators.validate_address``; a phone number as people
@@ -444,15 +453,24 @@ def load(suppression_list, stream, *, user=None, name: str = "", progress=None) 
     def flush():
         if not chunk:
             return
-        have = set(
-            SuppressionEntry.objects.filter(
-                list=suppression_list, address__in=list(chunk)
-            ).values_list("address", flat=True)
-        )
-        new = [entry for address, entry in chunk.items() if address not in have]
-        SuppressionEntry.objects.bulk_create(
-            new, batch_size=1000, ignore_conflicts=True
-        )
+        with transaction.atomic():
+            # The list's row locked first: a deletion (which locks it too)
+            # either comes after this chunk, and removes it with the rest,
+            # or before, and then nothing more is written into the list.
+            live = SuppressionList.objects.select_for_update().filter(
+                pk=suppression_list.pk, tm_delete__isnull=True
+            )
+            if not live.exists():
+                raise ListDeleted
+            have = set(
+                SuppressionEntry.objects.filter(
+                    list=suppression_list, address__in=list(chunk)
+                ).values_list("address", flat=True)
+            )
+            new = [entry for address, entry in chunk.items() if address not in have]
+            SuppressionEntry.objects.bulk_create(
+                new, batch_size=1000, ignore_conflicts=True
+            )
         counts["added"] += len(new)
         counts["existing"] += len(chunk) - len(new)
         chunk.clear()
@@ -610,6 +628,8 @@ def run_load(upload_id: str) -> None:
         jobs.finish(
             upload, checked=counts["rows"], written=counts["added"], result=counts
         )
+    except ListDeleted:
+        pass  # the deletion cancelled this load and removes what it wrote
     except Refused as refused:
         jobs.fail(upload, refused.reason, refused.message, 400)
     except jobs.JobCancelled:

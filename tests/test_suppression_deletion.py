@@ -218,3 +218,48 @@ def test_the_admin_deletes_a_list_without_listing_its_entries(
     assert SuppressionList.objects.get(pk=made.pk).tm_delete is not None
     assert not SuppressionEntry.objects.filter(list=made).exists()
     assert SuppressionChange.objects.filter(action="delete_list").count() == 1
+
+
+def test_a_load_writes_nothing_into_its_list_once_it_is_deleted(alice, monkeypatch):
+    """Deleted between two chunks: the next chunk is never written."""
+    import io
+
+    monkeypatch.setattr(suppression, "LOAD_CHUNK", 2)
+    made = make_list(alice.customer, count=0)
+    rows = "address\n" + "".join(f"+1555000500{n}\n" for n in range(5))
+
+    def progress(counts):
+        suppression.delete_list(made)
+
+    with pytest.raises(suppression.ListDeleted):
+        suppression.load(made, io.BytesIO(rows.encode()), progress=progress)
+    assert SuppressionEntry.objects.filter(list=made).count() == 0
+
+
+def test_a_load_job_deleted_before_it_notices_writes_no_last_chunk(
+    alice, small_threshold, queued_only, monkeypatch
+):
+    """The job learns of its cancellation at its next heartbeat; a chunk
+    it writes before then finds the list deleted and stops it."""
+    import io
+
+    monkeypatch.setattr(suppression, "LOAD_CHUNK", 2)
+    monkeypatch.setattr(jobs.Tracker, "check", lambda self: None)
+    made = make_list(alice.customer, count=0)
+    rows = "address\n" + "".join(f"+1555000500{n}\n" for n in range(5))
+    load = suppression.queue_load(made, io.BytesIO(rows.encode()))
+    written = []
+    update = jobs.Tracker.update
+
+    def deleted_after_the_first_chunk(self, **values):
+        update(self, **values)
+        if not written:
+            written.append(SuppressionEntry.objects.filter(list=made).count())
+            suppression.delete_list(made)
+
+    monkeypatch.setattr(jobs.Tracker, "update", deleted_after_the_first_chunk)
+    suppression.run_load(str(load.pk))
+    load.refresh_from_db()
+    assert load.status == "cancelled"
+    assert written == [2]
+    assert SuppressionEntry.objects.filter(list=made).count() == 0
