@@ -875,6 +875,7 @@ def reset_try_counts(queryset: QuerySet) -> tuple[int, int]:
             status=TargetStatus.IDLE,
             settled_outcome=AttemptOutcome.PENDING,
             tm_update=now,
+            **dialing_sql.UNMARKED,  # tries back: judged again by the next claim
         )
         Destination.objects.filter(outdial_target_id__in=free, try_count__gt=0).update(
             try_count=0

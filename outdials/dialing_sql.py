@@ -23,9 +23,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    DateTimeField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Substr
+from django.db.models.functions import Coalesce, Least, Substr
 from django.db.models.lookups import In
 from django.utils.dateparse import parse_datetime
 
@@ -84,6 +95,105 @@ def unsuppressed(outdial_id, now) -> Q:
 def usable(maxima: Sequence[int], outdial_id, now) -> Q:
     """A destination a claim may dial: attempts left, and not suppressed."""
     return room(maxima) & unsuppressed(outdial_id, now)
+
+
+# --- targets passed over as suppressed ---------------------------------------------
+# A claim that finds every destination of a target with attempts left
+# suppressed marks the target (``tm_suppressed_until``, at its maxima), so
+# later claims at those maxima skip it from the index entry instead of
+# looking its destinations up again. The mark ends by itself at the earliest
+# expiry of the entries that suppress it, and at the latest ``RECHECK`` after
+# it was made; a list that stops suppressing it, an edit of its destinations
+# or a reset of its tries clears it at once (``suppression.release``,
+# ``targets.update_target``, ``dialing.reset_try_counts``).
+
+RECHECK = timedelta(minutes=10)
+# What clears the mark.
+UNMARKED = {"tm_suppressed_until": None, "suppressed_maxima": ""}
+
+
+def maxima_key(maxima: Sequence[int]) -> str:
+    """The maxima a mark was made at, as the target keeps them: a claim at
+    other maxima (which may leave another destination room) ignores it."""
+    return ",".join(str(int(m)) for m in maxima)
+
+
+def unmarked(maxima: Sequence[int], now) -> Q:
+    """A target no mark holds back from a claim at ``maxima`` at ``now``."""
+    return (
+        Q(tm_suppressed_until__isnull=True)
+        | Q(tm_suppressed_until__lte=now)
+        | ~Q(suppressed_maxima=maxima_key(maxima))
+    )
+
+
+def _suppressing(outdial_id, now, latest):
+    """Active entries of the lists applying to the outdial that expire
+    before ``latest``: what may end a mark sooner."""
+    lists = SuppressionList.objects.applying_to(outdial_id).values("pk")
+    return SuppressionEntry.objects.active(now).filter(
+        list__in=lists, tm_expire__lt=latest
+    )
+
+
+def suppressed_until(maxima: Sequence[int], outdial_id, now, latest):
+    """When a target (the outer row) passed over as suppressed is looked at
+    again: the earliest expiry among the entries naming one of its
+    destinations with attempts left (its lookup key, or a prefix of a phone
+    number), and ``latest`` when none expires before."""
+    slots = Destination.objects.filter(
+        room(maxima), outdial_target=OuterRef(OuterRef("pk"))
+    )
+    entries = _suppressing(outdial_id, now, latest)
+    named = entries.filter(
+        address__in=slots.values(key=lookup_key_sql(F("type"), F("target")))
+    )
+    prefixed = entries.filter(kind=SuppressionKind.PREFIX).filter(
+        Exists(
+            slots.filter(type__in=PHONE_TYPES, target__startswith=OuterRef("address"))
+        )
+    )
+    first = [
+        Coalesce(
+            Subquery(found.order_by("tm_expire").values("tm_expire")[:1]),
+            Value(latest, output_field=DateTimeField()),
+        )
+        for found in (named, prefixed)
+    ]
+    return Least(*first)
+
+
+def passed_over(
+    outdial_id,
+    maxima: Sequence[int],
+    cutoff,
+    now,
+    bounds: tuple,
+    zones=None,
+    cap=None,
+) -> tuple[QuerySet, QuerySet]:
+    """The targets a claim with these arguments passed over because every
+    destination with attempts left is suppressed, among those it examined:
+    never attempted and created before ``fresh_before``; attempted at or
+    before ``cutoff`` and before ``(retry_before, retry_created)`` in claim
+    order (``bounds``, from the last target the claim took, or unbounded
+    when it took fewer than its limit)."""
+    fresh_before, retry_before, retry_created = bounds
+    base = (
+        _candidates(outdial_id, maxima, now, zones, cap)
+        .filter(
+            Exists(
+                Destination.objects.filter(room(maxima), outdial_target=OuterRef("pk"))
+            )
+        )
+        .exclude(_dialable(maxima, outdial_id, now))
+    )
+    fresh = base.filter(tm_last_attempt__isnull=True, tm_create__lt=fresh_before)
+    retry = base.filter(tm_last_attempt__lte=cutoff).filter(
+        Q(tm_last_attempt__lt=retry_before)
+        | Q(tm_last_attempt=retry_before, tm_create__lt=retry_created)
+    )
+    return fresh, retry
 
 
 class InZones(Func):
@@ -147,23 +257,35 @@ def eligible(
     (least recently first), both under the policy's conditions at ``now``.
     Each follows the ``target_claim`` index; one query ordering NULLs first
     would make PostgreSQL sort every idle row."""
-    base = (
-        OutdialTarget.objects.live()
-        .filter(outdial_id=outdial_id, status=TargetStatus.IDLE)
-        .filter(
-            PerRow(
-                Destination.objects.filter(
-                    usable(maxima, outdial_id, now), outdial_target=OuterRef("pk")
-                )
-            )
-        )
-        .filter(policy_conditions(now, zones, cap))
-    )
+    base = _candidates(outdial_id, maxima, now, zones, cap, dialable=True)
     fresh = base.filter(tm_last_attempt__isnull=True).order_by("tm_create")
     retry = base.filter(tm_last_attempt__lte=cutoff).order_by(
         "tm_last_attempt", "tm_create"
     )
     return fresh, retry
+
+
+def _dialable(maxima, outdial_id, now) -> PerRow:
+    """The target (the outer row) has a destination a claim may dial."""
+    return PerRow(
+        Destination.objects.filter(
+            usable(maxima, outdial_id, now), outdial_target=OuterRef("pk")
+        )
+    )
+
+
+def _candidates(outdial_id, maxima, now, zones, cap, dialable=False) -> QuerySet:
+    """Idle live targets of the outdial that no mark holds back and the
+    policy lets through; with ``dialable``, only those with a destination
+    a claim may dial."""
+    found = (
+        OutdialTarget.objects.live()
+        .filter(outdial_id=outdial_id, status=TargetStatus.IDLE)
+        .filter(unmarked(maxima, now))
+    )
+    if dialable:
+        found = found.filter(_dialable(maxima, outdial_id, now))
+    return found.filter(policy_conditions(now, zones, cap))
 
 
 def overdue(outdial_id, now) -> QuerySet:
@@ -182,6 +304,10 @@ _NOW = datetime(2999, 6, 5, 4, 3, 2, 1, tzinfo=UTC)
 _LIMIT = 987_654_321
 _ZONES = "\x00zones"
 _CAP = 900_000_101
+_LATEST = datetime(2999, 7, 6, 5, 4, 3, 2, tzinfo=UTC)
+_FRESH_BEFORE = datetime(2999, 8, 7, 6, 5, 4, 3, tzinfo=UTC)
+_RETRY_BEFORE = datetime(2999, 9, 8, 7, 6, 5, 4, tzinfo=UTC)
+_RETRY_CREATED = datetime(2999, 10, 9, 8, 7, 6, 5, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -213,6 +339,14 @@ def _compiled(queryset: QuerySet, limit: str = "") -> Statement:
     stand_ins[db_time(_NOW)] = "now"
     stand_ins[_ZONES] = "zones"
     stand_ins[_CAP] = "cap"
+    stand_ins[maxima_key(_MAXIMA)] = "maxima_key"
+    for name, value in (
+        ("latest", _LATEST),
+        ("fresh_before", _FRESH_BEFORE),
+        ("retry_before", _RETRY_BEFORE),
+        ("retry_created", _RETRY_CREATED),
+    ):
+        stand_ins[db_time(value)] = name
     stand_ins.update({m: f"maximum_{i}" for i, m in enumerate(_MAXIMA)})
     pieces = sql.split("%s")
     if len(pieces) != len(params) + 1:
@@ -239,6 +373,19 @@ def _compiled(queryset: QuerySet, limit: str = "") -> Statement:
         statement = Statement(head, tuple(slots)) + _sql(limit, "limit")
         statement += Statement(tail, ())
     return statement
+
+
+def _inline(statement: Statement, **fragments: str) -> Statement:
+    """``statement`` with the named slots written as SQL ``fragments``."""
+    pieces = statement.sql.split("%s")
+    text, slots = pieces[0], []
+    for slot, piece in zip(statement.slots, pieces[1:], strict=True):
+        if slot[0] in fragments:
+            text += fragments[slot[0]] + piece
+        else:
+            text += "%s" + piece
+            slots.append(slot)
+    return Statement(text, tuple(slots))
 
 
 def _literal(value) -> str:
@@ -314,6 +461,70 @@ def _pick_prefix(hours: bool, cap: bool) -> Statement:
     )
 
 
+def _marking(hours: bool, cap: bool, in_claim: bool) -> list[Statement]:
+    """The UPDATEs that mark the targets a claim passed over as suppressed
+    (:func:`passed_over`), never attempted then attempted: each its mark's
+    end (:func:`suppressed_until`) and maxima. ``in_claim``: as parts of
+    the claim statement (PostgreSQL), which passes over the targets it
+    picked (SKIP LOCKED: a row another claim holds is left to it)."""
+    targets = _quoted()[0]
+    statements = []
+    for passed in passed_over(
+        _OUTDIAL,
+        _MAXIMA,
+        _CUTOFF,
+        _NOW,
+        (_FRESH_BEFORE, _RETRY_BEFORE, _RETRY_CREATED),
+        zones=_ZONES if hours else None,
+        cap=_CAP if cap else None,
+    ):
+        if in_claim:
+            passed = passed.exclude(pk__in=RawSQL("SELECT pk FROM picked", []))
+            passed = passed.select_for_update(skip_locked=True, of=("self",))
+        passed = passed.annotate(
+            until=suppressed_until(_MAXIMA, _OUTDIAL, _NOW, _LATEST)
+        ).values_list("pk", "until")
+        statements.append(
+            _sql(
+                f"UPDATE {targets} SET tm_suppressed_until = m.until,"
+                " suppressed_maxima = %s FROM (",
+                "maxima_key",
+            )
+            + _compiled(passed)
+            + _sql(f") AS m WHERE {targets}.id = m.pk")
+        )
+    return statements
+
+
+@functools.cache
+def _marking_sqlite(hours: bool, cap: bool) -> list[Statement]:
+    return [_qmark(statement) for statement in _marking(hours, cap, False)]
+
+
+def _bounds(picked: list, limit: int) -> dict:
+    """:func:`passed_over`'s bounds from the targets a claim took (in claim
+    order, as they were before it): the last one's place, or every target
+    when it took fewer than ``limit``."""
+    last = picked[-1] if len(picked) >= limit else None
+    if last is None:
+        return {"fresh_before": _FAR, "retry_before": _FAR, "retry_created": _FAR}
+    if last.tm_last_attempt is None:
+        return {
+            "fresh_before": last.tm_create,
+            "retry_before": _NEVER,
+            "retry_created": _NEVER,
+        }
+    return {
+        "fresh_before": _FAR,
+        "retry_before": last.tm_last_attempt,
+        "retry_created": last.tm_create,
+    }
+
+
+_FAR = datetime(9999, 12, 31, tzinfo=UTC)
+_NEVER = datetime(1, 1, 2, tzinfo=UTC)
+
+
 @functools.cache
 def _claim_statement(vendor: str, hours: bool = False, cap: bool = False) -> Statement:
     targets, destinations, attempts = _quoted()
@@ -351,7 +562,8 @@ def _claim_statement(vendor: str, hours: bool = False, cap: bool = False) -> Sta
         f"(date_trunc('day', %s::timestamptz AT TIME ZONE {zone})"
         f" + interval '1 day') AT TIME ZONE {zone}"
     )
-    return _pick_prefix(hours, cap) + _sql(
+    pick = _pick_prefix(hours, cap) + _marks_postgresql(hours, cap)
+    return pick + _sql(
         ", clock AS MATERIALIZED (SELECT GREATEST(clock_timestamp(),"
         " %s::timestamptz) AS now FROM (SELECT count(*) FROM picked) AS held),"
         " chosen AS MATERIALIZED (SELECT DISTINCT ON (d.outdial_target_id) d.id"
@@ -395,6 +607,45 @@ def _claim_statement(vendor: str, hours: bool = False, cap: bool = False) -> Sta
         "maxima",
         "pending",
         "lease_seconds",
+    )
+
+
+def _marks_postgresql(hours: bool, cap: bool) -> Statement:
+    """``, last, bounds, marked_fresh, marked_retry``: the claim statement's
+    marking of the targets it passed over as suppressed (:func:`_marking`),
+    bounded by the last target it picked (:func:`_bounds`, in SQL); none
+    while the outdial holds an overdue lease."""
+    unbounded = "WHEN o.due THEN '-infinity'::timestamptz WHEN n.taken < %s"
+    bounds = _sql(
+        ", last AS MATERIALIZED (SELECT tm_last_attempt, tm_create FROM picked"
+        " ORDER BY tm_last_attempt DESC NULLS LAST, tm_create DESC LIMIT 1),"
+        f" bounds AS MATERIALIZED (SELECT CASE {unbounded}"
+        " THEN 'infinity' WHEN l.tm_last_attempt IS NULL THEN l.tm_create"
+        f" ELSE 'infinity' END AS fresh_before, CASE {unbounded} THEN 'infinity'"
+        " WHEN l.tm_last_attempt IS NULL THEN '-infinity'"
+        f" ELSE l.tm_last_attempt END AS retry_before, CASE {unbounded}"
+        " THEN 'infinity' WHEN l.tm_last_attempt IS NULL THEN '-infinity'"
+        " ELSE l.tm_create END AS retry_created FROM overdue o"
+        " CROSS JOIN (SELECT count(*) AS taken FROM picked) n"
+        " LEFT JOIN last l ON true)",
+        "limit",
+        "limit",
+        "limit",
+    )
+    fragments = {
+        name: f"(SELECT {name} FROM bounds)"
+        for name in ("fresh_before", "retry_before", "retry_created")
+    }
+    fresh, retry = (
+        _inline(statement, **fragments) for statement in _marking(hours, cap, True)
+    )
+    return (
+        bounds
+        + _sql(", marked_fresh AS (")
+        + fresh
+        + _sql("), marked_retry AS (")
+        + retry
+        + _sql(")")
     )
 
 
@@ -502,6 +753,8 @@ def claim_postgresql(
         progressing=str(TargetStatus.PROGRESSING),
         pending="",
         idle=str(TargetStatus.IDLE),
+        latest=now + RECHECK,
+        maxima_key=maxima_key(maxima),
         **{f"maximum_{i}": m for i, m in enumerate(maxima)},
     )
     with connection.cursor() as cursor:
@@ -574,6 +827,7 @@ def claim_sqlite(
             limit=limit,
             zones=conditions.zones,
             cap=conditions.daily_cap,
+            maxima_key=maxima_key(maxima),
             **{f"maximum_{i}": m for i, m in enumerate(maxima)},
         )
         rows = cursor.execute(statement.sql, params).fetchall()
@@ -598,7 +852,28 @@ def claim_sqlite(
                 if dialable:
                     chosen.append((key, target, destination))
                     break
+
+        def mark_passed_over():
+            # The targets this claim passed over as suppressed, up to the
+            # last one it took (all it examined when it took fewer).
+            now = now_fn()
+            bounds = _bounds([target for _, target, _ in picked], limit)
+            values = {
+                "outdial": outdial_key,
+                "cutoff": _sqlite_time(cutoff),
+                "now": _sqlite_time(now),
+                "latest": _sqlite_time(now + RECHECK),
+                "zones": conditions.zones,
+                "cap": conditions.daily_cap,
+                "maxima_key": maxima_key(maxima),
+                **{f"maximum_{i}": m for i, m in enumerate(maxima)},
+                **{name: _sqlite_time(bound) for name, bound in bounds.items()},
+            }
+            for marking in _marking_sqlite(hours, cap):
+                cursor.execute(marking.sql, marking.params(**values))
+
         if not chosen:
+            mark_passed_over()
             return []
         # Read the clock once the write lock is ours: an attempt then never
         # starts before the previous one on the same target ended.
@@ -656,6 +931,7 @@ def claim_sqlite(
             f" lease_expires, tm_start) VALUES {row_marks}",
             values,
         )
+        mark_passed_over()
     taken = []
     for claim_id, (_, target, destination) in zip(claim_ids, chosen, strict=True):
         target.status = TargetStatus.PROGRESSING

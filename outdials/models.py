@@ -396,6 +396,18 @@ class OutdialTarget(models.Model):
     # that starts the count again. Written by the claim statements.
     day_attempts = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     tm_day_end = models.DateTimeField("day ends", null=True, blank=True, editable=False)
+    # A claim that found every destination with attempts left suppressed
+    # marks the target so that later claims at the same maxima pass it over
+    # from the index entry until this time (the earliest expiry of the
+    # entries that suppress it, or a recheck a few minutes later); a list
+    # that stops suppressing it, an edit of its destinations or a reset of
+    # its tries clears the mark (``dialing_sql.unmarked``, ``suppression``).
+    tm_suppressed_until = models.DateTimeField(
+        "suppressed until", null=True, blank=True, editable=False
+    )
+    suppressed_maxima = models.CharField(
+        max_length=32, blank=True, default="", db_default="", editable=False
+    )
     # The outcome of the attempt whose settling set the current status,
     # written by the dialing engine in the same statement: "" before any
     # attempt, while a claim is open, and after a person overrides the status
@@ -453,12 +465,26 @@ class OutdialTarget(models.Model):
                 condition=Q(tm_delete__isnull=True),
             ),
             # Claims: idle targets, least recently attempted, then oldest;
-            # the next-attempt time rides along, so a claim skips a scheduled
-            # target from the index entry.
+            # the next-attempt time and the suppression mark ride along, so
+            # a claim skips a scheduled or suppressed target from the index
+            # entry.
             models.Index(
-                fields=["outdial", "tm_last_attempt", "tm_create", "tm_next_attempt"],
+                fields=[
+                    "outdial",
+                    "tm_last_attempt",
+                    "tm_create",
+                    "tm_next_attempt",
+                    "tm_suppressed_until",
+                    "suppressed_maxima",
+                ],
                 name="target_claim",
                 condition=Q(tm_delete__isnull=True, status="idle"),
+            ),
+            # The marked targets a list's change clears (few).
+            models.Index(
+                fields=["outdial", "tm_suppressed_until"],
+                name="target_suppressed",
+                condition=Q(tm_suppressed_until__isnull=False),
             ),
             # The summary: one index-only GROUP BY (status, settled_outcome).
             # tm_delete, NULL in every entry, makes it covering on SQLite,

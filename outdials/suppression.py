@@ -24,13 +24,16 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from . import validators
-from .dialing_sql import PHONE_TYPES, PREFIX_LENGTHS
+from .dialing_sql import PHONE_TYPES, PREFIX_LENGTHS, UNMARKED
 from .exporting import guard_cell, unguard_cell
 from .models import (
+    Destination,
     Outdial,
+    OutdialTarget,
     SuppressionChange,
     SuppressionEntry,
     SuppressionKind,
@@ -184,6 +187,44 @@ def check(customer, type_: str, address: str, now=None) -> list[dict]:
     ]
 
 
+# --- targets the claims pass over ---------------------------------------------------
+
+
+def applied_to(suppression_list) -> set:
+    """The ids of the outdials whose claims and imports ``suppression_list``
+    applies to now (none once it is deleted): its customer's outdials for
+    scope ``all``, else those it chose."""
+    found = SuppressionList.objects.filter(pk=suppression_list.pk).live()
+    outdials = Outdial.objects.filter(customer_id=suppression_list.customer_id)
+    outdials = outdials.filter(
+        Exists(found.filter(scope=SuppressionScope.ALL))
+        | Exists(found.filter(outdials=OuterRef("pk")))
+    )
+    return set(outdials.values_list("pk", flat=True))
+
+
+def release(outdial_ids, entry: SuppressionEntry | None = None) -> int:
+    """Clear the marks by which claims pass over suppressed targets of these
+    outdials (``dialing_sql.unmarked``), so the next claim judges them again:
+    a list stopped suppressing there (deleted, re-scoped) or, with
+    ``entry``, one entry did (removed, or its expiry brought forward): only
+    the targets with a destination it names. One indexed update
+    (``target_suppressed``); answers how many."""
+    marked = OutdialTarget.objects.filter(
+        outdial_id__in=list(outdial_ids), tm_suppressed_until__gt=timezone.now()
+    )
+    if entry is not None:
+        slots = Destination.objects.filter(outdial_target=OuterRef("pk"))
+        if entry.kind == SuppressionKind.PREFIX:
+            slots = slots.filter(type__in=PHONE_TYPES, target__startswith=entry.address)
+        else:
+            slots = slots.alias(key=validators.lookup_key_sql("type", "target")).filter(
+                key=entry.address
+            )
+        marked = marked.filter(Exists(slots))
+    return marked.update(**UNMARKED)
+
+
 # --- changes, each logged --------------------------------------------------------
 
 
@@ -221,7 +262,10 @@ def create_list(customer, *, name, detail="", scope="all", outdials=(), user=Non
 
 
 def update_list(suppression_list, user=None, outdials=None, **fields):
+    """Change a list; the outdials it no longer applies to have their
+    targets judged again at their next claim (:func:`release`)."""
     with transaction.atomic():
+        before = applied_to(suppression_list)
         for name, value in fields.items():
             setattr(suppression_list, name, value)
         suppression_list.tm_update = timezone.now()
@@ -232,6 +276,7 @@ def update_list(suppression_list, user=None, outdials=None, **fields):
         if outdials is not None:
             what["outdials"] = sorted(str(o.pk) for o in outdials)
         _log(suppression_list, "update_list", what, user)
+        release(before - applied_to(suppression_list))
     return suppression_list
 
 
@@ -263,9 +308,14 @@ def add(
             list=suppression_list, address=normalized, defaults=values
         )
         if not created:
+            sooner = tm_expire is not None and (
+                entry.tm_expire is None or tm_expire < entry.tm_expire
+            )
             for name, value in values.items():
                 setattr(entry, name, value)
             entry.save()
+            if sooner:  # a mark may rest on the later expiry
+                release(applied_to(suppression_list), entry)
         _log(suppression_list, "add" if created else "renew", _entry_what(entry), user)
     return entry, created
 
@@ -291,10 +341,12 @@ def delete_list(suppression_list, user=None):
         entries = SuppressionEntry.objects.filter(list=found)
         many = entries.values("pk")[: threshold + 1].count() > threshold
         if found.tm_delete is None:
+            applied = applied_to(found)
             found.tm_delete = found.tm_update = timezone.now()
             found.default_for = None
             found.save(update_fields=["tm_delete", "tm_update", "default_for"])
             _log(found, "delete_list", {"name": found.name}, user)
+            release(applied)
         for load in found.uploads.filter(kind="load", status__in=jobs.OPEN):
             jobs.cancel(load)
         suppression_list.tm_delete = found.tm_delete
@@ -350,9 +402,12 @@ def run_delete(job_id: str) -> None:
 
 
 def remove(suppression_list, entry: SuppressionEntry, user=None) -> None:
+    """Remove one entry: the targets claims passed over for it are judged
+    again at the next claim."""
     with transaction.atomic():
         SuppressionEntry.objects.filter(pk=entry.pk).delete()
         _log(suppression_list, "remove", _entry_what(entry), user)
+        release(applied_to(suppression_list), entry)
 
 
 def entry_by_address(suppression_list, type_: str, address: str, kind="address"):

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import guards, policy
+from .dialing_sql import UNMARKED
 from .models import Destination, Outdial, OutdialTarget, TargetStatus
 
 # A new target waits for its first claim; the importer's bulk rows too.
@@ -139,6 +140,10 @@ def update_target(
     dialer holds the target (:class:`guards.TargetInProgress`) or once it is
     deleted (:class:`guards.TargetGone`).
     """
+    if slots is not None:
+        # Judged again by the next claim, which may have passed it over
+        # because every destination it had left was suppressed.
+        changes = {**changes, **UNMARKED}
     guards.write(target, "change it", **changes)
     if slots is not None:
         current = {d.index: d for d in target.destinations.all()}

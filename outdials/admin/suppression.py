@@ -50,6 +50,16 @@ class SuppressionListAdmin(TenantAdmin):
         shown = [f"{o} (and its entries)" for o in objs]
         return shown, {"suppression lists": len(shown)}, set(), []
 
+    def save_model(self, request, obj, form, change):
+        # Re-scoped away from an outdial: its targets are judged again.
+        obj._applied_before = suppression.applied_to(obj) if change else set()
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        before = getattr(form.instance, "_applied_before", set())
+        suppression.release(before - suppression.applied_to(form.instance))
+
     def delete_model(self, request, obj):
         suppression.delete_list(obj, user=request.user)
 
