@@ -329,12 +329,18 @@ def _sql(text: str, *names: str) -> Statement:
     return Statement(text, tuple((name, None) for name in names))
 
 
-def _compiled(queryset: QuerySet, limit: str = "") -> Statement:
+def _compiled(queryset: QuerySet, limit: str = "", expression=None) -> Statement:
     """A queryset's SQL with its stand-ins turned into named slots; its
     ``LIMIT`` (sliced with the stand-in limit) becomes ``limit``, a
-    hand-written expression."""
+    hand-written expression. With ``expression``: that expression's SQL
+    over the queryset's rows instead."""
     with transaction.atomic():  # FOR UPDATE compiles only inside a transaction
-        sql, params = queryset.query.sql_with_params()
+        if expression is None:
+            sql, params = queryset.query.sql_with_params()
+        else:
+            query = queryset.query
+            compiler = query.get_compiler(connection.alias)
+            sql, params = compiler.compile(expression.resolve_expression(query))
     stand_ins = {db_id(_OUTDIAL): "outdial", db_time(_CUTOFF): "cutoff"}
     stand_ins[db_time(_NOW)] = "now"
     stand_ins[_ZONES] = "zones"
@@ -461,14 +467,12 @@ def _pick_prefix(hours: bool, cap: bool) -> Statement:
     )
 
 
-def _marking(hours: bool, cap: bool, in_claim: bool) -> list[Statement]:
-    """The UPDATEs that mark the targets a claim passed over as suppressed
-    (:func:`passed_over`), never attempted then attempted: each its mark's
-    end (:func:`suppressed_until`) and maxima. ``in_claim``: as parts of
-    the claim statement (PostgreSQL), which passes over the targets it
-    picked (SKIP LOCKED: a row another claim holds is left to it)."""
-    targets = _quoted()[0]
-    statements = []
+def _passed_over_ids(hours: bool, cap: bool, in_claim: bool) -> list[Statement]:
+    """The ids of the targets a claim passed over as suppressed
+    (:func:`passed_over`), never attempted then attempted. ``in_claim``: as
+    parts of the claim statement (PostgreSQL), which leave out the targets
+    it picked and a row another claim holds (SKIP LOCKED)."""
+    found = []
     for passed in passed_over(
         _OUTDIAL,
         _MAXIMA,
@@ -481,24 +485,34 @@ def _marking(hours: bool, cap: bool, in_claim: bool) -> list[Statement]:
         if in_claim:
             passed = passed.exclude(pk__in=RawSQL("SELECT pk FROM picked", []))
             passed = passed.select_for_update(skip_locked=True, of=("self",))
-        passed = passed.annotate(
-            until=suppressed_until(_MAXIMA, _OUTDIAL, _NOW, _LATEST)
-        ).values_list("pk", "until")
-        statements.append(
-            _sql(
-                f"UPDATE {targets} SET tm_suppressed_until = m.until,"
-                " suppressed_maxima = %s FROM (",
-                "maxima_key",
-            )
-            + _compiled(passed)
-            + _sql(f") AS m WHERE {targets}.id = m.pk")
-        )
-    return statements
+        found.append(_compiled(passed.values("pk")))
+    return found
+
+
+def _mark(ids: Statement) -> Statement:
+    """The UPDATE that marks the targets ``ids`` selects: each its mark's
+    end (:func:`suppressed_until`) and the claim's maxima."""
+    targets = _quoted()[0]
+    until = suppressed_until(_MAXIMA, _OUTDIAL, _NOW, _LATEST)
+    return (
+        _sql(f"UPDATE {targets} SET tm_suppressed_until = ")
+        + _compiled(OutdialTarget.objects.all(), expression=until)
+        + _sql(", suppressed_maxima = %s WHERE id IN (", "maxima_key")
+        + ids
+        + _sql(")")
+    )
 
 
 @functools.cache
-def _marking_sqlite(hours: bool, cap: bool) -> list[Statement]:
-    return [_qmark(statement) for statement in _marking(hours, cap, False)]
+def _marking_sqlite(hours: bool, cap: bool) -> tuple[list[Statement], Statement]:
+    """The selections of the targets passed over, and the UPDATE that marks
+    those given as a JSON list of ids (one statement of both would pass
+    the depth SQLite's parser allows)."""
+    ids = _sql("SELECT value FROM json_each(%s)", "ids")
+    return (
+        [_qmark(s) for s in _passed_over_ids(hours, cap, False)],
+        _qmark(_mark(ids)),
+    )
 
 
 def _bounds(picked: list, limit: int) -> dict:
@@ -637,7 +651,8 @@ def _marks_postgresql(hours: bool, cap: bool) -> Statement:
         for name in ("fresh_before", "retry_before", "retry_created")
     }
     fresh, retry = (
-        _inline(statement, **fragments) for statement in _marking(hours, cap, True)
+        _mark(_inline(statement, **fragments))
+        for statement in _passed_over_ids(hours, cap, True)
     )
     return (
         bounds
@@ -815,6 +830,7 @@ def claim_sqlite(
     starts again."""
     hours, cap = conditions.zones is not None, conditions.daily_cap is not None
     statement = _claim_statement("sqlite", hours, cap)
+    markings = _marking_sqlite(hours, cap)  # compiled outside the transaction
     targets, destinations, attempts = _quoted()
     db = connections[DEFAULT_DB_ALIAS]
     outdial_key = outdial_id.hex
@@ -869,7 +885,16 @@ def claim_sqlite(
                 **{f"maximum_{i}": m for i, m in enumerate(maxima)},
                 **{name: _sqlite_time(bound) for name, bound in bounds.items()},
             }
-            for marking in _marking_sqlite(hours, cap):
+            selections, marking = markings
+            ids = [
+                key
+                for selection in selections
+                for (key,) in cursor.execute(
+                    selection.sql, selection.params(**values)
+                ).fetchall()
+            ]
+            if ids:
+                values["ids"] = json.dumps(ids)
                 cursor.execute(marking.sql, marking.params(**values))
 
         if not chosen:
