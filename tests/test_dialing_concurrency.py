@@ -458,4 +458,11 @@ def test_concurrent_dialers_never_take_a_suppressed_address(outdial):
         stuck = bool(left) and set(left) <= suppressed
         expected = "done" if pk in answered or not stuck else "idle"
         assert status == expected, (pk, status, left)
+    # A claim that finds nothing has marked every target it passed over, so
+    # the next ones skip them without looking their numbers up again.
+    assert dialing.claim(outdial, max_try_counts=MAXIMA, limit=4) == []
+    marked = OutdialTarget.objects.filter(
+        pk__in=idle, tm_suppressed_until__isnull=False
+    )
+    assert marked.count() == len(idle)
     assert not Attempt.objects.filter(outcome="").exists()
