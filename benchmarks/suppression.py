@@ -17,6 +17,14 @@ path: COPY on PostgreSQL, executemany on SQLite) with one list of scope
   loaded, applying or not; medians of ``ROUNDS``; target: with ≤ 1.3×
   without.
 
+- claims per second of one dialer (``limit=1``) draining 1,000 targets
+  behind 1,000 older ones whose every number is suppressed (a list of
+  those numbers, scope: that outdial), beside the same drain without the
+  suppressed ones, in alternating rounds on a fresh database (its own
+  worker, before the big list): a claim passes over such targets from
+  their mark, not by looking their numbers up again. Medians of ``ROUNDS``;
+  target: with ≥ 0.8× without.
+
 ``python -m benchmarks suppression`` (``--quick``: 100,000 entries, 1 round).
 """
 
@@ -41,6 +49,8 @@ WORKERS = (1, 4)
 CLAIM_MINIMUM = 0.80
 IMPORT_MAXIMUM = 1.30
 IMPORT_LISTED_EVERY = 1000  # one row in this many has a listed number
+FRONT = 1000  # fully suppressed targets in front of as many others
+FRONT_MINIMUM = 0.80
 
 
 def run(quick: bool) -> list:
@@ -52,6 +62,10 @@ def run(quick: bool) -> list:
         path = Path(folder) / "100k.csv"
         importlib.import_module("benchmarks.import").write_file(path, 100_000)
         for kind, url in databases():
+            with fresh_database(kind, url) as database_url:
+                front = in_worker("suppression", database_url, "front", str(rounds))
+            print(f"   {kind} front: {json.dumps(front)}", file=sys.stderr, flush=True)
+            figures += _front_figures(kind, front, rounds)
             with fresh_database(kind, url) as database_url:
                 found = in_worker(
                     "suppression",
@@ -102,7 +116,65 @@ def _figures(kind: str, found: dict, entries: int, rounds: int) -> list:
     return figures
 
 
-# --- the child process ---------------------------------------------------------
+def _front_figures(kind: str, found: dict, rounds: int) -> list:
+    return [
+        at_least(
+            f"claim {kind} 1 worker behind {FRONT:,} fully suppressed targets",
+            found["with_front"],
+            "claims/s",
+            found["without_front"],
+            FRONT_MINIMUM,
+            note=f"floor: the same {FRONT:,} targets alone; medians of {rounds}; "
+            f"{found['handed_out']} suppressed addresses handed out",
+        )
+    ]
+
+
+# --- the child processes -------------------------------------------------------
+
+
+def _front_child(rounds: str) -> dict:
+    """One dialer draining ``FRONT`` targets, with and without ``FRONT``
+    older targets whose number is suppressed, in alternating rounds."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    from outdials import suppression
+    from outdials.models import Attempt, Customer, Outdial, SuppressionEntry
+
+    call_command("migrate", verbosity=0)
+    customer = Customer.objects.create(name="bench")
+    outdial = Outdial.objects.create(customer=customer, name="front")
+    listed = [_number(10 * FRONT + n) for n in range(FRONT)]
+    made = suppression.create_list(
+        customer, name="front", scope="chosen", outdials=[outdial]
+    )
+    SuppressionEntry.objects.bulk_create(
+        [
+            SuppressionEntry(list=made, type="tel", address=a, source="bench")
+            for a in listed
+        ],
+        batch_size=500,
+    )
+    claim = importlib.import_module("benchmarks.claim")
+    rates: dict[bool, list] = {False: [], True: []}
+    handed_out = 0
+    for _ in range(int(rounds)):
+        for front in (False, True):
+            _seed(outdial, FRONT, extra=listed if front else [], extra_first=True)
+            connections.close_all()  # the dialer is forked
+            rates[front].append(claim._claim_race(outdial.pk, 1))
+            attempts = Attempt.objects.filter(outdial=outdial)
+            handed_out += attempts.filter(address__in=listed).count()
+            if attempts.count() != FRONT:
+                raise RuntimeError(f"{attempts.count()} claims, not {FRONT}")
+            attempts.delete()
+    return {
+        "without_front": statistics.median(rates[False]),
+        "with_front": statistics.median(rates[True]),
+        "rounds": rates,
+        "handed_out": handed_out,
+    }
 
 
 def _child(entries: str, targets: str, rounds: str, path: str) -> dict:
@@ -172,9 +244,10 @@ def _claims(outdial, targets: int, workers: int, rounds: int, listed=()) -> tupl
     return statistics.median(rates), handed_out
 
 
-def _seed(outdial, count: int) -> None:
+def _seed(outdial, count: int, extra=None, extra_first=False) -> None:
     """``count`` targets with distinct numbers, then the listed ones (newest,
-    so a drain passes over them only at its end)."""
+    so a drain passes over them only at its end); ``extra`` numbers instead
+    of those, first (oldest) with ``extra_first``."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -184,7 +257,9 @@ def _seed(outdial, count: int) -> None:
     OutdialTarget.objects.filter(outdial=outdial).delete()
     now = timezone.now()
     numbers = [_number(n) for n in range(count)]
-    numbers += [_number(10 * count + n) for n in range(LISTED_TARGETS)]
+    if extra is None:
+        extra = [_number(10 * count + n) for n in range(LISTED_TARGETS)]
+    numbers = [*extra, *numbers] if extra_first else [*numbers, *extra]
     rows = OutdialTarget.objects.bulk_create(
         [
             OutdialTarget(
@@ -293,4 +368,4 @@ def _load(customer, entries: int, targets: int) -> tuple[list[str], object]:
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--worker"]:
-    worker_main(sys.argv[2:], {"measure": _child})
+    worker_main(sys.argv[2:], {"measure": _child, "front": _front_child})
