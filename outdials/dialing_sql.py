@@ -509,10 +509,21 @@ def _marking_sqlite(hours: bool, cap: bool) -> tuple[list[Statement], Statement]
     those given as a JSON list of ids (one statement of both would pass
     the depth SQLite's parser allows)."""
     ids = _sql("SELECT value FROM json_each(%s)", "ids")
-    return (
-        [_qmark(s) for s in _passed_over_ids(hours, cap, False)],
-        _qmark(_mark(ids)),
+    targets = _quoted()[0]
+    table, read = (
+        f"FROM {targets} WHERE",
+        f"FROM {targets} INDEXED BY target_claim WHERE",
     )
+    selections = []
+    for selection in _passed_over_ids(hours, cap, False):
+        # The claim's index, as the claim reads: with statistics SQLite may
+        # take the status index, whose range also holds every idle target
+        # tried before (each read from the table).
+        if selection.sql.count(table) != 1:
+            raise RuntimeError(f"no single {table} in {selection.sql}")
+        sql = selection.sql.replace(table, read)
+        selections.append(_qmark(Statement(sql, selection.slots)))
+    return selections, _qmark(_mark(ids))
 
 
 def _bounds(picked: list, limit: int) -> dict:

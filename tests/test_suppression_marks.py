@@ -7,6 +7,7 @@ the list deleted or re-scoped, the destinations edited, the tries reset)."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from outdials import dialing, dialing_sql, policy, suppression, targets
@@ -277,3 +278,22 @@ def test_a_claim_at_other_maxima_is_not_held_back_by_the_mark(api, alice, outdia
     assert [(i["target"]["id"], i["destination_index"]) for i in items] == [
         (str(target.id), 0)
     ]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's planner")
+def test_the_marking_on_sqlite_reads_the_claim_index(alice, outdial):
+    """With statistics, the status index would also serve; its range holds
+    every idle target tried before, each read from the table."""
+    for n in range(20):
+        make_target(outdial, f"+1555000{n:04d}")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    selections, _ = dialing_sql._marking_sqlite(False, False)
+    raw = connection.connection
+    for selection in selections:
+        values = {name: 1 for name, _ in selection.slots}
+        plan = raw.execute(
+            f"EXPLAIN QUERY PLAN {selection.sql}", selection.params(**values)
+        ).fetchall()
+        reads = [row[3] for row in plan if "outdials_outdialtarget" in row[3]]
+        assert len(reads) == 1 and "USING INDEX target_claim" in reads[0], reads
