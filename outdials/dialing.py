@@ -874,6 +874,7 @@ def reset_try_counts(queryset: QuerySet) -> tuple[int, int]:
         OutdialTarget.objects.filter(pk__in=free).update(
             status=TargetStatus.IDLE,
             settled_outcome=AttemptOutcome.PENDING,
+            tries=0,
             tm_update=now,
         )
         Destination.objects.filter(outdial_target_id__in=free, try_count__gt=0).update(

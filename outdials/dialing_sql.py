@@ -332,7 +332,7 @@ def _sqlite_take(targets: str, destinations: str) -> Statement:
     progressing, idle = _literal(TargetStatus.PROGRESSING), _literal(TargetStatus.IDLE)
     return _sql(
         f" UPDATE {targets} SET status = {progressing}, settled_outcome = '',"
-        " tm_last_attempt = %s, tm_update = %s,"
+        " tm_last_attempt = %s, tm_update = %s, tries = tries + 1,"
         " day_attempts = CASE WHEN tm_day_end > %s THEN day_attempts + 1"
         " ELSE 1 END, tm_day_end = CASE WHEN tm_day_end > %s THEN tm_day_end"
         f" ELSE (SELECT value FROM json_each(%s) WHERE key = {zone}) END"
@@ -388,7 +388,7 @@ def _claim_statement(vendor: str, hours: bool = False, cap: bool = False) -> Sta
         f" FROM chosen c WHERE d.id = c.id AND {under_maximum}"
         ' RETURNING d.outdial_target_id, d."index", d.target, d.try_count),'
         f" taken AS (UPDATE {targets} t SET status = %s, settled_outcome = %s,"
-        " tm_last_attempt = clock.now, tm_update = clock.now,"
+        " tm_last_attempt = clock.now, tm_update = clock.now, tries = t.tries + 1,"
         " day_attempts = CASE WHEN t.tm_day_end > %s THEN t.day_attempts + 1"
         " ELSE 1 END, tm_day_end = CASE WHEN t.tm_day_end > %s THEN t.tm_day_end"
         f" ELSE {midnight} END FROM bumped b, clock"
