@@ -32,6 +32,7 @@ from django.utils.dateparse import parse_datetime
 from .models import (
     DESTINATION_SLOTS,
     Attempt,
+    AttemptOutcome,
     Destination,
     OutdialTarget,
     SuppressionEntry,
@@ -828,3 +829,82 @@ def settle_postgresql(
         target.tm_update, target.tm_next_attempt = tm_update, tm_next_attempt
         target.last_outcome = last_outcome
     return Settling(previous, lease_expires, bool(settled), target)
+
+
+@functools.cache
+def _sqlite_result_statements() -> tuple[str, str]:
+    """SQLite's result: settle the open, unexpired attempt and judge (as
+    ``dialing._status_after``) whether a destination has attempts left under
+    the claim's maxima; then move the target and answer it with its
+    destinations. Constants compared with a partial index's column are
+    written in (see :func:`_sqlite_take`)."""
+    targets, destinations, attempts = _quoted()
+    settle = (
+        f"UPDATE {attempts} SET outcome = ?, tm_end = ? WHERE id = ?"
+        " AND outdial_id = ? AND outdial_target_id = ? AND outcome = ''"
+        " AND lease_expires > ? RETURNING EXISTS (SELECT 1"
+        f" FROM {destinations} d WHERE d.outdial_target_id = ?"
+        " AND d.try_count < json_extract(max_try_counts,"
+        " '$[' || d.\"index\" || ']'))"
+    )
+    slot = (
+        'json_array(d.id, d."index", d.type, d.target, d.target_name, d.name,'
+        " d.detail, d.try_count)"
+    )
+    move = (
+        f"UPDATE {targets} SET status = ?, settled_outcome = ?, last_outcome = ?,"
+        " tm_update = ?, tm_next_attempt = ? WHERE id = ?"
+        f" AND status = {_literal(TargetStatus.PROGRESSING)}"
+        f" RETURNING {_columns(TARGET_FIELDS, targets)},"
+        f" (SELECT json_group_array({slot}) FROM {destinations} d"
+        f" WHERE d.outdial_target_id = {targets}.id)"
+    )
+    return settle, move
+
+
+def settle_sqlite(
+    outdial_id, target_id, claim_id, outcome, now, *, callback=False, next_attempt=None
+) -> OutdialTarget | None:
+    """Settle an open, unexpired claim in two statements inside one IMMEDIATE
+    transaction and answer the target as it now stands; ``None`` (changing
+    nothing) when there is no such claim to settle, for the caller to judge
+    why. ``callback`` and ``next_attempt`` as for :func:`settle_postgresql`."""
+    settle, move = _sqlite_result_statements()
+    stamp = _sqlite_time(now)
+    db = connections[DEFAULT_DB_ALIAS]
+    with _write_transaction(db) as raw:
+        cursor = raw.cursor()
+        found = cursor.execute(
+            settle,
+            [
+                outcome,
+                stamp,
+                claim_id.hex,
+                outdial_id.hex,
+                target_id.hex,
+                stamp,
+                target_id.hex,
+            ],
+        ).fetchone()
+        if found is None:
+            return None
+        again = found[0] and (callback or outcome != AttemptOutcome.ANSWERED)
+        status = TargetStatus.IDLE if again else TargetStatus.DONE
+        following = next_attempt if again else None
+        row = cursor.execute(
+            move,
+            [
+                str(status),
+                outcome,
+                outcome,
+                stamp,
+                None if following is None else _sqlite_time(following),
+                target_id.hex,
+            ],
+        ).fetchone()
+        if row is None:
+            raise Contended  # never expected (the target was held): rolls back
+    target = target_from_row(row[:-1])
+    slots = sorted(json.loads(row[-1]), key=_slot_index)
+    _attach(target, [_destination(target.pk, slot) for slot in slots])
+    return target
