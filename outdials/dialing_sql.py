@@ -5,8 +5,10 @@ A claim is every dialer's hot path. On PostgreSQL it is one statement of
 data-modifying CTEs sent in autocommit, so it is also its own transaction:
 pick (``FOR UPDATE SKIP LOCKED``), bump the chosen destination, mark the
 target, log the attempt and answer what the API returns, in one round trip.
-On SQLite (no data-modifying CTEs) it is one read and three writes inside the
-IMMEDIATE transaction, sent through the driver's own cursor.
+On SQLite (no data-modifying CTEs) it is three writes inside the IMMEDIATE
+transaction, sent through the driver's own cursor: the pick marks the targets
+and answers them (``UPDATE … RETURNING``), then the try counts and the
+attempts; a result is two (the attempt, the target).
 
 The eligibility rule is written once, as querysets (:func:`eligible`):
 ``available()`` evaluates them, and the claim statement embeds their SQL,
