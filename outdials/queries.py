@@ -102,18 +102,6 @@ def _prepared(value):
     return value
 
 
-def _all_prepared(values: list) -> list:
-    """``_prepared`` of each value, the connection asked once for all the
-    ids (a page's destinations take a hundred)."""
-    prepared = [
-        value if isinstance(value, uuid.UUID) else _prepared(value) for value in values
-    ]
-    ids = [n for n, value in enumerate(values) if isinstance(value, uuid.UUID)]
-    for n, key in zip(ids, db_ids([values[n] for n in ids]), strict=True):
-        prepared[n] = key
-    return prepared
-
-
 class Compiled:
     """A queryset's SQL, compiled once; run with other values in its places.
 
@@ -132,7 +120,15 @@ class Compiled:
             raise ValueError(f"the statement does not take {sorted(missing)}")
 
     def params(self, **values) -> list:
-        prepared = dict(zip(values, _all_prepared(list(values.values())), strict=True))
+        db = connections[DEFAULT_DB_ALIAS]
+        native_ids = db.features.has_native_uuid_field
+        prepared = {}
+        for name, value in values.items():
+            if isinstance(value, uuid.UUID):  # as UUIDField.get_db_prep_value
+                value = value if native_ids else value.hex
+            elif isinstance(value, datetime):
+                value = db.ops.adapt_datetimefield_value(value)
+            prepared[name] = value
         return [
             constant if name is None else prepared[name]
             for name, constant in self.places

@@ -30,7 +30,8 @@ class RequestIDMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
+        # META, not request.headers: that builds a dict of every header.
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request.request_id = (
             incoming if _GOOD_REQUEST_ID.fullmatch(incoming) else str(uuid.uuid4())
         )
