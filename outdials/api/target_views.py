@@ -4,7 +4,6 @@ domain (``dialing``, ``targets``, ``exporting``, ``importing``), answers."""
 
 from django.db.models import F
 from django.http import StreamingHttpResponse
-from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -18,6 +17,7 @@ from .answers import (
     valid_body,
     valid_query,
 )
+from .base import ViewSet
 from .dialing_serializers import (
     EligibilityQuerySerializer,
     ResultSerializer,
@@ -30,7 +30,7 @@ from .serializers import TargetCreateSerializer
 from .views import ANY_ID
 
 
-class TargetViewSet(viewsets.ViewSet):
+class TargetViewSet(ViewSet):
     lookup_value_regex = ANY_ID
 
     def list(self, request, outdial_pk=None):

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.middleware.csrf import get_token
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -22,6 +21,7 @@ from .answers import (
     valid_query,
 )
 from .auth import foreign_origin
+from .base import ViewSet
 from .dialing_serializers import (
     AvailableQuerySerializer,
     ClaimSerializer,
@@ -44,7 +44,7 @@ from .serializers import (
 ANY_ID = "[^/]+"
 
 
-class OutdialViewSet(viewsets.ViewSet):
+class OutdialViewSet(ViewSet):
     lookup_value_regex = ANY_ID
 
     def list(self, request):
@@ -132,7 +132,7 @@ class OutdialViewSet(viewsets.ViewSet):
         return Response(wire.policy(outdial.pk, saved))
 
 
-class AccessKeyViewSet(viewsets.ViewSet):
+class AccessKeyViewSet(ViewSet):
     lookup_value_regex = ANY_ID
 
     def list(self, request):
@@ -159,7 +159,7 @@ class AccessKeyViewSet(viewsets.ViewSet):
         return Response(wire.access_key(targets.soft_delete(access_key)))
 
 
-class AuthViewSet(viewsets.ViewSet):
+class AuthViewSet(ViewSet):
     """``/auth/login`` and ``/auth/logout``."""
 
     @action(
