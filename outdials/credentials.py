@@ -24,7 +24,7 @@ from datetime import timedelta
 
 import jwt
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import F
 from django.db.models.base import ModelState
 from django.utils import timezone
@@ -92,7 +92,7 @@ def user_for_token(token: str) -> User | None:
         return None
     user = _loaded(User, USER_FIELDS, row)
     if user.customer_id is not None:
-        user.customer = _loaded(Customer, ["id"], [user.customer_id])
+        _with_customer(user)
     if not constant_time_compare(claims["pwd"], _password_fingerprint(user)):
         return None
     if claims["ver"] != user.token_version:
@@ -119,7 +119,7 @@ def _uuid_or_none(text: object) -> uuid.UUID | None:
         return None
 
 
-def _loaded(model, names: list[str], row):
+def _loaded(model, names: list[str], row, converted: bool = False):
     """An instance of ``model`` from a row of the fields ``names``; its other
     fields load on first use (deferred, as after ``only()``).
 
@@ -130,10 +130,13 @@ def _loaded(model, names: list[str], row):
     """
     attnames, converters = _layout(model, tuple(names))
     instance = model.__new__(model)
-    for attname, convert, value in zip(attnames, converters, row, strict=True):
-        instance.__dict__[attname] = convert(value)
+    if converted:  # the values are already Python's
+        instance.__dict__.update(zip(attnames, row, strict=True))
+    else:
+        for attname, convert, value in zip(attnames, converters, row, strict=True):
+            instance.__dict__[attname] = convert(value)
     state = instance._state = ModelState()
-    state.adding, state.db = False, connection.alias
+    state.adding, state.db = False, DEFAULT_DB_ALIAS
     return instance
 
 
@@ -173,5 +176,12 @@ def access_key_for(key: str) -> AccessKey | None:
     if row is None:
         return None
     access_key = _loaded(AccessKey, ACCESS_KEY_FIELDS, row)
-    access_key.customer = _loaded(Customer, ["id"], [access_key.customer_id])
+    _with_customer(access_key)
     return access_key
+
+
+def _with_customer(instance) -> None:
+    """``instance.customer`` from its ``customer_id``, no query (the
+    descriptor's checks skipped: the id was just read with it)."""
+    customer = _loaded(Customer, ["id"], [instance.customer_id], converted=True)
+    type(instance).customer.field.set_cached_value(instance, customer)

@@ -119,8 +119,8 @@ class Compiled:
         if missing:
             raise ValueError(f"the statement does not take {sorted(missing)}")
 
-    def params(self, **values) -> list:
-        db = connections[DEFAULT_DB_ALIAS]
+    def params(self, db=None, /, **values) -> list:
+        db = db or connections[DEFAULT_DB_ALIAS]
         native_ids = db.features.has_native_uuid_field
         prepared = {}
         for name, value in values.items():
@@ -135,8 +135,8 @@ class Compiled:
         ]
 
     def rows(self, **values) -> list[tuple]:
-        params = self.params(**values)
         db = connections[DEFAULT_DB_ALIAS]
+        params = self.params(db, **values)
         if db.queries_logged:  # counted (a test, or DEBUG): through Django's cursor
             with db.cursor() as cursor:
                 cursor.execute(self.sql, params)
