@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from .. import dialing, exporting, filters, paging, queries, targets
 from . import wire
 from .answers import (
+    json_answer,
     page_response,
     page_size_of,
     page_token_of,
@@ -55,7 +56,7 @@ class TargetViewSet(ViewSet):
             )
         # The page's destinations in one statement: two reads per page.
         slots = queries.destination_slots([row.pk for row in page.items])
-        return Response(
+        return json_answer(
             {
                 "result": wire.targets(outdial_id, page.items, slots),
                 "next_page_token": page.next_page_token,
@@ -76,7 +77,7 @@ class TargetViewSet(ViewSet):
         )
         if found is None:
             raise not_found("target")
-        return Response(wire.target_row(*found))
+        return json_answer(wire.target_row(*found))
 
     def destroy(self, request, outdial_pk=None, pk=None):
         # Idempotent, as VoIPbin's: a deleted target answers 200 with itself.

@@ -14,6 +14,7 @@ from .. import policy as dialing_policy
 from ..models import AccessKey
 from . import throttling, wire
 from .answers import (
+    json_answer,
     page_response,
     page_size_of,
     page_token_of,
@@ -54,7 +55,7 @@ class OutdialViewSet(ViewSet):
         size = page_size_of(request)
         rows = queries.live_outdials(request.user.customer.pk, after, size + 1)
         page = paging.page_of(rows, size)
-        return Response(
+        return json_answer(
             {
                 "result": wire.outdials(page.items),
                 "next_page_token": page.next_page_token,
