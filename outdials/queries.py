@@ -359,9 +359,10 @@ def destination_slots(target_ids: list[uuid.UUID]) -> list[list]:
     target, target_name, name, detail, try_count]`` or ``None``."""
     if not target_ids:
         return []
-    position = {key: n for n, key in enumerate(db_ids(target_ids))}
+    keys = db_ids(target_ids)  # in the database's form once, for both uses
+    position = {key: n for n, key in enumerate(keys)}
     slots = [[None] * len(DESTINATION_SLOTS) for _ in target_ids]
-    values = {f"id{n}": pk for n, pk in enumerate(target_ids)}
+    values = {f"id{n}": key for n, key in enumerate(keys)}
     for owner, index, *address_and_tries in _slots_statement(len(values)).rows(
         **values
     ):
