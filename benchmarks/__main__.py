@@ -17,7 +17,7 @@ from pathlib import Path
 from .harness import save, table
 
 # Scripts run by hand (minutes long, or they stop a database): see each one.
-BY_HAND = {"sqlite_import_under_load", "pg_outage"}
+BY_HAND = {"sqlite_import_under_load", "pg_outage", "request_cpu"}
 SKIP = {"harness", "__main__", *BY_HAND}
 
 

@@ -11,7 +11,9 @@ the same machine noise. A round also checks the outcome: as many claims as
 targets, each target claimed once.
 
 A claim is one statement on PostgreSQL (data-modifying CTEs, autocommit) and
-one read plus three writes in one IMMEDIATE transaction on SQLite
+three writes (the pick marks and answers the targets with ``UPDATE …
+RETURNING``, then the try counts and the attempts) in one IMMEDIATE
+transaction on SQLite
 (``outdials/dialing_sql.py``). Measured figures are in the README.
 
 With a dialing policy (issue 17): the same drain with calling hours, a daily
@@ -34,9 +36,10 @@ POLICY_ROUNDS = 3
 POLICY_MINIMUM = 0.80
 # What a claim must reach against the floor (issue 18). On PostgreSQL a claim
 # is one statement in autocommit, so it pays one commit like the floor; on
-# SQLite one read and three writes in one IMMEDIATE transaction, whose commit
-# writes more pages (the attempt and its indexes) than the floor's. More
-# SQLite dialers only queue on the single write lock.
+# SQLite three writes in one IMMEDIATE transaction, whose commit writes about
+# three times the floor's pages (the target's indexes that a claim changes,
+# the destination, the attempt and its indexes). More SQLite dialers only
+# queue on the single write lock.
 MINIMUM = {
     ("sqlite", 1): 0.35,
     ("sqlite", 4): 0.10,

@@ -24,8 +24,9 @@ from datetime import timedelta
 
 import jwt
 from django.conf import settings
-from django.db import connection
-from django.db.models import DEFERRED, F
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import F
+from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -91,7 +92,7 @@ def user_for_token(token: str) -> User | None:
         return None
     user = _loaded(User, USER_FIELDS, row)
     if user.customer_id is not None:
-        user.customer = _loaded(Customer, ["id"], [user.customer_id])
+        _with_customer(user)
     if not constant_time_compare(claims["pwd"], _password_fingerprint(user)):
         return None
     if claims["ver"] != user.token_version:
@@ -118,32 +119,33 @@ def _uuid_or_none(text: object) -> uuid.UUID | None:
         return None
 
 
-def _loaded(model, names: list[str], row):
+def _loaded(model, names: list[str], row, converted: bool = False):
     """An instance of ``model`` from a row of the fields ``names``; its other
-    fields load on first use."""
-    attnames, converters, order = _layout(model, tuple(names))
-    # from_db takes every field's value in the model's order.
-    values = [DEFERRED] * len(model._meta.concrete_fields)
-    for position, convert, value in zip(order, converters, row, strict=True):
-        values[position] = convert(value)
-    return model.from_db(connection.alias, attnames, values)
+    fields load on first use (deferred, as after ``only()``).
+
+    Made as unpickling makes one (its state set, its ``__init__`` not run):
+    on every API call ``from_db`` walking each field of the model was a
+    fifth of the credential's time; these models have no ``post_init``
+    receiver.
+    """
+    attnames, converters = _layout(model, tuple(names))
+    instance = model.__new__(model)
+    if converted:  # the values are already Python's
+        instance.__dict__.update(zip(attnames, row, strict=True))
+    else:
+        for attname, convert, value in zip(attnames, converters, row, strict=True):
+            instance.__dict__[attname] = convert(value)
+    state = instance._state = ModelState()
+    state.adding, state.db = False, DEFAULT_DB_ALIAS
+    return instance
 
 
 @functools.cache
 def _layout(model, names: tuple[str, ...]) -> tuple:
-    """How ``_loaded`` places a row of ``names``: the fields' attnames in the
-    model's order, each value's converter and position (worked out once: on
-    every API call this was a tenth of the credential's time)."""
+    """How ``_loaded`` places a row of ``names``: each field's attname and
+    the converter of its value (worked out once)."""
     fields = [model._meta.get_field(name) for name in names]
-    concrete = model._meta.concrete_fields
-    position = {field.attname: n for n, field in enumerate(concrete)}
-    given = {field.attname for field in fields}
-    attnames = [field.attname for field in concrete if field.attname in given]
-    return (
-        attnames,
-        [field.to_python for field in fields],
-        [position[field.attname] for field in fields],
-    )
+    return [field.attname for field in fields], [field.to_python for field in fields]
 
 
 def hash_access_key(key: str) -> str:
@@ -174,5 +176,12 @@ def access_key_for(key: str) -> AccessKey | None:
     if row is None:
         return None
     access_key = _loaded(AccessKey, ACCESS_KEY_FIELDS, row)
-    access_key.customer = _loaded(Customer, ["id"], [access_key.customer_id])
+    _with_customer(access_key)
     return access_key
+
+
+def _with_customer(instance) -> None:
+    """``instance.customer`` from its ``customer_id``, no query (the
+    descriptor's checks skipped: the id was just read with it)."""
+    customer = _loaded(Customer, ["id"], [instance.customer_id], converted=True)
+    type(instance).customer.field.set_cached_value(instance, customer)

@@ -368,6 +368,21 @@ def _settle(
         return _report_in_one_statement(
             outdial, target_id, claim_id, outcome, rules, callback_at
         )
+    now = timezone.now()
+    target = dialing_sql.settle_sqlite(
+        outdial.pk,
+        target_id,
+        claim_id,
+        str(outcome),
+        now,
+        callback=callback_at is not None,
+        next_attempt=callback_at or policy.retry_at(rules, outcome, now),
+    )
+    if target is not None:
+        metrics.settle_on_commit(outcome)
+        return target
+    # Not settled: an unknown claim, one settled already or expired; judged
+    # below (and settled, if another result settled nothing meanwhile).
     target = None
     # Twice at most: a settle that loses a race judges again what the winner wrote.
     for _ in range(2):
@@ -874,6 +889,7 @@ def reset_try_counts(queryset: QuerySet) -> tuple[int, int]:
         OutdialTarget.objects.filter(pk__in=free).update(
             status=TargetStatus.IDLE,
             settled_outcome=AttemptOutcome.PENDING,
+            tries=0,
             tm_update=now,
             **dialing_sql.UNMARKED,  # tries back: judged again by the next claim
         )

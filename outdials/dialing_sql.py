@@ -5,8 +5,10 @@ A claim is every dialer's hot path. On PostgreSQL it is one statement of
 data-modifying CTEs sent in autocommit, so it is also its own transaction:
 pick (``FOR UPDATE SKIP LOCKED``), bump the chosen destination, mark the
 target, log the attempt and answer what the API returns, in one round trip.
-On SQLite (no data-modifying CTEs) it is one read and three writes inside the
-IMMEDIATE transaction, sent through the driver's own cursor.
+On SQLite (no data-modifying CTEs) it is three writes inside the IMMEDIATE
+transaction, sent through the driver's own cursor: the pick marks the targets
+and answers them (``UPDATE … RETURNING``), then the try counts and the
+attempts; a result is two (the attempt, the target).
 
 The eligibility rule is written once, as querysets (:func:`eligible`):
 ``available()`` evaluates them, and the claim statement embeds their SQL,
@@ -526,23 +528,23 @@ def _marking_sqlite(hours: bool, cap: bool) -> tuple[list[Statement], Statement]
     return selections, _qmark(_mark(ids))
 
 
-def _bounds(picked: list, limit: int) -> dict:
-    """:func:`passed_over`'s bounds from the targets a claim took (in claim
-    order, as they were before it): the last one's place, or every target
-    when it took fewer than ``limit``."""
-    last = picked[-1] if len(picked) >= limit else None
+def _bounds(last: tuple[datetime | None, datetime] | None) -> dict:
+    """:func:`passed_over`'s bounds from the place (last attempt before the
+    claim, creation) of the last target a claim took, in claim order; every
+    target when it took fewer than its limit (``None``)."""
     if last is None:
         return {"fresh_before": _FAR, "retry_before": _FAR, "retry_created": _FAR}
-    if last.tm_last_attempt is None:
+    last_attempt, created = last
+    if last_attempt is None:
         return {
-            "fresh_before": last.tm_create,
+            "fresh_before": created,
             "retry_before": _NEVER,
             "retry_created": _NEVER,
         }
     return {
         "fresh_before": _FAR,
-        "retry_before": last.tm_last_attempt,
-        "retry_created": last.tm_create,
+        "retry_before": last_attempt,
+        "retry_created": created,
     }
 
 
@@ -550,20 +552,48 @@ _FAR = datetime(9999, 12, 31, tzinfo=UTC)
 _NEVER = datetime(1, 1, 2, tzinfo=UTC)
 
 
+def _sqlite_take(targets: str, destinations: str) -> Statement:
+    """SQLite's pick and target update in one statement: the picked targets
+    become ``progressing`` and come back with their destinations (as JSON,
+    each marked dialable or not) and the attempt time they were picked by.
+    The daily cap's counter starts again at the target's next local
+    midnight, looked up in ``day_ends`` (a JSON object of zone → time, the
+    zones a claim has met); a zone not in it comes back with no day end,
+    for the caller to write."""
+    zone = f"COALESCE(NULLIF({targets}.time_zone, ''), %s)"
+    slot = (
+        'json_array(d.id, d."index", d.type, d.target, d.target_name, d.name,'
+        " d.detail, d.try_count, d.id IN (SELECT pk FROM dialable))"
+    )
+    # Constants are written in: a bound value compared with a column of a
+    # partial index's condition (status) makes SQLite plan the whole
+    # statement again at every run.
+    progressing, idle = _literal(TargetStatus.PROGRESSING), _literal(TargetStatus.IDLE)
+    return _sql(
+        f" UPDATE {targets} SET status = {progressing}, settled_outcome = '',"
+        " tm_last_attempt = %s, tm_update = %s, tries = tries + 1,"
+        " day_attempts = CASE WHEN tm_day_end > %s THEN day_attempts + 1"
+        " ELSE 1 END, tm_day_end = CASE WHEN tm_day_end > %s THEN tm_day_end"
+        f" ELSE (SELECT value FROM json_each(%s) WHERE key = {zone}) END"
+        f" WHERE id IN (SELECT pk FROM picked) AND status = {idle}"
+        f" RETURNING {_columns(TARGET_FIELDS, targets)},"
+        f" (SELECT json_group_array({slot}) FROM {destinations} d"
+        f" WHERE d.outdial_target_id = {targets}.id),"
+        f" (SELECT p.tm_last_attempt FROM picked p WHERE p.pk = {targets}.id)",
+        "stamp",
+        "stamp",
+        "stamp",
+        "stamp",
+        "day_ends",
+        "default_zone",
+    )
+
+
 @functools.cache
 def _claim_statement(vendor: str, hours: bool = False, cap: bool = False) -> Statement:
     targets, destinations, attempts = _quoted()
     if vendor != "postgresql":
-        # SQLite: the pick and every destination of the picked targets.
-        statement = _pick_prefix(hours, cap) + _sql(
-            f" SELECT (SELECT due FROM overdue), {_columns(TARGET_FIELDS, 't')},"
-            f" {_columns(DESTINATION_FIELDS, 'd')},"
-            " d.id IN (SELECT pk FROM dialable) FROM (SELECT 1) AS one"
-            f" LEFT JOIN (picked p JOIN {targets} t ON t.id = p.pk"
-            f" JOIN {destinations} d ON d.outdial_target_id = t.id) ON 1 = 1"
-            ' ORDER BY p.tm_last_attempt NULLS FIRST, p.tm_create, t.id, d."index"'
-        )
-        return _qmark(statement)
+        return _qmark(_pick_prefix(hours, cap) + _sqlite_take(targets, destinations))
     # The clock is read once every picked row is locked (``clock`` counts
     # them first): an attempt never starts before the previous one on the
     # same target ended; nor before the application's ``now`` that judged
@@ -598,7 +628,7 @@ def _claim_statement(vendor: str, hours: bool = False, cap: bool = False) -> Sta
         f" FROM chosen c WHERE d.id = c.id AND {under_maximum}"
         ' RETURNING d.outdial_target_id, d."index", d.target, d.try_count),'
         f" taken AS (UPDATE {targets} t SET status = %s, settled_outcome = %s,"
-        " tm_last_attempt = clock.now, tm_update = clock.now,"
+        " tm_last_attempt = clock.now, tm_update = clock.now, tries = t.tries + 1,"
         " day_attempts = CASE WHEN t.tm_day_end > %s THEN t.day_attempts + 1"
         " ELSE 1 END, tm_day_end = CASE WHEN t.tm_day_end > %s THEN t.tm_day_end"
         f" ELSE {midnight} END FROM bumped b, clock"
@@ -831,69 +861,89 @@ def _sqlite_time(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(" ")[:-6]  # without "+00:00"
 
 
+class _DayEnds:
+    """The next local midnight of each zone the claims of this process have
+    met (where the daily cap's count of a target in that zone starts again),
+    as the JSON object the SQLite claim statement looks zones up in. An end
+    is used from the time it was worked out until it passes."""
+
+    def __init__(self):
+        self.ends: dict[str, tuple[datetime, datetime]] = {}
+        self.text, self.since, self.until = "{}", None, None
+
+    def text_at(self, now: datetime, zone: str, day_end) -> str:
+        """The object valid at ``now``, with ``zone`` in it."""
+        if zone in self.ends and self.since and self.since <= now < self.until:
+            return self.text
+        self.ends = {z: (s, e) for z, (s, e) in self.ends.items() if s <= now < e}
+        if zone not in self.ends:
+            self.ends[zone] = (now, day_end(zone, now))
+        self.text = json.dumps({z: _sqlite_time(e) for z, (_, e) in self.ends.items()})
+        self.since = max(s for s, _ in self.ends.values())
+        self.until = min(e for _, e in self.ends.values())
+        return self.text
+
+    def learn(self, zone: str, now: datetime, end: datetime) -> None:
+        self.ends[zone] = (now, end)
+        self.since = self.until = None  # rebuilt at the next claim
+
+
+_DAY_ENDS = _DayEnds()
+
+
 def claim_sqlite(
     outdial_id, maxima, limit, lease_seconds, cutoff, now_fn, conditions, day_end
 ):
-    """One read and three writes inside one IMMEDIATE transaction (SQLite's
-    single write lock is held from its BEGIN), through the driver's cursor.
-    ``conditions``: the policy's part (``policy.ClaimConditions``);
-    ``day_end(zone, now)``: when the daily count of a target in ``zone``
-    starts again."""
+    """Three writes inside one IMMEDIATE transaction (SQLite's single write
+    lock is held from its BEGIN), through the driver's cursor: the pick,
+    which marks the targets and answers them (``UPDATE … RETURNING``), the
+    try counts, the attempts. ``conditions``: the policy's part
+    (``policy.ClaimConditions``); ``day_end(zone, now)``: when the daily
+    count of a target in ``zone`` starts again."""
     hours, cap = conditions.zones is not None, conditions.daily_cap is not None
     statement = _claim_statement("sqlite", hours, cap)
     markings = _marking_sqlite(hours, cap)  # compiled outside the transaction
     targets, destinations, attempts = _quoted()
     db = connections[DEFAULT_DB_ALIAS]
     outdial_key = outdial_id.hex
+    default_zone = conditions.default_zone
     with _write_transaction(db) as raw:
-        cursor = raw.cursor()
+        # The clock is read once the write lock is ours: an attempt then
+        # never starts before the previous one on the same target ended.
+        now = now_fn()
+        stamp = _sqlite_time(now)
         params = statement.params(
             outdial=outdial_key,
             cutoff=_sqlite_time(cutoff),
-            now=_sqlite_time(now_fn()),
+            now=stamp,
+            stamp=stamp,
             limit=limit,
             zones=conditions.zones,
             cap=conditions.daily_cap,
-            maxima_key=maxima_key(maxima),
-            **{f"maximum_{i}": m for i, m in enumerate(maxima)},
+            day_ends=_DAY_ENDS.text_at(now, default_zone, day_end),
+            default_zone=default_zone,
+            **_maxima_names(tuple(maxima)),
         )
+        cursor = raw.cursor()
         rows = cursor.execute(statement.sql, params).fetchall()
-        if rows[0][0]:
-            raise Overdue
-        width = len(TARGET_FIELDS)
-        picked: list[tuple[str, OutdialTarget, list[Destination]]] = []
-        for row in rows:
-            if row[1] is None:
-                continue
-            if not picked or picked[-1][0] != row[1]:
-                target = target_from_row(row[1 : 1 + width])
-                picked.append((row[1], target, []))
-            destination = _destination(picked[-1][1].pk, row[1 + width : -1])
-            picked[-1][2].append((destination, row[-1]))
-        chosen = []
-        for key, target, slots in picked:
-            _attach(target, [destination for destination, _ in slots])
-            # The first destination the statement found dialable: attempts
-            # left and not suppressed.
-            for destination, dialable in slots:
-                if dialable:
-                    chosen.append((key, target, destination))
-                    break
 
-        def mark_passed_over():
+        def mark_passed_over(last):
             # The targets this claim passed over as suppressed, up to the
-            # last one it took (all it examined when it took fewer).
-            now = now_fn()
-            bounds = _bounds([target for _, target, _ in picked], limit)
+            # last one it took (``last``: its row; all it examined when it
+            # took fewer than its limit).
+            marked_at = now_fn()
+            bounds = _bounds(
+                None if last is None or len(rows) < limit else _row_place(last)
+            )
             values = {
                 "outdial": outdial_key,
                 "cutoff": _sqlite_time(cutoff),
-                "now": _sqlite_time(now),
-                "latest": _sqlite_time(now + RECHECK),
+                "now": _sqlite_time(marked_at),
+                "latest": _sqlite_time(marked_at + RECHECK),
                 "zones": conditions.zones,
                 "cap": conditions.daily_cap,
                 "maxima_key": maxima_key(maxima),
-                **{f"maximum_{i}": m for i, m in enumerate(maxima)},
+                **_maxima_names(tuple(maxima)),
                 **{name: _sqlite_time(bound) for name, bound in bounds.items()},
             }
             selections, marking = markings
@@ -908,53 +958,61 @@ def claim_sqlite(
                 values["ids"] = json.dumps(ids)
                 cursor.execute(marking.sql, marking.params(**values))
 
-        if not chosen:
-            mark_passed_over()
+        if not rows:
+            # Nothing is picked while the outdial holds an overdue lease.
+            if overdue(outdial_id, now).exists():
+                raise Overdue
+            mark_passed_over(None)
             return []
-        # Read the clock once the write lock is ours: an attempt then never
-        # starts before the previous one on the same target ended.
-        now = now_fn()
-        stamp = _sqlite_time(now)
-        lease_expires = now + timedelta(seconds=lease_seconds)
-        keys = [key for key, _, _ in chosen]
-        marks = ", ".join("?" * len(chosen))
-        # The daily cap's counters, judged here: the write lock is held.
-        counts, ends = [], []
-        for key, target, _ in chosen:
-            if target.tm_day_end is not None and target.tm_day_end > now:
-                target.day_attempts += 1
+        if len(rows) > 1:  # in claim order
+            rows.sort(key=_claim_order)
+        width = len(TARGET_FIELDS)
+        chosen, day_ends = [], []
+        for row in rows:
+            target = target_from_row(row[:width])
+            slots = sorted(json.loads(row[width]), key=_slot_index)
+            found = [_destination(target.pk, slot[:-1]) for slot in slots]
+            _attach(target, found)
+            # The first destination the statement found dialable: attempts
+            # left and not suppressed.
+            for destination, slot in zip(found, slots, strict=True):
+                if slot[-1]:
+                    chosen.append((target, destination))
+                    break
             else:
-                zone = target.time_zone or conditions.default_zone
-                target.day_attempts, target.tm_day_end = 1, day_end(zone, now)
-            counts += [key, target.day_attempts]
-            ends += [key, _sqlite_time(target.tm_day_end)]
-        cases = " ".join(["WHEN ? THEN ?"] * len(chosen))
-        cursor.execute(
-            f"UPDATE {targets} SET status = ?, settled_outcome = ?,"
-            f" tm_last_attempt = ?, tm_update = ?,"
-            f" day_attempts = CASE id {cases} END, tm_day_end = CASE id {cases} END"
-            f" WHERE id IN ({marks}) AND status = ?",
-            ["progressing", "", stamp, stamp, *counts, *ends, *keys, "idle"],
-        )
-        if cursor.rowcount != len(chosen):
-            raise Contended
+                raise Contended  # never expected: rolls back
+            if target.tm_day_end is None:  # a zone no claim had met
+                zone = target.time_zone or default_zone
+                target.tm_day_end = day_end(zone, now)
+                _DAY_ENDS.learn(zone, now, target.tm_day_end)
+                day_ends += [target.pk.hex, _sqlite_time(target.tm_day_end)]
+        if day_ends:
+            cases = " ".join(["WHEN ? THEN ?"] * (len(day_ends) // 2))
+            cursor.execute(
+                f"UPDATE {targets} SET tm_day_end = CASE id {cases} END"
+                f" WHERE id IN ({', '.join('?' * (len(day_ends) // 2))})",
+                [*day_ends, *day_ends[::2]],
+            )
+        marks = ", ".join("?" * len(chosen))
         cursor.execute(
             f"UPDATE {destinations} SET try_count = try_count + 1"
             f" WHERE id IN ({marks})",
-            [destination.pk for _, _, destination in chosen],
+            [destination.pk for _, destination in chosen],
         )
         claim_ids = [uuid.uuid4() for _ in chosen]
         maxima_json = _json_list(tuple(maxima))
+        lease_expires = now + timedelta(seconds=lease_seconds)
         lease = _sqlite_time(lease_expires)
         values = []
-        for claim_id, (key, _, destination) in zip(claim_ids, chosen, strict=True):
+        for claim_id, (target, destination) in zip(claim_ids, chosen, strict=True):
+            destination.try_count += 1
             values += [
                 claim_id.hex,
                 outdial_key,
-                key,
+                target.pk.hex,
                 destination.index,
                 destination.target,
-                destination.try_count + 1,
+                destination.try_count,
                 maxima_json,
                 "",
                 lease,
@@ -967,17 +1025,41 @@ def claim_sqlite(
             f" lease_expires, tm_start) VALUES {row_marks}",
             values,
         )
-        mark_passed_over()
-    taken = []
-    for claim_id, (_, target, destination) in zip(claim_ids, chosen, strict=True):
-        target.status = TargetStatus.PROGRESSING
-        target.settled_outcome = AttemptOutcome.PENDING
-        target.tm_last_attempt = target.tm_update = now
-        destination.try_count += 1
-        taken.append(
-            Taken(claim_id, lease_expires, destination.index, target, destination)
-        )
-    return taken
+        mark_passed_over(rows[-1])
+    return [
+        Taken(claim_id, lease_expires, destination.index, target, destination)
+        for claim_id, (target, destination) in zip(claim_ids, chosen, strict=True)
+    ]
+
+
+def _slot_index(slot: list) -> int:
+    return slot[1]
+
+
+def _claim_order(row) -> tuple:
+    """Never attempted first, then least recently; then oldest."""
+    picked_at = row[-1]
+    created = row[_TARGET_NAMES.index("tm_create")]
+    return (picked_at is not None, picked_at or "", created)
+
+
+def _row_place(row) -> tuple[datetime | None, datetime]:
+    """A claimed row's place in claim order, as it was before the claim."""
+    picked_at = row[-1]
+    created = row[_TARGET_NAMES.index("tm_create")]
+    return (
+        None if picked_at is None else _from_sqlite_time(picked_at),
+        _from_sqlite_time(created),
+    )
+
+
+def _from_sqlite_time(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@functools.lru_cache(maxsize=64)
+def _maxima_names(maxima: tuple) -> dict:
+    return {f"maximum_{i}": m for i, m in enumerate(maxima)}
 
 
 @functools.lru_cache(maxsize=64)
@@ -1077,3 +1159,82 @@ def settle_postgresql(
         target.tm_update, target.tm_next_attempt = tm_update, tm_next_attempt
         target.last_outcome = last_outcome
     return Settling(previous, lease_expires, bool(settled), target)
+
+
+@functools.cache
+def _sqlite_result_statements() -> tuple[str, str]:
+    """SQLite's result: settle the open, unexpired attempt and judge (as
+    ``dialing._status_after``) whether a destination has attempts left under
+    the claim's maxima; then move the target and answer it with its
+    destinations. Constants compared with a partial index's column are
+    written in (see :func:`_sqlite_take`)."""
+    targets, destinations, attempts = _quoted()
+    settle = (
+        f"UPDATE {attempts} SET outcome = ?, tm_end = ? WHERE id = ?"
+        " AND outdial_id = ? AND outdial_target_id = ? AND outcome = ''"
+        " AND lease_expires > ? RETURNING EXISTS (SELECT 1"
+        f" FROM {destinations} d WHERE d.outdial_target_id = ?"
+        " AND d.try_count < json_extract(max_try_counts,"
+        " '$[' || d.\"index\" || ']'))"
+    )
+    slot = (
+        'json_array(d.id, d."index", d.type, d.target, d.target_name, d.name,'
+        " d.detail, d.try_count)"
+    )
+    move = (
+        f"UPDATE {targets} SET status = ?, settled_outcome = ?, last_outcome = ?,"
+        " tm_update = ?, tm_next_attempt = ? WHERE id = ?"
+        f" AND status = {_literal(TargetStatus.PROGRESSING)}"
+        f" RETURNING {_columns(TARGET_FIELDS, targets)},"
+        f" (SELECT json_group_array({slot}) FROM {destinations} d"
+        f" WHERE d.outdial_target_id = {targets}.id)"
+    )
+    return settle, move
+
+
+def settle_sqlite(
+    outdial_id, target_id, claim_id, outcome, now, *, callback=False, next_attempt=None
+) -> OutdialTarget | None:
+    """Settle an open, unexpired claim in two statements inside one IMMEDIATE
+    transaction and answer the target as it now stands; ``None`` (changing
+    nothing) when there is no such claim to settle, for the caller to judge
+    why. ``callback`` and ``next_attempt`` as for :func:`settle_postgresql`."""
+    settle, move = _sqlite_result_statements()
+    stamp = _sqlite_time(now)
+    db = connections[DEFAULT_DB_ALIAS]
+    with _write_transaction(db) as raw:
+        cursor = raw.cursor()
+        found = cursor.execute(
+            settle,
+            [
+                outcome,
+                stamp,
+                claim_id.hex,
+                outdial_id.hex,
+                target_id.hex,
+                stamp,
+                target_id.hex,
+            ],
+        ).fetchone()
+        if found is None:
+            return None
+        again = found[0] and (callback or outcome != AttemptOutcome.ANSWERED)
+        status = TargetStatus.IDLE if again else TargetStatus.DONE
+        following = next_attempt if again else None
+        row = cursor.execute(
+            move,
+            [
+                str(status),
+                outcome,
+                outcome,
+                stamp,
+                None if following is None else _sqlite_time(following),
+                target_id.hex,
+            ],
+        ).fetchone()
+        if row is None:
+            raise Contended  # never expected (the target was held): rolls back
+    target = target_from_row(row[:-1])
+    slots = sorted(json.loads(row[-1]), key=_slot_index)
+    _attach(target, [_destination(target.pk, slot) for slot in slots])
+    return target

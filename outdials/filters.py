@@ -5,12 +5,11 @@ import re
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 
 from . import search
 from .dialing import EXHAUSTED
-from .models import AttemptOutcome, Destination, Outdial, OutdialTarget, TargetStatus
+from .models import AttemptOutcome, Outdial, OutdialTarget, TargetStatus
 
 SEARCH_MAX_LENGTH = 200
 NEVER = "never"
@@ -82,19 +81,6 @@ class CountFilter(django_filters.NumberFilter):
     """A whole number (``NumberFilter`` takes decimals)."""
 
     field_class = WholeNumberField
-
-
-def total_tries() -> Coalesce:
-    """A target's tries: the sum of its destinations' try counts (what the
-    table shows)."""
-    per_target = (
-        Destination.objects.filter(outdial_target=OuterRef("pk"))
-        .order_by()
-        .values("outdial_target")
-        .annotate(total=Sum("try_count"))
-        .values("total")
-    )
-    return Coalesce(per_target, 0)
 
 
 class TargetFilter(django_filters.FilterSet):
@@ -174,10 +160,12 @@ class TargetFilter(django_filters.FilterSet):
         return queryset
 
     def by_tries(self, queryset, name, value):
+        """The target's tries over all destinations (``tries``, the
+        ``target_tries_page`` index)."""
         if value is None:
             return queryset
         lookup = "gte" if name == "tries_min" else "lte"
-        return queryset.alias(tries=total_tries()).filter(**{f"tries__{lookup}": value})
+        return queryset.filter(**{f"tries__{lookup}": value})
 
     def __init__(self, *args, region=None, **kwargs):
         super().__init__(*args, **kwargs)

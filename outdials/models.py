@@ -395,6 +395,11 @@ class OutdialTarget(models.Model):
     # valid until ``tm_day_end`` (their next local midnight); a claim after
     # that starts the count again. Written by the claim statements.
     day_attempts = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    # Tries over all destinations: the sum of their try counts, written by
+    # the statements that change one (a claim, a re-dial, an edit that
+    # drops or readdresses a slot, an import's undo), so the try-count
+    # filter reads one indexed column.
+    tries = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     tm_day_end = models.DateTimeField("day ends", null=True, blank=True, editable=False)
     # A claim that found every destination with attempts left suppressed
     # marks the target so that later claims at the same maxima pass it over
@@ -505,6 +510,12 @@ class OutdialTarget(models.Model):
             models.Index(
                 fields=["outdial", "last_outcome", "-tm_create", "-id"],
                 name="target_outcome_page",
+                condition=Q(tm_delete__isnull=True),
+            ),
+            # The try-count filter, newest first (outdials.filters).
+            models.Index(
+                fields=["outdial", "tries", "-tm_create", "-id"],
+                name="target_tries_page",
                 condition=Q(tm_delete__isnull=True),
             ),
             # The table sorted by last attempt, never attempted last

@@ -102,18 +102,6 @@ def _prepared(value):
     return value
 
 
-def _all_prepared(values: list) -> list:
-    """``_prepared`` of each value, the connection asked once for all the
-    ids (a page's destinations take a hundred)."""
-    prepared = [
-        value if isinstance(value, uuid.UUID) else _prepared(value) for value in values
-    ]
-    ids = [n for n, value in enumerate(values) if isinstance(value, uuid.UUID)]
-    for n, key in zip(ids, db_ids([values[n] for n in ids]), strict=True):
-        prepared[n] = key
-    return prepared
-
-
 class Compiled:
     """A queryset's SQL, compiled once; run with other values in its places.
 
@@ -131,16 +119,24 @@ class Compiled:
         if missing:
             raise ValueError(f"the statement does not take {sorted(missing)}")
 
-    def params(self, **values) -> list:
-        prepared = dict(zip(values, _all_prepared(list(values.values())), strict=True))
+    def params(self, db=None, /, **values) -> list:
+        db = db or connections[DEFAULT_DB_ALIAS]
+        native_ids = db.features.has_native_uuid_field
+        prepared = {}
+        for name, value in values.items():
+            if isinstance(value, uuid.UUID):  # as UUIDField.get_db_prep_value
+                value = value if native_ids else value.hex
+            elif isinstance(value, datetime):
+                value = db.ops.adapt_datetimefield_value(value)
+            prepared[name] = value
         return [
             constant if name is None else prepared[name]
             for name, constant in self.places
         ]
 
     def rows(self, **values) -> list[tuple]:
-        params = self.params(**values)
         db = connections[DEFAULT_DB_ALIAS]
+        params = self.params(db, **values)
         if db.queries_logged:  # counted (a test, or DEBUG): through Django's cursor
             with db.cursor() as cursor:
                 cursor.execute(self.sql, params)
@@ -153,12 +149,24 @@ class Compiled:
         db.ensure_connection()
         db.validate_no_broken_transaction()
         with db.wrap_database_errors:
-            cursor = db.connection.cursor()
+            cursor = _driver_cursor(db)
             try:
                 cursor.execute(self.driver_sql, params)
                 return cursor.fetchall()
             finally:
                 cursor.close()
+
+
+def _driver_cursor(db):
+    """A cursor of the driver's own connection. On PostgreSQL psycopg's
+    server-side binding cursor (Django's is client-side): a statement run
+    five times on a connection is prepared on the server, which then skips
+    parsing and planning it on every call, as a driver-only app gets."""
+    if db.vendor == "postgresql":
+        import psycopg
+
+        return psycopg.Cursor(db.connection)
+    return db.connection.cursor()
 
 
 def _driver_sql(sql: str) -> str:
@@ -351,9 +359,10 @@ def destination_slots(target_ids: list[uuid.UUID]) -> list[list]:
     target, target_name, name, detail, try_count]`` or ``None``."""
     if not target_ids:
         return []
-    position = {key: n for n, key in enumerate(db_ids(target_ids))}
+    keys = db_ids(target_ids)  # in the database's form once, for both uses
+    position = {key: n for n, key in enumerate(keys)}
     slots = [[None] * len(DESTINATION_SLOTS) for _ in target_ids]
-    values = {f"id{n}": pk for n, pk in enumerate(target_ids)}
+    values = {f"id{n}": key for n, key in enumerate(keys)}
     for owner, index, *address_and_tries in _slots_statement(len(values)).rows(
         **values
     ):

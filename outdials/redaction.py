@@ -83,7 +83,8 @@ class RedactSecretsFilter(logging.Filter):
     def _redact(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         clean = redact(message, request_secrets(getattr(record, "request", None)))
-        if clean != message:
+        if clean != message or record.args:
+            # Formatted once: the handler writes the text as it is.
             record.msg, record.args = clean, ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

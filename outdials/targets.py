@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import guards, policy
@@ -126,6 +128,21 @@ def create_target(
     return target
 
 
+def recount_tries(target_ids) -> None:
+    """Write ``tries`` of these targets from their destinations' try counts:
+    after a change that dropped a tried slot or set a try count."""
+    per_target = (
+        Destination.objects.filter(outdial_target=OuterRef("pk"))
+        .order_by()
+        .values("outdial_target")
+        .annotate(total=Sum("try_count"))
+        .values("total")
+    )
+    OutdialTarget.objects.filter(pk__in=target_ids).update(
+        tries=Coalesce(Subquery(per_target), 0)
+    )
+
+
 @transaction.atomic
 def update_target(
     target: OutdialTarget,
@@ -147,10 +164,12 @@ def update_target(
     guards.write(target, "change it", **changes)
     if slots is not None:
         current = {d.index: d for d in target.destinations.all()}
+        tries_dropped = False
         for index, slot in enumerate(slots):
             old = current.get(index)
             if slot is None:
                 if old is not None:
+                    tries_dropped |= old.try_count > 0
                     old.delete()
                 continue
             if old is None:
@@ -158,6 +177,7 @@ def update_target(
                 continue
             fields = ["type", "target", "target_name", "name", "detail"]
             if (old.type, old.target) != (slot.type, slot.target):
+                tries_dropped |= old.try_count > 0
                 old.try_count = 0
                 fields.append("try_count")
             old.type, old.target = slot.type, slot.target
@@ -169,6 +189,9 @@ def update_target(
             # Never write a kept slot's try_count: a dialer may have counted an
             # attempt since this target was read, and that count must stand.
             old.save(update_fields=fields)
+        if tries_dropped:
+            recount_tries([target.pk])
+            target.refresh_from_db(fields=["tries"])
         if hasattr(target, "_prefetched_objects_cache"):
             target._prefetched_objects_cache.pop("destinations", None)
     return target

@@ -16,7 +16,9 @@ be written and the connection is closed short; a worker killed with SIGKILL
 """
 
 import json
+import os
 import re
+import traceback
 import uuid
 from datetime import datetime
 
@@ -41,7 +43,100 @@ class RedactingLogger(glogging.Logger):
     def access(self, resp, req, environ, request_time):
         if environ.get("PATH_INFO") in QUIET_PATHS and _status(resp) < 400:
             return
-        super().access(resp, req, environ, request_time)
+        if not self.access_log_enabled:
+            return
+        # gunicorn works out every atom (each header, each environ entry) for
+        # each line; these are worked out when the format asks for them.
+        atoms = LazyAtoms(self, resp, req, environ, request_time)
+        try:
+            self.access_log.info(self.cfg.access_log_format, atoms)
+        except Exception:
+            self.error(traceback.format_exc())
+
+
+class LazyAtoms(dict):
+    """gunicorn's access-log atoms (``glogging.Logger.atoms`` wrapped in its
+    ``SafeAtoms``: quotes escaped, header names in any case, ``-`` for what is
+    missing), each found only when the format names it."""
+
+    def __init__(self, logger, resp, req, environ, request_time):
+        # Never empty: logging takes a lone mapping as the format's only when
+        # it is not empty.
+        super().__init__(h=_escaped(environ.get("REMOTE_ADDR", "-")))
+        self._logger = logger
+        self._resp, self._req, self._environ = resp, req, environ
+        self._time = request_time
+
+    def __missing__(self, key: str):
+        if key.startswith("{"):
+            value = self._header_or_environ(key.lower())
+        else:
+            value = self._plain(key)
+        self[key] = value = _escaped(value)
+        return value
+
+    def _header_or_environ(self, key: str):
+        name, kind = key[1:-2], key[-1:]
+        if kind == "e":
+            pairs = self._environ.items()
+        elif kind == "i":
+            headers = getattr(self._req, "headers", self._req)
+            pairs = headers.items() if hasattr(headers, "items") else headers
+        elif kind == "o":
+            headers = self._resp.headers
+            pairs = headers.items() if hasattr(headers, "items") else headers
+        else:
+            return "-"
+        found = "-"
+        for candidate, value in pairs:  # the last of a repeated name, as gunicorn
+            if candidate.lower() == name:
+                found = value
+        return found
+
+    def _plain(self, key: str):
+        found = _PLAIN_ATOMS.get(key)
+        return "-" if found is None else found(self, self._environ, self._time)
+
+
+def _status_atom(atoms, environ, took):
+    status = atoms._resp.status
+    return status.split(None, 1)[0] if isinstance(status, str) else status
+
+
+def _sent(atoms):
+    return getattr(atoms._resp, "sent", None)
+
+
+_PLAIN_ATOMS = {
+    "l": lambda atoms, environ, took: "-",
+    "u": lambda atoms, environ, took: atoms._logger._get_user(environ) or "-",
+    "t": lambda atoms, environ, took: atoms._logger.now(),
+    "r": lambda atoms, environ, took: (
+        f"{environ['REQUEST_METHOD']} {environ['RAW_URI']} {environ['SERVER_PROTOCOL']}"
+    ),
+    "s": _status_atom,
+    "m": lambda atoms, environ, took: environ.get("REQUEST_METHOD"),
+    "U": lambda atoms, environ, took: environ.get("PATH_INFO"),
+    "q": lambda atoms, environ, took: environ.get("QUERY_STRING"),
+    "H": lambda atoms, environ, took: environ.get("SERVER_PROTOCOL"),
+    "b": lambda atoms, environ, took: (
+        "-" if _sent(atoms) is None else str(_sent(atoms)) or "-"
+    ),
+    "B": lambda atoms, environ, took: _sent(atoms),
+    "f": lambda atoms, environ, took: environ.get("HTTP_REFERER", "-"),
+    "a": lambda atoms, environ, took: environ.get("HTTP_USER_AGENT", "-"),
+    "T": lambda atoms, environ, took: took.seconds,
+    "D": lambda atoms, environ, took: took.seconds * 1000000 + took.microseconds,
+    "M": lambda atoms, environ, took: (
+        took.seconds * 1000 + int(took.microseconds / 1000)
+    ),
+    "L": lambda atoms, environ, took: f"{took.seconds}.{took.microseconds:06d}",
+    "p": lambda atoms, environ, took: f"<{os.getpid()}>",
+}
+
+
+def _escaped(value):
+    return value.replace('"', '\\"') if isinstance(value, str) else value
 
 
 def _status(resp) -> int:

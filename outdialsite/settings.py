@@ -100,14 +100,16 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "outdials.api.middleware.APIErrorMiddleware",
     "outdials.bodies.WholeBodyMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    # The signed-in user and messages serve the staff pages; calls on the
-    # API's resources carry their own credential and skip them.
-    "outdials.api.middleware.AuthenticationMiddleware",
-    "outdials.api.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Sessions, CSRF cookies, the signed-in user and messages serve the staff
+    # pages; calls on the API's resources carry their own credential and go
+    # past the four (ResourceCallsMiddleware: keep them together, after it).
+    "outdials.api.middleware.ResourceCallsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     # Last, so that a lost database answers 503 before anything answers 500.
     "outdials.outage.DatabaseOutageMiddleware",
 ]

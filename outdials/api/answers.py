@@ -1,10 +1,13 @@
-"""The two things every API view does the same way: check its input with a
-serializer (the body or the query string, one way), and answer a keyset page."""
+"""The things every API view does the same way: check its input with a
+serializer (the body or the query string, one way), answer a keyset page, and
+answer the hot reads' JSON."""
 
+from django.http import HttpResponse
 from rest_framework.response import Response
 
 from .. import paging
 from .parsers import json_body
+from .renderers import dumps
 
 
 def valid(serializer_class, data):
@@ -44,3 +47,11 @@ def page_response(request, queryset, present) -> Response:
             "next_page_token": page.next_page_token,
         }
     )
+
+
+def json_answer(body) -> HttpResponse:
+    """``body`` as the API's JSON renderer writes it (the same bytes and
+    ``Content-Type``), answered past DRF's template response and rendering:
+    for the reads a dialer polls all day (a target, a page of targets, of
+    outdials), which take no content negotiation (one renderer)."""
+    return HttpResponse(dumps(body), content_type="application/json")

@@ -42,11 +42,14 @@ def _caller_for_access_key(key: str) -> Caller | None:
 def presented_credential(request) -> tuple[str, str, str] | None:
     """The credential the request carries: ``(kind, value, carrier)``, the
     carrier being ``query``, ``header`` or ``cookie``."""
-    query = request.GET
-    if query.get("token"):
-        return "token", query["token"], "query"
-    if query.get("accesskey"):
-        return "accesskey", query["accesskey"], "query"
+    raw = request.META.get("QUERY_STRING", "")
+    # Parsed only when it may name one ("%" for a name written escaped).
+    if "token" in raw or "accesskey" in raw or "%" in raw:
+        query = request.GET
+        if query.get("token"):
+            return "token", query["token"], "query"
+        if query.get("accesskey"):
+            return "accesskey", query["accesskey"], "query"
     header = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():

@@ -6,13 +6,13 @@ complete. A big export so never ends silently short, as a cut stream can."""
 from django.core.files.storage import default_storage
 from django.http import FileResponse
 from rest_framework import serializers as drf_serializers
-from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from .. import bulk, filters
 from ..models import JobStatus, TargetsJob
 from . import wire
+from .base import ViewSet
 from .errors import APIError, not_found
 from .import_views import FirstRendererNegotiation
 from .lookups import outdial_of, parse_id
@@ -27,7 +27,7 @@ def _export(outdial, pk: str) -> TargetsJob:
     return found
 
 
-class ExportViewSet(viewsets.ViewSet):
+class ExportViewSet(ViewSet):
     """An outdial's exports, ``/outdials/{outdial_pk}/exports``."""
 
     lookup_value_regex = "[^/]+"

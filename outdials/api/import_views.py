@@ -6,7 +6,6 @@ targets, see ``target_views.py``) takes a multipart ``file`` or a
 cancels imports. Each parses, calls ``outdials.importing`` / ``outdials.jobs``,
 answers."""
 
-from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
@@ -18,6 +17,7 @@ from ..importing.report import in_order
 from ..models import ImportBatch, JobStatus
 from . import wire
 from .answers import page_response, valid
+from .base import ViewSet
 from .errors import APIError
 from .import_serializers import ImportParamsSerializer
 from .lookups import import_of, outdial_of
@@ -118,7 +118,7 @@ def _ended(batch: ImportBatch) -> Response:
     )
 
 
-class ImportViewSet(viewsets.ViewSet):
+class ImportViewSet(ViewSet):
     """An outdial's imports, ``/outdials/{outdial_pk}/imports``."""
 
     lookup_value_regex = "[^/]+"

@@ -7,12 +7,14 @@ import uuid
 
 from django.contrib.auth import middleware as auth
 from django.contrib.messages import middleware as messages
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.exceptions import (
     RequestDataTooBig,
     SuspiciousOperation,
     TooManyFieldsSent,
     TooManyFilesSent,
 )
+from django.middleware.csrf import CsrfViewMiddleware
 
 from .errors import INTERNAL_MESSAGE, error_response
 from .paths import is_api_path, is_resource_path
@@ -30,7 +32,8 @@ class RequestIDMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
+        # META, not request.headers: that builds a dict of every header.
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request.request_id = (
             incoming if _GOOD_REQUEST_ID.fullmatch(incoming) else str(uuid.uuid4())
         )
@@ -76,22 +79,43 @@ class APIErrorMiddleware:
         return error_response(request, 500, "INTERNAL", INTERNAL_MESSAGE)
 
 
-class _PagesOnly:
-    """A middleware of the staff pages that steps aside on calls on the API's
-    resources (``paths.is_resource_path``): those carry their credential and
-    use no messages or signed-in user; their security headers, host check and
-    CSRF rule are other middleware's and stay. (Sessions stay too: Django's
-    deploy checks look for its own session middleware by name.)"""
+class ResourceCallsMiddleware:
+    """Calls on the API's resources (``paths.is_resource_path``) go past the
+    staff pages' middleware: sessions, CSRF cookies, the signed-in user and
+    messages. Those calls carry their own credential (a cookie-borne one
+    passes Django's CSRF check in ``auth.py``) and use none of them; the
+    security headers, the host check and the envelope are other middleware's
+    and stay.
+
+    Placed right before that block in ``MIDDLEWARE`` (each keeps its own
+    name there: Django's deploy checks look for them), it sends such a call
+    to whatever follows the block; every other path goes through it as before.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.past_pages = _past_pages(get_response)
 
     def __call__(self, request):
         if is_resource_path(request.path_info):
-            return self.get_response(request)
-        return super().__call__(request)
+            return self.past_pages(request)
+        return self.get_response(request)
 
 
-class AuthenticationMiddleware(_PagesOnly, auth.AuthenticationMiddleware):
-    pass
+PAGES_ONLY = (
+    SessionMiddleware,
+    CsrfViewMiddleware,
+    auth.AuthenticationMiddleware,
+    messages.MessageMiddleware,
+)
 
 
-class MessageMiddleware(_PagesOnly, messages.MessageMiddleware):
-    pass
+def _past_pages(handler):
+    """The handler after the pages' middleware ``handler`` starts with.
+
+    Django wraps each middleware in a function (``functools.wraps``, so its
+    ``__wrapped__`` is the middleware), whose ``get_response`` is the next.
+    """
+    while isinstance(getattr(handler, "__wrapped__", None), PAGES_ONLY):
+        handler = handler.__wrapped__.get_response
+    return handler

@@ -3,7 +3,6 @@ entries (keyset pages, add and remove one), checking one address, and the
 change log. Each action parses, calls ``suppression``, answers."""
 
 from django.db.models import Prefetch
-from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -11,6 +10,7 @@ from .. import suppression
 from ..models import Outdial, SuppressionEntry, SuppressionList
 from . import wire
 from .answers import page_response, page_size_of, page_token_of, valid_body, valid_query
+from .base import ViewSet
 from .errors import APIError, not_found
 from .lookups import parse_id
 from .suppression_serializers import (
@@ -67,7 +67,7 @@ def _keyset_page(request, queryset, present) -> Response:
     return Response({"result": [present(i) for i in items], "next_page_token": token})
 
 
-class SuppressionListViewSet(viewsets.ViewSet):
+class SuppressionListViewSet(ViewSet):
     lookup_value_regex = ANY_ID
 
     def list(self, request):

@@ -4,7 +4,6 @@ domain (``dialing``, ``targets``, ``exporting``, ``importing``), answers."""
 
 from django.db.models import F
 from django.http import StreamingHttpResponse
-from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -12,12 +11,14 @@ from rest_framework.response import Response
 from .. import dialing, exporting, filters, paging, queries, targets
 from . import wire
 from .answers import (
+    json_answer,
     page_response,
     page_size_of,
     page_token_of,
     valid_body,
     valid_query,
 )
+from .base import ViewSet
 from .dialing_serializers import (
     EligibilityQuerySerializer,
     ResultSerializer,
@@ -30,7 +31,7 @@ from .serializers import TargetCreateSerializer
 from .views import ANY_ID
 
 
-class TargetViewSet(viewsets.ViewSet):
+class TargetViewSet(ViewSet):
     lookup_value_regex = ANY_ID
 
     def list(self, request, outdial_pk=None):
@@ -55,7 +56,7 @@ class TargetViewSet(viewsets.ViewSet):
             )
         # The page's destinations in one statement: two reads per page.
         slots = queries.destination_slots([row.pk for row in page.items])
-        return Response(
+        return json_answer(
             {
                 "result": wire.targets(outdial_id, page.items, slots),
                 "next_page_token": page.next_page_token,
@@ -76,7 +77,7 @@ class TargetViewSet(viewsets.ViewSet):
         )
         if found is None:
             raise not_found("target")
-        return Response(wire.target_row(*found))
+        return json_answer(wire.target_row(*found))
 
     def destroy(self, request, outdial_pk=None, pk=None):
         # Idempotent, as VoIPbin's: a deleted target answers 200 with itself.

@@ -13,6 +13,7 @@ password; so parallel guesses cannot slip past the limit between a check and
 the write of its failure. A success frees every slot of the pair.
 """
 
+import functools
 import hashlib
 import math
 import re
@@ -136,6 +137,7 @@ _RATE = re.compile(
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+@functools.lru_cache(maxsize=64)
 def parse_rate(rate: str) -> tuple[int, int] | None:
     """``"6000/min"`` → ``(6000, 60)``; also ``"10/5s"``; empty or ``off`` → None."""
     if not rate or rate.strip().lower() in ("off", "none", "0"):
@@ -155,6 +157,11 @@ class CustomerRateThrottle(BaseThrottle):
     Counted in a store every worker and server shares (outdials.limits:
     Redis, or the database), so the limit holds for the whole service.
     """
+
+    @staticmethod
+    def is_on() -> bool:
+        """Whether a rate is configured (else the API makes no throttle)."""
+        return parse_rate(settings.OUTDIALS["API_RATE"]) is not None
 
     def allow_request(self, request, view) -> bool:
         rate = parse_rate(settings.OUTDIALS["API_RATE"])

@@ -2,7 +2,7 @@
 one router; anything else there is a 404 in the envelope. A trailing slash
 is accepted everywhere."""
 
-from django.urls import include, path, re_path
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from . import (
@@ -31,8 +31,8 @@ auth_router = SimpleRouter()
 auth_router.trailing_slash = "/?"
 auth_router.register("auth", views.AuthViewSet, basename="auth")
 
-# Routes spread rather than included where a prefix adds nothing: each level
-# of include() is one more resolver and match object on every request.
+# Routes spread rather than included: each level of include() is one more
+# resolver and match object on every request.
 v1_patterns = [
     *router.urls,
     re_path(r"^openapi\.json$", schema.document_view, name="openapi"),
@@ -41,8 +41,23 @@ v1_patterns = [
     re_path(r"^(?P<path>.*)$", views.unknown),
 ]
 
+
+def _under(prefix: str, patterns: list) -> list:
+    """``patterns`` (regular expressions) each matched under ``prefix`` at
+    the top level, as ``include()`` would match them one level down."""
+    return [
+        re_path(
+            prefix + str(pattern.pattern).removeprefix("^"),
+            pattern.callback,
+            kwargs=pattern.default_args,
+            name=pattern.name,
+        )
+        for pattern in patterns
+    ]
+
+
 urlpatterns = [
-    path("v1.0/", include(v1_patterns)),
+    *_under(r"^v1\.0/", v1_patterns),
     *auth_router.urls,
     re_path(r"^(?P<path>(?:v1\.0|auth)(?:/.*)?)$", views.unknown),
 ]

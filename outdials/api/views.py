@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.middleware.csrf import get_token
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -15,6 +14,7 @@ from .. import policy as dialing_policy
 from ..models import AccessKey
 from . import throttling, wire
 from .answers import (
+    json_answer,
     page_response,
     page_size_of,
     page_token_of,
@@ -22,6 +22,7 @@ from .answers import (
     valid_query,
 )
 from .auth import foreign_origin
+from .base import ViewSet
 from .dialing_serializers import (
     AvailableQuerySerializer,
     ClaimSerializer,
@@ -44,7 +45,7 @@ from .serializers import (
 ANY_ID = "[^/]+"
 
 
-class OutdialViewSet(viewsets.ViewSet):
+class OutdialViewSet(ViewSet):
     lookup_value_regex = ANY_ID
 
     def list(self, request):
@@ -54,7 +55,7 @@ class OutdialViewSet(viewsets.ViewSet):
         size = page_size_of(request)
         rows = queries.live_outdials(request.user.customer.pk, after, size + 1)
         page = paging.page_of(rows, size)
-        return Response(
+        return json_answer(
             {
                 "result": wire.outdials(page.items),
                 "next_page_token": page.next_page_token,
@@ -132,7 +133,7 @@ class OutdialViewSet(viewsets.ViewSet):
         return Response(wire.policy(outdial.pk, saved))
 
 
-class AccessKeyViewSet(viewsets.ViewSet):
+class AccessKeyViewSet(ViewSet):
     lookup_value_regex = ANY_ID
 
     def list(self, request):
@@ -159,7 +160,7 @@ class AccessKeyViewSet(viewsets.ViewSet):
         return Response(wire.access_key(targets.soft_delete(access_key)))
 
 
-class AuthViewSet(viewsets.ViewSet):
+class AuthViewSet(ViewSet):
     """``/auth/login`` and ``/auth/logout``."""
 
     @action(

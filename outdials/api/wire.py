@@ -87,7 +87,7 @@ def _target(t, outdial_id: str, slots: list, format_ts) -> dict:
     """The target shape; ``slots`` holds ``(type, target, target_name, name,
     detail, try_count)`` or ``None`` for each of the five slots."""
     # One dict display for the five slots, not a loop over them: a third of
-    # the time of a page's 100 targets.
+    # the time of a page's 100 targets; an empty slot costs no call.
     s0, s1, s2, s3, s4 = slots
     return {
         "id": str(t.pk),
@@ -96,11 +96,11 @@ def _target(t, outdial_id: str, slots: list, format_ts) -> dict:
         "detail": t.detail,
         "data": t.data,
         "status": t.status,
-        "destination_0": _slot_address(s0),
-        "destination_1": _slot_address(s1),
-        "destination_2": _slot_address(s2),
-        "destination_3": _slot_address(s3),
-        "destination_4": _slot_address(s4),
+        "destination_0": None if s0 is None else _slot_address(s0),
+        "destination_1": None if s1 is None else _slot_address(s1),
+        "destination_2": None if s2 is None else _slot_address(s2),
+        "destination_3": None if s3 is None else _slot_address(s3),
+        "destination_4": None if s4 is None else _slot_address(s4),
         "try_count_0": 0 if s0 is None else s0[5],
         "try_count_1": 0 if s1 is None else s1[5],
         "try_count_2": 0 if s2 is None else s2[5],
@@ -112,9 +112,7 @@ def _target(t, outdial_id: str, slots: list, format_ts) -> dict:
     }
 
 
-def _slot_address(slot) -> dict | None:
-    if slot is None:
-        return None
+def _slot_address(slot) -> dict:
     return {
         "type": slot[0],
         "target": slot[1],

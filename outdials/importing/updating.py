@@ -168,10 +168,14 @@ def restore(batch: ImportBatch) -> tuple[int, int]:
                 external_id=before["external_id"],
             )
             # A slot that changed back counts the tries it had before.
+            counted = False
             for index, type_, address, *_rest, try_count in before["destinations"]:
                 if (index, type_, address) not in now and try_count:
                     Destination.objects.filter(
                         outdial_target=target, index=index
                     ).update(try_count=try_count)
+                    counted = True
+            if counted:
+                targets.recount_tries([target.pk])
             restored += 1
     return restored, kept

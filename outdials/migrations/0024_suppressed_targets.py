@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outdials', '0022_attempt_order_key'),
+        ('outdials', '0023_target_tries'),
     ]
 
     operations = [
