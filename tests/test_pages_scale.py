@@ -70,6 +70,7 @@ def big_outdial(outdial):
             "settled_outcome",
             "last_outcome",
             "tm_last_attempt",
+            "tries",
             "tm_create",
             "tm_update",
         ],
@@ -84,6 +85,7 @@ def big_outdial(outdial):
                 "no_answer" if i < 3000 and i % 3 == 1 else "",
                 "no_answer" if i < 3000 and i % 3 == 1 else "",
                 start + timedelta(seconds=i) if i < 3000 and i % 3 == 1 else None,
+                int(i < 3000 and i % 3 == 1),  # as destination 0's try count
                 start + timedelta(milliseconds=i // 4),  # ties, as imports make
                 start,
             )
