@@ -311,7 +311,7 @@ def _outdial_page(request, outdial, form, policy_form, status=200):
         "policy_form": policy_form,
         **progress,
         **table,
-        "matching": _matching(request, progress["summary"], table["queryset"]),
+        "matching": _matching(request, outdial, progress["summary"], table["queryset"]),
     }
     return render(request, "outdials/outdial_detail.html", context, status=status)
 
@@ -331,16 +331,21 @@ def outdial_policy(request, pk):
     return _outdial_page(request, outdial, edit, form, status=400)
 
 
-def _matching(request, summary, queryset) -> counting.Tally:
+def _matching(request, outdial, summary, queryset) -> counting.Tally:
     """How many targets the table's filters match: from the summary's exact
     counts when the filter is by status alone, else counted (exact up to
-    10,000, then an estimate; ``counting``)."""
+    10,000, then an estimate; ``counting``), the outdial's live targets
+    sampled against the summary's total."""
     status = request.GET.get("status", "")
     if not any(request.GET.get(name) for name in TABLE_FILTERS if name != "status"):
         return counting.Tally(
             summary["status"].get(status, 0) if status else summary["total"]
         )
-    return counting.matching_count(queryset)
+    return counting.matching_count(
+        queryset,
+        within=OutdialTarget.objects.live().filter(outdial=outdial),
+        size=summary["total"],
+    )
 
 
 @customer_page

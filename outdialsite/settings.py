@@ -297,6 +297,9 @@ OUTDIALS = {
     ),
     # Bulk changes on more targets than this run as a job with a progress page.
     "BULK_INLINE_MAX": env_int("OUTDIALS_BULK_INLINE_MAX", 1000),
+    # PostgreSQL: a page's matching count (capped at 10,000) that takes longer
+    # than this many milliseconds gives way to an estimate; 0 never does.
+    "COUNT_BUDGET_MS": env_int("OUTDIALS_COUNT_BUDGET_MS", 250),
 }
 
 # Caches. The sign-in throttle and the API rate limit must be shared by every

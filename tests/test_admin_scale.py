@@ -87,11 +87,14 @@ def test_the_targets_changelist_over_100k_targets_is_a_fixed_set_of_queries(
     fill(small, 3)
     # Session, user, the user's and groups' permissions, the outdials of the
     # filter, the count (capped), the page's rows with their outdials, their
-    # destinations; on PostgreSQL also the planner's estimate, as the count
-    # passes the cap.
+    # destinations; on PostgreSQL the count is bounded in time in a savepoint
+    # (the savepoint, the bound, the rollback to it and its release: 4 more;
+    # outside a test's transaction a BEGIN and ROLLBACK, not captured) and
+    # the planner's estimate follows, as the count passes the cap.
     estimate = 1 if connection.vendor == "postgresql" else 0
+    bound = 4 * estimate
     query = {"outdial": big_outdial.pk, **params}
-    with django_assert_num_queries(8 + estimate):
+    with django_assert_num_queries(8 + bound + estimate):
         response = client.get(CHANGELIST, query)
     cl = response.context["cl"]
     assert len(cl.result_list) == 100
@@ -106,7 +109,7 @@ def test_the_targets_changelist_over_100k_targets_is_a_fixed_set_of_queries(
     assert f"Select all matching outdial targets ({label})" in page
     if "p" not in params:  # the same page of a three-target list
         small_queries = queries_of(client, {"outdial": small.pk, **params})
-        assert len(small_queries) == 8
+        assert len(small_queries) == 8 + bound
 
 
 def test_an_operator_sees_every_outdials_targets_in_a_fixed_set_of_queries(
@@ -114,6 +117,7 @@ def test_an_operator_sees_every_outdials_targets_in_a_fixed_set_of_queries(
 ):
     """No outdial filter: the operator's whole table, customers in the sidebar."""
     estimate = 1 if connection.vendor == "postgresql" else 0
-    with django_assert_num_queries(7 + estimate):  # no permission queries
+    bound = 4 * estimate  # the count's savepoint and time bound
+    with django_assert_num_queries(7 + bound + estimate):  # no permission queries
         response = admin_client.get(CHANGELIST)
     assert len(response.context["cl"].result_list) == 100

@@ -199,7 +199,7 @@ def test_a_deep_page_past_the_count_cap_keeps_its_filter(alice, outdial, monkeyp
     monkeypatch.setattr(EstimatingPaginator, "exact_limit", 3)
     monkeypatch.setattr(EstimatingPaginator, "pages_ahead", 1)
     monkeypatch.setattr(OutdialTargetAdmin, "list_per_page", 2)
-    monkeypatch.setattr("outdials.admin.paging.planner_estimate", lambda queryset: None)
+    monkeypatch.setattr("outdials.counting.planner_estimate", lambda queryset: None)
     for n in range(13):
         targets.create_target(outdial, name=f"t{n:02d}", slots=[tel("+12018159083")])
     other = Outdial.objects.create(customer=alice.customer, name="other")

@@ -2,30 +2,20 @@
 
 Django's paginator runs ``COUNT(*)`` over the whole filtered list on every page;
 over a million targets that costs more than the page itself. This one counts
-exactly only up to ``EXACT_LIMIT`` rows (a ``COUNT`` over a ``LIMIT``ed
-subquery, so at most that many index entries are read) and above it takes
-PostgreSQL's planner estimate (``reltuples``-based statistics, no scan). A
-database without a planner estimate shows "more than EXACT_LIMIT" and pages up
-to the page asked for (and ten more), so a deep page keeps its filters;
-filters and search narrow the list from there.
+as the pages do (``outdials.counting``): exactly up to ``EXACT_LIMIT`` rows (a
+``COUNT`` over a ``LIMIT``ed subquery, bounded in time on PostgreSQL), above
+it PostgreSQL's planner estimate (no scan). A database without a planner
+estimate shows "more than EXACT_LIMIT" and pages up to the page asked for (and
+ten more), so a deep page keeps its filters; filters and search narrow the
+list from there.
 """
 
-import json
-
 from django.core.paginator import Paginator
-from django.db import connections
 from django.utils.functional import cached_property
 
-EXACT_LIMIT = 10_000
+from .. import counting
 
-
-def planner_estimate(queryset) -> int | None:
-    """PostgreSQL's estimate of how many rows ``queryset`` holds, or ``None``."""
-    connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
-        return None
-    plan = json.loads(queryset.order_by().values("pk").explain(format="json"))
-    return int(plan[0]["Plan"]["Plan Rows"])
+EXACT_LIMIT = counting.EXACT_UP_TO
 
 
 class EstimatingPaginator(Paginator):
@@ -54,16 +44,14 @@ class EstimatingPaginator(Paginator):
         limit = max(
             self.exact_limit, (self.page_asked + self.pages_ahead) * self.per_page
         )
-        exact = queryset[: limit + 1].count()
-        if exact <= limit:
-            return exact
+        tally = counting.matching_count(queryset, cap=limit)
+        if tally.exact:
+            return tally.value
         self.estimated = True
-        estimate = planner_estimate(queryset)
-        if estimate is None:
+        if not tally.estimated:
             self.capped = True
             return limit
-        # The planner can guess low; never below what was just counted.
-        return max(estimate, limit + 1)
+        return tally.value
 
     @property
     def count_label(self) -> str:
