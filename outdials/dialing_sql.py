@@ -922,6 +922,7 @@ def claim_sqlite(
             cap=conditions.daily_cap,
             day_ends=_DAY_ENDS.text_at(now, default_zone, day_end),
             default_zone=default_zone,
+            maxima_key=maxima_key(maxima),
             **_maxima_names(tuple(maxima)),
         )
         cursor = raw.cursor()
@@ -1053,8 +1054,11 @@ def _row_place(row) -> tuple[datetime | None, datetime]:
     )
 
 
-def _from_sqlite_time(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+def _from_sqlite_time(value: str | datetime) -> datetime:
+    """A time the driver answered: converted (a column) or text (a subquery's)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC)
 
 
 @functools.lru_cache(maxsize=64)
