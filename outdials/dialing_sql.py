@@ -142,27 +142,30 @@ def suppressed_until(maxima: Sequence[int], outdial_id, now, latest):
     """When a target (the outer row) passed over as suppressed is looked at
     again: the earliest expiry among the entries naming one of its
     destinations with attempts left (its lookup key, or a prefix of a phone
-    number), and ``latest`` when none expires before."""
-    slots = Destination.objects.filter(
-        room(maxima), outdial_target=OuterRef(OuterRef("pk"))
-    )
+    number), and ``latest`` when none expires before. Read from the
+    destinations, as a claim reads (:func:`unsuppressed`): each one probe of
+    ``supp_entry_lookup`` and of ``supp_entry_prefix``, however long the
+    lists are."""
     entries = _suppressing(outdial_id, now, latest)
-    named = entries.filter(
-        address__in=slots.values(key=lookup_key_sql(F("type"), F("target")))
+    address = OuterRef("target")
+    named = entries.filter(address=lookup_key_sql(OuterRef("type"), address))
+    prefixed = entries.filter(
+        In(OuterRef("type"), PHONE_TYPES),
+        kind=SuppressionKind.PREFIX,
+        address__in=[Substr(address, 1, n) for n in PREFIX_LENGTHS],
     )
-    prefixed = entries.filter(kind=SuppressionKind.PREFIX).filter(
-        Exists(
-            slots.filter(type__in=PHONE_TYPES, target__startswith=OuterRef("address"))
+    never = Value(latest, output_field=DateTimeField())
+    slot_until = Least(
+        *(
+            Coalesce(
+                Subquery(found.order_by("tm_expire").values("tm_expire")[:1]), never
+            )
+            for found in (named, prefixed)
         )
     )
-    first = [
-        Coalesce(
-            Subquery(found.order_by("tm_expire").values("tm_expire")[:1]),
-            Value(latest, output_field=DateTimeField()),
-        )
-        for found in (named, prefixed)
-    ]
-    return Least(*first)
+    slots = Destination.objects.filter(room(maxima), outdial_target=OuterRef("pk"))
+    first = slots.annotate(until=slot_until).order_by("until").values("until")[:1]
+    return Coalesce(Subquery(first), never)
 
 
 def passed_over(
