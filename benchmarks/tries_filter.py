@@ -105,12 +105,11 @@ def seed(size: int):
 
 
 def measure(size: int) -> dict:
-    from django.db.models import OuterRef, Subquery, Sum
-    from django.db.models.functions import Coalesce
     from django.http import QueryDict
 
+    from outdials import targets
     from outdials.filters import filtered_targets
-    from outdials.models import Destination, OutdialTarget
+    from outdials.models import OutdialTarget
     from outdials.paging import window
 
     outdial = seed(size)
@@ -126,17 +125,10 @@ def measure(size: int) -> dict:
 
     def summed(params):
         # The filter as it was: each target's destinations summed.
-        per_target = (
-            Destination.objects.filter(outdial_target=OuterRef("pk"))
-            .order_by()
-            .values("outdial_target")
-            .annotate(total=Sum("try_count"))
-            .values("total")
-        )
         queryset = (
             OutdialTarget.objects.live()
             .filter(outdial_id=outdial.pk)
-            .alias(summed=Coalesce(Subquery(per_target), 0))
+            .alias(summed=targets.summed_tries())
         )
         if "tries_min" in params:
             queryset = queryset.filter(summed__gte=int(params["tries_min"]))

@@ -128,9 +128,9 @@ def create_target(
     return target
 
 
-def recount_tries(target_ids) -> None:
-    """Write ``tries`` of these targets from their destinations' try counts:
-    after a change that dropped a tried slot or set a try count."""
+def summed_tries() -> Coalesce:
+    """A target's (the outer row's) tries summed over its destinations: what
+    its ``tries`` column keeps."""
     per_target = (
         Destination.objects.filter(outdial_target=OuterRef("pk"))
         .order_by()
@@ -138,9 +138,13 @@ def recount_tries(target_ids) -> None:
         .annotate(total=Sum("try_count"))
         .values("total")
     )
-    OutdialTarget.objects.filter(pk__in=target_ids).update(
-        tries=Coalesce(Subquery(per_target), 0)
-    )
+    return Coalesce(Subquery(per_target), 0)
+
+
+def recount_tries(target_ids) -> None:
+    """Write ``tries`` of these targets from their destinations' try counts:
+    after a change that dropped a tried slot or set a try count."""
+    OutdialTarget.objects.filter(pk__in=target_ids).update(tries=summed_tries())
 
 
 @transaction.atomic
