@@ -935,15 +935,14 @@ def claim_sqlite(
             # The targets this claim passed over as suppressed, up to the
             # last one it took (``last``: its row; all it examined when it
             # took fewer than its limit).
-            marked_at = now_fn()
             bounds = _bounds(
                 None if last is None or len(rows) < limit else _row_place(last)
             )
             values = {
                 "outdial": outdial_key,
                 "cutoff": _sqlite_time(cutoff),
-                "now": _sqlite_time(marked_at),
-                "latest": _sqlite_time(marked_at + RECHECK),
+                "now": stamp,
+                "latest": _sqlite_time(now + RECHECK),
                 "zones": conditions.zones,
                 "cap": conditions.daily_cap,
                 "maxima_key": maxima_key(maxima),
