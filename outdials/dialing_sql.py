@@ -42,6 +42,7 @@ from django.db.models.functions import Coalesce, Least, Substr
 from django.db.models.lookups import In
 from django.utils.dateparse import parse_datetime
 
+from . import rawsql
 from .models import (
     DESTINATION_SLOTS,
     Attempt,
@@ -261,9 +262,14 @@ def eligible(
     never attempted (oldest first), then attempted at or before ``cutoff``
     (least recently first), both under the policy's conditions at ``now``.
     Each follows the ``target_claim`` index; one query ordering NULLs first
-    would make PostgreSQL sort every idle row."""
+    would make PostgreSQL sort every idle row. The fresh ones are ordered by
+    their (null) last attempt too: PostgreSQL then reads them from that index
+    in order, where by ``tm_create`` alone it walks the list's index past
+    every target attempted before."""
     base = _candidates(outdial_id, maxima, now, zones, cap, dialable=True)
-    fresh = base.filter(tm_last_attempt__isnull=True).order_by("tm_create")
+    fresh = base.filter(tm_last_attempt__isnull=True).order_by(
+        "tm_last_attempt", "tm_create"
+    )
     retry = base.filter(tm_last_attempt__lte=cutoff).order_by(
         "tm_last_attempt", "tm_create"
     )
@@ -445,9 +451,13 @@ def _pick_prefix(hours: bool, cap: bool) -> Statement:
     if connection.features.has_select_for_update_skip_locked:
         fresh = fresh.select_for_update(skip_locked=True, of=("self",))
         retry = retry.select_for_update(skip_locked=True, of=("self",))
+    # Nothing is taken while a lease is overdue. A condition evaluated once,
+    # not part of the limit: a limit that is an expression leaves PostgreSQL
+    # to guess a tenth of the list for it, and plan for that many rows.
+    none_due = RawSQL("NOT (SELECT due FROM overdue)", [], BooleanField())
     columns = ("pk", "tm_last_attempt", "tm_create")
-    fresh = fresh.values_list(*columns)[:_LIMIT]
-    retry = retry.values_list(*columns)[:_LIMIT]
+    fresh = fresh.filter(none_due).values_list(*columns)[:_LIMIT]
+    retry = retry.filter(none_due).values_list(*columns)[:_LIMIT]
     due = overdue(_OUTDIAL, _NOW).values_list("pk")[:1]
     # The destinations of the picked targets a claim may dial: the claim
     # takes the first of each, so a suppressed one is passed over.
@@ -455,17 +465,19 @@ def _pick_prefix(hours: bool, cap: bool) -> Statement:
         usable(_MAXIMA, _OUTDIAL, _NOW),
         outdial_target_id__in=RawSQL("SELECT pk FROM picked", []),
     ).values_list("pk")
-    held_back = "CASE WHEN (SELECT due FROM overdue) THEN 0 ELSE %s"
     return (
         _sql("WITH overdue AS MATERIALIZED (SELECT EXISTS (")
         + _compiled(due)
         + _sql(") AS due), fresh AS MATERIALIZED (")
-        + _compiled(fresh, f"LIMIT {held_back} END")
+        + _compiled(fresh, "LIMIT %s")
         + _sql("), retry AS MATERIALIZED (")
-        + _compiled(retry, f"LIMIT {held_back} - (SELECT count(*) FROM fresh) END")
+        + _compiled(retry, "LIMIT %s - (SELECT count(*) FROM fresh)")
+        # The limit again, which the planner can read: at most that many
+        # picked rows, whose destinations are then found by index.
         + _sql(
             "), picked AS MATERIALIZED (SELECT * FROM fresh UNION ALL"
-            " SELECT * FROM retry), dialable AS MATERIALIZED ("
+            " SELECT * FROM retry LIMIT %s), dialable AS MATERIALIZED (",
+            "limit",
         )
         + _compiled(dialable)
         + _sql(")")
@@ -791,13 +803,24 @@ class Contended(Exception):
     """A conditional update matched fewer rows than were picked."""
 
 
+@functools.cache  # a few: dialing.LIMIT_RANGE bounds the limits
+def _postgresql_claim(hours: bool, cap: bool, limit: int) -> Statement:
+    """The claim statement with its limit written in. It is prepared on the
+    server (``rawsql.rows``), and a prepared statement's plan is made once
+    for any value of its parameters: with the limit a parameter, PostgreSQL
+    plans for a tenth of the list, hash joins over every destination, and
+    so plans the statement again on every call instead (9 ms, five times
+    what running it takes)."""
+    return _inline(_claim_statement("postgresql", hours, cap), limit=str(limit))
+
+
 def claim_postgresql(
     outdial_id, maxima, limit, lease_seconds, cutoff, now, conditions
 ) -> list[Taken]:
     """One statement, in autocommit its own transaction. ``conditions``:
     the policy's part (``policy.ClaimConditions``)."""
-    statement = _claim_statement(
-        "postgresql", conditions.zones is not None, conditions.daily_cap is not None
+    statement = _postgresql_claim(
+        conditions.zones is not None, conditions.daily_cap is not None, int(limit)
     )
     params = statement.params(
         outdial=outdial_id,
@@ -816,9 +839,7 @@ def claim_postgresql(
         maxima_key=maxima_key(maxima),
         **{f"maximum_{i}": m for i, m in enumerate(maxima)},
     )
-    with connection.cursor() as cursor:
-        cursor.execute(statement.sql, params)
-        rows = cursor.fetchall()
+    rows = rawsql.rows(statement.sql, params)
     if rows[0][0]:
         raise Overdue
     width = len(TARGET_FIELDS)
@@ -1136,26 +1157,25 @@ def settle_postgresql(
     outdial has no such claim on that target. ``callback``: the result asks
     for another attempt (idle while attempts remain, even if answered);
     ``next_attempt``: when an idle target may be tried again."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _result_statement(),
-            [
-                claim_id,
-                outdial_id,
-                target_id,
-                outcome,
-                now,
-                now,
-                outcome,
-                callback,
-                outcome,
-                outcome,
-                next_attempt,
-            ],
-        )
-        row = cursor.fetchone()
-    if row is None:
+    rows = rawsql.rows(
+        _result_statement(),
+        [
+            claim_id,
+            outdial_id,
+            target_id,
+            outcome,
+            now,
+            now,
+            outcome,
+            callback,
+            outcome,
+            outcome,
+            next_attempt,
+        ],
+    )
+    if not rows:
         return None
+    row = rows[0]
     previous, lease_expires, settled, status, settled_outcome, tm_update = row[:6]
     tm_next_attempt, last_outcome = row[6:8]
     target = target_from_row(row[8:-1])

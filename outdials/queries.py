@@ -29,7 +29,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from . import paging
+from . import paging, rawsql
 from .models import (
     DESTINATION_SLOTS,
     AccessKey,
@@ -136,37 +136,7 @@ class Compiled:
 
     def rows(self, **values) -> list[tuple]:
         db = connections[DEFAULT_DB_ALIAS]
-        params = self.params(db, **values)
-        if db.queries_logged:  # counted (a test, or DEBUG): through Django's cursor
-            with db.cursor() as cursor:
-                cursor.execute(self.sql, params)
-                return cursor.fetchall()
-        # The driver's own cursor, as Django's wrapper would reach it (after
-        # the same health check, with the same error translation): the
-        # wrapper's bookkeeping and SQLite's placeholder rewrite cost a
-        # credential lookup as much as running it.
-        db.close_if_health_check_failed()
-        db.ensure_connection()
-        db.validate_no_broken_transaction()
-        with db.wrap_database_errors:
-            cursor = _driver_cursor(db)
-            try:
-                cursor.execute(self.driver_sql, params)
-                return cursor.fetchall()
-            finally:
-                cursor.close()
-
-
-def _driver_cursor(db):
-    """A cursor of the driver's own connection. On PostgreSQL psycopg's
-    server-side binding cursor (Django's is client-side): a statement run
-    five times on a connection is prepared on the server, which then skips
-    parsing and planning it on every call, as a driver-only app gets."""
-    if db.vendor == "postgresql":
-        import psycopg
-
-        return psycopg.Cursor(db.connection)
-    return db.connection.cursor()
+        return rawsql.rows(self.sql, self.params(db, **values), self.driver_sql, db)
 
 
 def _driver_sql(sql: str) -> str:

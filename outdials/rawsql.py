@@ -5,7 +5,7 @@ send them."""
 import uuid
 from datetime import datetime
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 _UUID = models.UUIDField()
 
@@ -34,3 +34,43 @@ def db_time(value: datetime):
 def placeholders(count: int) -> str:
     """``%s, %s, …`` for an ``IN (…)`` of ``count`` values."""
     return ", ".join(["%s"] * count)
+
+
+def rows(sql: str, params: list, driver_sql: str | None = None, db=None) -> list:
+    """Run a hot path's statement and answer its rows. ``driver_sql``: the
+    same statement as the driver takes it (SQLite's ``?``), when it differs.
+
+    Through the driver's own cursor, as Django's wrapper would reach it
+    (after the same health check, with the same error translation): the
+    wrapper's bookkeeping and SQLite's placeholder rewrite cost a credential
+    lookup as much as running it. When queries are counted (a test, or
+    DEBUG), through Django's cursor."""
+    db = db or connections[DEFAULT_DB_ALIAS]
+    if db.queries_logged:
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    db.validate_no_broken_transaction()
+    with db.wrap_database_errors:
+        cursor = _driver_cursor(db)
+        try:
+            cursor.execute(driver_sql or sql, params)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
+
+def _driver_cursor(db):
+    """A cursor of the driver's own connection. On PostgreSQL psycopg's
+    server-side binding cursor (Django's binds on the client, which psycopg
+    never prepares): a statement run ``prepare_threshold`` times on a
+    connection (settings) is prepared on the server, which then skips
+    parsing and planning it, as a driver-only app does. The claim
+    statement's planning took 9 ms of its 11."""
+    if db.vendor == "postgresql":
+        import psycopg
+
+        return psycopg.Cursor(db.connection)
+    return db.connection.cursor()
