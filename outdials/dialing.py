@@ -559,11 +559,9 @@ def _settle_batch(outdial: Outdial | None, now: datetime) -> int:
             overdue = overdue.filter(outdial=outdial)
         # SKIP LOCKED: an attempt a result is settling right now is left to it.
         found = list(
-            overdue.select_for_update(skip_locked=True)
-            .order_by("lease_expires")
-            .values_list("pk", "outdial_target_id", "max_try_counts", "outdial_id")[
-                :_SWEEP_BATCH
-            ]
+            overdue.select_for_update(skip_locked=True).values_list(
+                "pk", "outdial_target_id", "max_try_counts", "outdial_id"
+            )[:_SWEEP_BATCH]
         )
         if not found:
             return 0

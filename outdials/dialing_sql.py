@@ -331,6 +331,23 @@ class Statement:
     def params(self, **values) -> list:
         return [values[name] if name else value for name, value in self.slots]
 
+    @functools.cached_property
+    def numbered(self) -> tuple[str, tuple[int, ...]]:
+        """The statement in PostgreSQL's own ``$n`` placeholders, one for
+        each name, and for each ``$n`` the place in :meth:`params` of the
+        value it takes (``rawsql.rows``)."""
+        pieces = self.sql.split("%s")
+        numbers, firsts, text = {}, [], pieces[0]
+        for place, ((name, _), piece) in enumerate(
+            zip(self.slots, pieces[1:], strict=True)
+        ):
+            key = name or place
+            if key not in numbers:
+                numbers[key] = len(firsts) + 1
+                firsts.append(place)
+            text += f"${numbers[key]}{piece}"
+        return text.replace("%%", "%"), tuple(firsts)
+
     def __add__(self, other: "Statement") -> "Statement":
         return Statement(self.sql + other.sql, self.slots + other.slots)
 
@@ -466,9 +483,10 @@ def _pick_prefix(hours: bool, cap: bool) -> Statement:
         outdial_target_id__in=RawSQL("SELECT pk FROM picked", []),
     ).values_list("pk")
     return (
-        _sql("WITH overdue AS MATERIALIZED (SELECT EXISTS (")
+        # A scalar probe, not EXISTS, which would drop the order (models).
+        _sql("WITH overdue AS MATERIALIZED (SELECT (")
         + _compiled(due)
-        + _sql(") AS due), fresh AS MATERIALIZED (")
+        + _sql(") IS NOT NULL AS due), fresh AS MATERIALIZED (")
         + _compiled(fresh, "LIMIT %s")
         + _sql("), retry AS MATERIALIZED (")
         + _compiled(retry, "LIMIT %s - (SELECT count(*) FROM fresh)")
@@ -839,7 +857,13 @@ def claim_postgresql(
         maxima_key=maxima_key(maxima),
         **{f"maximum_{i}": m for i, m in enumerate(maxima)},
     )
-    rows = rawsql.rows(statement.sql, params)
+    native, firsts = statement.numbered
+    rows = rawsql.rows(
+        statement.sql,
+        params,
+        native=(native, [params[i] for i in firsts]),
+        prepare=True,
+    )
     if rows[0][0]:
         raise Overdue
     width = len(TARGET_FIELDS)
@@ -1172,6 +1196,7 @@ def settle_postgresql(
             outcome,
             next_attempt,
         ],
+        prepare=True,
     )
     if not rows:
         return None

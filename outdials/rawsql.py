@@ -36,9 +36,23 @@ def placeholders(count: int) -> str:
     return ", ".join(["%s"] * count)
 
 
-def rows(sql: str, params: list, driver_sql: str | None = None, db=None) -> list:
+def rows(
+    sql: str,
+    params: list,
+    driver_sql: str | None = None,
+    db=None,
+    *,
+    native: tuple[str, list] | None = None,
+    prepare: bool | None = None,
+) -> list:
     """Run a hot path's statement and answer its rows. ``driver_sql``: the
     same statement as the driver takes it (SQLite's ``?``), when it differs.
+    ``native``: on PostgreSQL, the statement in its own ``$n`` placeholders
+    and their values, for a statement too long for psycopg to keep its
+    reading of the placeholders (over 4 KB: the claim statement, whose
+    reading took a third of a claim's Python time). ``prepare``: prepared
+    on its first run on a connection, not its fifth (a statement whose
+    planning costs more than several runs of it).
 
     Through the driver's own cursor, as Django's wrapper would reach it
     (after the same health check, with the same error translation): the
@@ -53,24 +67,32 @@ def rows(sql: str, params: list, driver_sql: str | None = None, db=None) -> list
     db.close_if_health_check_failed()
     db.ensure_connection()
     db.validate_no_broken_transaction()
+    native = native if db.vendor == "postgresql" else None
     with db.wrap_database_errors:
-        cursor = _driver_cursor(db)
+        cursor = _driver_cursor(db, native is not None)
         try:
-            cursor.execute(driver_sql or sql, params)
+            if native:
+                cursor.execute(*native, prepare=prepare)
+            elif db.vendor == "postgresql":
+                cursor.execute(driver_sql or sql, params, prepare=prepare)
+            else:
+                cursor.execute(driver_sql or sql, params)
             return cursor.fetchall()
         finally:
             cursor.close()
 
 
-def _driver_cursor(db):
+def _driver_cursor(db, native: bool = False):
     """A cursor of the driver's own connection. On PostgreSQL psycopg's
     server-side binding cursor (Django's binds on the client, which psycopg
     never prepares): a statement run ``prepare_threshold`` times on a
     connection (settings) is prepared on the server, which then skips
     parsing and planning it, as a driver-only app does. The claim
-    statement's planning took 9 ms of its 11."""
+    statement's planning took 9 ms of its 11. ``native``: the cursor that
+    takes ``$n`` placeholders and reads none."""
     if db.vendor == "postgresql":
         import psycopg
 
-        return psycopg.Cursor(db.connection)
+        kind = psycopg.RawCursor if native else psycopg.Cursor
+        return kind(db.connection)
     return db.connection.cursor()
