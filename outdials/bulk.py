@@ -54,9 +54,15 @@ def is_large(count: int) -> bool:
 
 
 def queue(
-    outdial, kind: str, filters: dict, user, total: int, created_by_name: str = ""
+    outdial,
+    kind: str,
+    filters: dict,
+    user,
+    total: int | None,
+    created_by_name: str = "",
 ) -> TargetsJob:
-    """Queue a bulk change (or an export) of the targets ``filters`` match."""
+    """Queue a bulk change (or an export) of the targets ``filters`` match;
+    ``total`` ``None``: not counted yet (the job counts them first)."""
     job = TargetsJob.objects.create(
         outdial=outdial,
         kind=kind,
@@ -93,6 +99,8 @@ def run_job(job_id: str) -> None:
     try:
         fields = {}
         with jobs.Tracker(job) as tracker:
+            if job.total is None:  # the request only estimated it
+                tracker.update(total=queryset.count())
             if job.kind == "export":
                 fields["file"], result = _export(job, queryset, tracker)
             else:

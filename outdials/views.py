@@ -543,10 +543,14 @@ BULK_OUTLOOK = {
 }
 
 
-def _outlook(action: str, count: int, held: int) -> str:
+def _outlook(action: str, tally: counting.Tally, held: int) -> str:
     """What a confirmed bulk change will do, counting the targets a dialer
     holds (left alone) before the person confirms."""
-    text = BULK_OUTLOOK[action].format(n=f"{count - held:,}")
+    if tally.exact:
+        text = BULK_OUTLOOK[action].format(n=f"{tally.value - held:,}")
+    else:
+        text = BULK_OUTLOOK[action].format(n=str(tally))
+        text = text[0].upper() + text[1:]
     if held:
         verb = "is" if held == 1 else "are"
         text += f"; {held:,} {verb} being dialed and will be left"
@@ -616,9 +620,10 @@ def targets_bulk(request, pk):
     if action not in BULK_ACTIONS or chosen is None or not chosen.exists():
         messages.error(request, "Select one or more targets and an action first.")
         return redirect(back)
-    count = chosen.count()
+    tally = _bulk_tally(outdial, filters, chosen, everything)
+    large = everything and (not tally.exact or bulk.is_large(tally.value))
     if action == "export":
-        return _bulk_export(request, outdial, chosen, filters, everything, count)
+        return _bulk_export(request, outdial, chosen, filters, large, tally)
     if request.POST.get("confirm") != "yes":
         held = bulk.held(chosen)
         context = {
@@ -628,10 +633,10 @@ def targets_bulk(request, pk):
             "everything": everything,
             "filters": filters,
             "described": _described(filters),
-            "count": count,
+            "count": tally,
             "held": held,
-            "outlook": _outlook(action, count, held),
-            "large": everything and bulk.is_large(count),
+            "outlook": _outlook(action, tally, held),
+            "large": large,
             "selected": []
             if everything
             else list(chosen.order_by("-tm_create", "-pk")),
@@ -639,9 +644,10 @@ def targets_bulk(request, pk):
             "back_query": request.POST.get("back", ""),
         }
         return render(request, "outdials/bulk_confirm.html", context)
-    if everything and bulk.is_large(count):
-        job = bulk.queue(outdial, action, filters, request.user, count)
+    if large:
+        job = bulk.queue(outdial, action, filters, request.user, _known(tally))
         return redirect("targets-job", pk, job.pk)
+    count = tally.value
     changed, skipped = bulk.apply(action, chosen)
     done = BULK_ACTIONS[action][1].format(n=_targets_word(changed))
     if count - changed - skipped:
@@ -652,13 +658,31 @@ def targets_bulk(request, pk):
     return redirect(back)
 
 
-def _bulk_export(request, outdial, chosen, filters, everything, count):
+def _bulk_export(request, outdial, chosen, filters, large, tally):
     """The selected rows stream at once; all matching ones too while few,
     else as a job whose file is downloaded when complete."""
-    if everything and bulk.is_large(count):
-        job = bulk.queue(outdial, "export", filters, request.user, count)
+    if large:
+        job = bulk.queue(outdial, "export", filters, request.user, _known(tally))
         return redirect("targets-job", outdial.pk, job.pk)
     return _csv_response(outdial, chosen)
+
+
+def _bulk_tally(outdial, filters, chosen, everything) -> counting.Tally:
+    """How many targets a bulk change is for, as the table counts them
+    (``counting``): a broad search over a big list is not counted in the
+    request, which it would hold for seconds; its job counts it."""
+    if not everything:
+        return counting.Tally(chosen.count())
+    live = OutdialTarget.objects.live().filter(outdial=outdial)
+    size = live.count()
+    if not filters:
+        return counting.Tally(size)
+    return counting.matching_count(chosen, within=live, size=size)
+
+
+def _known(tally: counting.Tally) -> int | None:
+    """A job's total: the count when exact, else left for the job."""
+    return tally.value if tally.exact else None
 
 
 @customer_page

@@ -4,6 +4,7 @@ holds, large changes and exports as jobs with a progress page."""
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -142,3 +143,37 @@ def test_another_customers_job_is_a_404(alice_page, bob, bobs_outdial):
     assert (
         alice_page.get(f"/outdials/{bobs_outdial.pk}/jobs/{job.pk}/").status_code == 404
     )
+
+
+def test_a_broad_search_over_a_big_list_is_estimated_and_its_job_counts_it(
+    alice_page, page, outdial, monkeypatch
+):
+    """Past the table's cap the request estimates (``counting``), as the
+    table does, instead of counting every match; the job counts exactly."""
+    from outdials import counting
+
+    monkeypatch.setattr(counting, "EXACT_UP_TO", 10)
+    monkeypatch.setattr(counting, "SAMPLE", 20)
+    OutdialTarget.objects.bulk_create(
+        OutdialTarget(outdial=outdial, name="Ann Ortiz" if i % 2 else "Bo Lee")
+        for i in range(60)
+    )
+    html = bulk(alice_page, page, "delete", back="q=ortiz").content.decode()
+    about = re.search(r"Delete: all about (\d+) matching targets\?", html)
+    assert about and 20 < int(about[1]) < 40, html
+    assert f"About {about[1]} will be deleted." in html
+    assert "a page follows its progress and counts them exactly first" in html
+    assert OutdialTarget.objects.live().count() == 60
+    response = bulk(alice_page, page, "delete", back="q=ortiz", confirm=True)
+    job = TargetsJob.objects.get()
+    assert response["Location"] == f"{page}jobs/{job.pk}/"
+    job.refresh_from_db()
+    assert (job.status, job.total, job.result) == (
+        "done",
+        30,
+        {"matched": 30, "changed": 30, "skipped": 0},
+    )
+    left = set(OutdialTarget.objects.live().values_list("name", flat=True))
+    assert left == {"Bo Lee"}
+    shown = alice_page.get(response["Location"]).content.decode()
+    assert "Delete: 30 targets" in shown
