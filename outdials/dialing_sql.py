@@ -19,6 +19,7 @@ rule, the status and the claim order come from the ORM, not from a string.
 import contextlib
 import functools
 import json
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -95,8 +96,12 @@ def unsuppressed(outdial_id, now) -> Q:
     return ~Exists(named) & ~Exists(prefixed)
 
 
-def usable(maxima: Sequence[int], outdial_id, now) -> Q:
-    """A destination a claim may dial: attempts left, and not suppressed."""
+def usable(maxima: Sequence[int], outdial_id, now, lists: bool = True) -> Q:
+    """A destination a claim may dial: attempts left, and not suppressed.
+    ``lists=False``: for a statement that makes sure no suppression list
+    applies to the outdial (:func:`_pick_prefix`), attempts left alone."""
+    if not lists:
+        return room(maxima)
     return room(maxima) & unsuppressed(outdial_id, now)
 
 
@@ -256,7 +261,13 @@ def policy_conditions(now, zones=None, cap=None) -> Q:
 
 
 def eligible(
-    outdial_id, maxima: Sequence[int], cutoff, now, zones=None, cap=None
+    outdial_id,
+    maxima: Sequence[int],
+    cutoff,
+    now,
+    zones=None,
+    cap=None,
+    lists: bool = True,
 ) -> tuple[QuerySet, QuerySet]:
     """The eligible targets of an outdial in claim order, as two querysets:
     never attempted (oldest first), then attempted at or before ``cutoff``
@@ -266,7 +277,7 @@ def eligible(
     their (null) last attempt too: PostgreSQL then reads them from that index
     in order, where by ``tm_create`` alone it walks the list's index past
     every target attempted before."""
-    base = _candidates(outdial_id, maxima, now, zones, cap, dialable=True)
+    base = _candidates(outdial_id, maxima, now, zones, cap, True, lists)
     fresh = base.filter(tm_last_attempt__isnull=True).order_by(
         "tm_last_attempt", "tm_create"
     )
@@ -276,16 +287,18 @@ def eligible(
     return fresh, retry
 
 
-def _dialable(maxima, outdial_id, now) -> PerRow:
+def _dialable(maxima, outdial_id, now, lists: bool = True) -> PerRow:
     """The target (the outer row) has a destination a claim may dial."""
     return PerRow(
         Destination.objects.filter(
-            usable(maxima, outdial_id, now), outdial_target=OuterRef("pk")
+            usable(maxima, outdial_id, now, lists), outdial_target=OuterRef("pk")
         )
     )
 
 
-def _candidates(outdial_id, maxima, now, zones, cap, dialable=False) -> QuerySet:
+def _candidates(
+    outdial_id, maxima, now, zones, cap, dialable=False, lists: bool = True
+) -> QuerySet:
     """Idle live targets of the outdial that no mark holds back and the
     policy lets through; with ``dialable``, only those with a destination
     a claim may dial."""
@@ -295,7 +308,7 @@ def _candidates(outdial_id, maxima, now, zones, cap, dialable=False) -> QuerySet
         .filter(unmarked(maxima, now))
     )
     if dialable:
-        found = found.filter(_dialable(maxima, outdial_id, now))
+        found = found.filter(_dialable(maxima, outdial_id, now, lists))
     return found.filter(policy_conditions(now, zones, cap))
 
 
@@ -452,11 +465,14 @@ def _columns(fields, alias: str) -> str:
     return ", ".join(f"{alias}.{quote(f.column)}" for f in fields)
 
 
-def _pick_prefix(hours: bool, cap: bool) -> Statement:
+def _pick_prefix(hours: bool, cap: bool, lists: bool = True) -> Statement:
     """``WITH overdue, fresh, retry, picked``: the eligible targets to take,
     none while the outdial holds an overdue lease (that is swept first).
     ``hours`` and ``cap``: whether the policy's calling hours and daily cap
-    are conditions (each a variant of the statement, compiled once)."""
+    are conditions (each a variant of the statement, compiled once).
+    ``lists=False``: for an outdial no suppression list applies to, which
+    the statement makes sure of (``overdue.listed``), taking nothing if one
+    does; it then looks no destination up in any list."""
     fresh, retry = eligible(
         _OUTDIAL,
         _MAXIMA,
@@ -464,6 +480,7 @@ def _pick_prefix(hours: bool, cap: bool) -> Statement:
         _NOW,
         zones=_ZONES if hours else None,
         cap=_CAP if cap else None,
+        lists=lists,
     )
     if connection.features.has_select_for_update_skip_locked:
         fresh = fresh.select_for_update(skip_locked=True, of=("self",))
@@ -471,7 +488,8 @@ def _pick_prefix(hours: bool, cap: bool) -> Statement:
     # Nothing is taken while a lease is overdue. A condition evaluated once,
     # not part of the limit: a limit that is an expression leaves PostgreSQL
     # to guess a tenth of the list for it, and plan for that many rows.
-    none_due = RawSQL("NOT (SELECT due FROM overdue)", [], BooleanField())
+    held_back = "due" if lists else "due OR listed"
+    none_due = RawSQL(f"NOT (SELECT {held_back} FROM overdue)", [], BooleanField())
     columns = ("pk", "tm_last_attempt", "tm_create")
     fresh = fresh.filter(none_due).values_list(*columns)[:_LIMIT]
     retry = retry.filter(none_due).values_list(*columns)[:_LIMIT]
@@ -479,14 +497,21 @@ def _pick_prefix(hours: bool, cap: bool) -> Statement:
     # The destinations of the picked targets a claim may dial: the claim
     # takes the first of each, so a suppressed one is passed over.
     dialable = Destination.objects.filter(
-        usable(_MAXIMA, _OUTDIAL, _NOW),
+        usable(_MAXIMA, _OUTDIAL, _NOW, lists),
         outdial_target_id__in=RawSQL("SELECT pk FROM picked", []),
     ).values_list("pk")
+    if lists:
+        listed = _sql("")
+    else:
+        applying = SuppressionList.objects.applying_to(_OUTDIAL).values("pk")[:1]
+        listed = _sql(", EXISTS (") + _compiled(applying) + _sql(") AS listed")
     return (
         # A scalar probe, not EXISTS, which would drop the order (models).
         _sql("WITH overdue AS MATERIALIZED (SELECT (")
         + _compiled(due)
-        + _sql(") IS NOT NULL AS due), fresh AS MATERIALIZED (")
+        + _sql(") IS NOT NULL AS due")
+        + listed
+        + _sql("), fresh AS MATERIALIZED (")
         + _compiled(fresh, "LIMIT %s")
         + _sql("), retry AS MATERIALIZED (")
         + _compiled(retry, "LIMIT %s - (SELECT count(*) FROM fresh)")
@@ -623,7 +648,9 @@ def _sqlite_take(targets: str, destinations: str) -> Statement:
 
 
 @functools.cache
-def _claim_statement(vendor: str, hours: bool = False, cap: bool = False) -> Statement:
+def _claim_statement(
+    vendor: str, hours: bool = False, cap: bool = False, lists: bool = True
+) -> Statement:
     targets, destinations, attempts = _quoted()
     if vendor != "postgresql":
         return _qmark(_pick_prefix(hours, cap) + _sqlite_take(targets, destinations))
@@ -650,7 +677,12 @@ def _claim_statement(vendor: str, hours: bool = False, cap: bool = False) -> Sta
         f"(date_trunc('day', %s::timestamptz AT TIME ZONE {zone})"
         f" + interval '1 day') AT TIME ZONE {zone}"
     )
-    pick = _pick_prefix(hours, cap) + _marks_postgresql(hours, cap)
+    pick = _pick_prefix(hours, cap, lists)
+    if lists:  # with no list, nothing is passed over as suppressed
+        pick += _marks_postgresql(hours, cap)
+    held_back = "WHEN due THEN 'overdue'" + (
+        "" if lists else " WHEN listed THEN 'listed'"
+    )
     return pick + _sql(
         ", clock AS MATERIALIZED (SELECT GREATEST(clock_timestamp(),"
         " %s::timestamptz) AS now FROM (SELECT count(*) FROM picked) AS held),"
@@ -675,7 +707,8 @@ def _claim_statement(vendor: str, hours: bool = False, cap: bool = False) -> Sta
         " tk.tm_last_attempt FROM bumped b JOIN taken tk"
         " ON tk.id = b.outdial_target_id RETURNING id, outdial_target_id,"
         " destination_index, try_count, lease_expires)"
-        f" SELECT (SELECT due FROM overdue), {_columns(TARGET_FIELDS, 'tk')},"
+        f" SELECT (SELECT CASE {held_back} END FROM overdue),"
+        f" {_columns(TARGET_FIELDS, 'tk')},"
         " l.id, l.lease_expires, l.destination_index, l.try_count,"
         f' (SELECT json_agg({slot} ORDER BY d."index") FROM {destinations} d'
         " WHERE d.outdial_target_id = tk.id)"
@@ -822,14 +855,31 @@ class Contended(Exception):
 
 
 @functools.cache  # a few: dialing.LIMIT_RANGE bounds the limits
-def _postgresql_claim(hours: bool, cap: bool, limit: int) -> Statement:
+def _postgresql_claim(hours: bool, cap: bool, lists: bool, limit: int) -> Statement:
     """The claim statement with its limit written in. It is prepared on the
     server (``rawsql.rows``), and a prepared statement's plan is made once
     for any value of its parameters: with the limit a parameter, PostgreSQL
     plans for a tenth of the list, hash joins over every destination, and
     so plans the statement again on every call instead (9 ms, five times
     what running it takes)."""
-    return _inline(_claim_statement("postgresql", hours, cap), limit=str(limit))
+    statement = _claim_statement("postgresql", hours, cap, lists)
+    return _inline(statement, limit=str(limit))
+
+
+# Outdials that suppression lists applied to when this process last claimed
+# from them, and when: their claims look every destination up in the lists
+# (and mark what they pass over) for LISTS_SEEN seconds after. Any other
+# outdial's claim runs without the lists' parts (a plan some 40 % cheaper to
+# run) and makes sure in the same statement that no list applies; if one
+# does, it takes nothing and the claim runs again with them. Reading the
+# lists in the statement's own snapshot, as the full claim does.
+LISTS_SEEN = 60.0
+_listed: dict = {}
+
+
+def _lists_apply(outdial_id) -> bool:
+    seen = _listed.get(outdial_id)
+    return seen is not None and time.monotonic() - seen < LISTS_SEEN
 
 
 def claim_postgresql(
@@ -837,8 +887,12 @@ def claim_postgresql(
 ) -> list[Taken]:
     """One statement, in autocommit its own transaction. ``conditions``:
     the policy's part (``policy.ClaimConditions``)."""
+    lists = _lists_apply(outdial_id)
     statement = _postgresql_claim(
-        conditions.zones is not None, conditions.daily_cap is not None, int(limit)
+        conditions.zones is not None,
+        conditions.daily_cap is not None,
+        lists,
+        int(limit),
     )
     params = statement.params(
         outdial=outdial_id,
@@ -864,8 +918,15 @@ def claim_postgresql(
         native=(native, [params[i] for i in firsts]),
         prepare=True,
     )
-    if rows[0][0]:
+    if rows[0][0] == "overdue":
         raise Overdue
+    if rows[0][0] == "listed":
+        if len(_listed) > 10_000:  # many outdials since: forget the old ones
+            _listed.clear()
+        _listed[outdial_id] = time.monotonic()
+        return claim_postgresql(
+            outdial_id, maxima, limit, lease_seconds, cutoff, now, conditions
+        )
     width = len(TARGET_FIELDS)
     taken = []
     for row in rows:

@@ -85,3 +85,29 @@ def test_the_fresh_pick_reads_only_never_tried_targets_from_the_claim_index(outd
     assert "Index Scan using target_claim" in scans[0], plan
     assert "tm_last_attempt IS NULL" in plan.split("Index Cond:")[1].splitlines()[0]
     assert dialing.claim(outdial, max_try_counts=MAXIMA)[0].target.pk == fresh_one.pk
+
+
+def test_an_outdial_no_list_applies_to_claims_without_reading_the_lists(alice, outdial):
+    """A list made between two claims is obeyed by the second: the lean
+    statement finds it, takes nothing, and the claim runs with the lists."""
+    from tests.test_suppression_dialing import LISTED, OTHER, THIRD, make_list
+
+    for number in (THIRD, LISTED, OTHER):
+        make_target(outdial, number)
+    first = dialing.claim(outdial, max_try_counts=MAXIMA)
+    assert [c.destination.target for c in first] == [THIRD]
+    lean = _prepared("WITH overdue AS MATERIALIZED")
+    with connection.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE"
+            " 'WITH overdue%%' AND statement NOT LIKE '%%suppressionentry%%'"
+        )
+        assert cursor.fetchone()[0] == len(lean) == 1
+    make_list(alice.customer, LISTED, scope="all")
+    second = dialing.claim(outdial, max_try_counts=MAXIMA, limit=2)
+    assert [c.destination.target for c in second] == [OTHER]
+    listed = OutdialTarget.objects.get(destinations__target=LISTED)
+    assert (listed.status, listed.tm_suppressed_until is not None) == ("idle", True)
+    # The lean one at limits 1 and 2, then the one reading the lists.
+    reading = _prepared("WITH overdue AS MATERIALIZED%suppressionentry")
+    assert (len(_prepared("WITH overdue AS MATERIALIZED")), len(reading)) == (3, 1)
