@@ -499,7 +499,7 @@ def _pick_prefix(hours: bool, cap: bool, lists: bool = True) -> Statement:
     dialable = Destination.objects.filter(
         usable(_MAXIMA, _OUTDIAL, _NOW, lists),
         outdial_target_id__in=RawSQL("SELECT pk FROM picked", []),
-    ).values_list("pk")
+    ).values_list("pk", "outdial_target_id", "index")
     if lists:
         listed = _sql("")
     else:
@@ -686,9 +686,8 @@ def _claim_statement(
     return pick + _sql(
         ", clock AS MATERIALIZED (SELECT GREATEST(clock_timestamp(),"
         " %s::timestamptz) AS now FROM (SELECT count(*) FROM picked) AS held),"
-        " chosen AS MATERIALIZED (SELECT DISTINCT ON (d.outdial_target_id) d.id"
-        f" FROM {destinations} d JOIN dialable u ON d.id = u.pk"
-        ' ORDER BY d.outdial_target_id, d."index"),'
+        " chosen AS MATERIALIZED (SELECT DISTINCT ON (u.outdial_target_id)"
+        ' u.pk AS id FROM dialable u ORDER BY u.outdial_target_id, u."index"),'
         f" bumped AS (UPDATE {destinations} d SET try_count = d.try_count + 1"
         f" FROM chosen c WHERE d.id = c.id AND {under_maximum}"
         ' RETURNING d.outdial_target_id, d."index", d.target, d.try_count),'
