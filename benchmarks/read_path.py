@@ -423,6 +423,7 @@ def seed(size: int) -> dict:
 
     from outdials import credentials, statistics
     from outdials.models import Customer, Destination, Outdial, OutdialTarget
+    from outdials.search import joined_addresses
 
     call_command("migrate", verbosity=0, interactive=False)
     base = datetime.now(UTC) - timedelta(days=30)
@@ -452,6 +453,9 @@ def seed(size: int) -> dict:
                     "id": target_id,
                     "outdial_id": outdial.id,
                     "name": f"customer {n:06d}",
+                    "addresses": joined_addresses(
+                        [f"+1555{n:07d}", f"customer{n}@example.com"]
+                    ),
                     "detail": "renewal due",
                     "data": f'{{"crm_id": {n}}}',
                     "tm_create": stamp,

@@ -307,12 +307,14 @@ def _fail_task(work: BackgroundWork) -> None:
 
 def housekeeping() -> dict:
     """What every worker does on the side, now and then: settle dialing
-    claims whose lease passed, and fail jobs whose worker was lost."""
-    from . import bulk, dialing
+    claims whose lease passed, fail jobs whose worker was lost, and write
+    the addresses the search reads of targets that have none yet."""
+    from . import bulk, dialing, targets
 
     return {
         "expired_claims": dialing.settle_expired(),
         "lost_jobs": sweep_stale(),
+        "addresses_written": targets.write_missing_addresses(),
         "exports_removed": bulk.prune_exports(timezone.now() - EXPORTS_KEPT),
         "workers_forgotten": JobWorker.objects.filter(
             tm_seen__lt=timezone.now() - WORKERS_KEPT

@@ -365,6 +365,13 @@ class OutdialTarget(models.Model):
         related_name="targets",
     )
     name = models.CharField(max_length=255, blank=True, default="")
+    # Its destinations' addresses, one a line (search.joined_addresses),
+    # written with them (outdials.targets, the import): a contains-search
+    # reading the list in order tests this column, not each row's
+    # destinations. NULL until written (a target made before the column, or
+    # inserted raw): the search looks at its destinations then, and the
+    # workers' housekeeping writes it (targets.write_missing_addresses).
+    addresses = models.TextField(null=True, editable=False)  # noqa: DJ001
     detail = models.TextField(blank=True, default="")
     data = models.TextField(blank=True, default="")
     # The id another system (a CRM) knows this target by, from an import's key
@@ -524,6 +531,14 @@ class OutdialTarget(models.Model):
                 fields=["outdial", "-attempt_key", "-id"],
                 name="target_attempt_page",
                 condition=Q(tm_delete__isnull=True),
+            ),
+            # The targets whose addresses are still to be written (none once
+            # the housekeeping has caught up): whether a list has any is one
+            # probe (outdials.search).
+            models.Index(
+                fields=["outdial"],
+                name="target_addresses_missing",
+                condition=Q(addresses__isnull=True),
             ),
             # A re-upload finds its live targets by key.
             models.Index(

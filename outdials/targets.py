@@ -6,13 +6,15 @@ same timestamps and keeps the destinations table in step with the slots.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 
 from django.db import transaction
 from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import guards, policy
+from . import guards, policy, search
 from .dialing_sql import UNMARKED
 from .models import Destination, Outdial, OutdialTarget, TargetStatus
 
@@ -97,6 +99,11 @@ def _destination(target: OutdialTarget, index: int, slot: Address) -> Destinatio
     )
 
 
+def _addresses(slots: Sequence[Address | None]) -> str:
+    """The ``addresses`` of a target whose slots are ``slots``."""
+    return search.joined_addresses(slot.target for slot in slots if slot)
+
+
 @transaction.atomic
 def create_target(
     outdial: Outdial,
@@ -114,6 +121,7 @@ def create_target(
     target = OutdialTarget.objects.create(
         outdial=outdial,
         name=name,
+        addresses=_addresses(slots),
         detail=detail,
         data=data,
         status=NEW_STATUS,
@@ -126,6 +134,43 @@ def create_target(
     )
     target._prefetched_objects_cache = {"destinations": rows}
     return target
+
+
+# Targets whose addresses one housekeeping round writes (one to two seconds at
+# 1,000,000 targets on busy vCPUs), and per transaction.
+MISSING_ADDRESSES_ROUND = 2_000
+MISSING_ADDRESSES_CHUNK = 1_000
+
+
+def write_missing_addresses(limit: int | None = None) -> int:
+    """Write ``addresses`` of up to ``limit`` (``MISSING_ADDRESSES_ROUND``)
+    targets that have none yet (made before the column, or inserted raw),
+    from their destinations; answers how many. A target written meanwhile
+    by a person's change keeps what that change wrote: only a NULL is
+    replaced."""
+    limit = MISSING_ADDRESSES_ROUND if limit is None else limit
+    missing = OutdialTarget.objects.filter(addresses__isnull=True)
+    written = 0
+    for start in range(0, limit, MISSING_ADDRESSES_CHUNK):
+        size = min(MISSING_ADDRESSES_CHUNK, limit - start)
+        with transaction.atomic():
+            ids = list(missing.values_list("pk", flat=True)[:size])
+            rows = (
+                Destination.objects.filter(outdial_target_id__in=ids)
+                .order_by("outdial_target_id", "index")
+                .values_list("outdial_target_id", "target")
+            )
+            joined = {
+                pk: search.joined_addresses(address for _pk, address in slots)
+                for pk, slots in groupby(rows, key=itemgetter(0))
+            }
+            written += missing.bulk_update(
+                [OutdialTarget(pk=pk, addresses=joined.get(pk, "")) for pk in ids],
+                ["addresses"],
+            )
+        if len(ids) < size:
+            break
+    return written
 
 
 def summed_tries() -> Coalesce:
@@ -164,7 +209,7 @@ def update_target(
     if slots is not None:
         # Judged again by the next claim, which may have passed it over
         # because every destination it had left was suppressed.
-        changes = {**changes, **UNMARKED}
+        changes = {**changes, **UNMARKED, "addresses": _addresses(slots)}
     guards.write(target, "change it", **changes)
     if slots is not None:
         current = {d.index: d for d in target.destinations.all()}

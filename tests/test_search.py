@@ -172,7 +172,12 @@ def test_few_matches_are_read_by_id_and_many_by_walking_the_list(
     assert " IN (" in few and "LIKE" not in few  # the matches, by id
     monkeypatch.setattr(search, "FEW", 0)
     many = str(search.targets_matching(queryset, "Ann", "US").query).upper()
-    assert "LIKE" in many and "LIMIT 1" in many  # each row checked in order
+    # each row checked in order, on the row itself (its addresses column)
+    assert '"ADDRESSES"' in many and "OUTDIALS_DESTINATION" not in many
+    # a row whose addresses are not written yet has its destinations looked up
+    OutdialTarget.objects.filter(name="Ann Lee").update(addresses=None)
+    many = str(search.targets_matching(queryset, "Ann", "US").query).upper()
+    assert '"ADDRESSES" IS NULL AND' in many and "LIMIT 1" in many
 
 
 def test_the_admin_finds_destinations_and_attempts_by_a_written_number(

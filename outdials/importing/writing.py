@@ -35,6 +35,7 @@ from django.utils import timezone
 from .. import jobs
 from ..models import Destination, ImportBatch, JobStatus, Outdial, OutdialTarget
 from ..queries import SLOT_FIELDS
+from ..search import joined_addresses
 from ..targets import NEW_STATUS
 from . import updating
 from .checking import Plan, existing_keys
@@ -72,6 +73,7 @@ class _Writer:
                 "outdial",
                 "import_batch",
                 "name",
+                "addresses",
                 "detail",
                 "data",
                 "external_id",
@@ -224,9 +226,10 @@ def _write(outdial, plan, batch, tracker, started, options, progress, staged):
             stamp = adapt(first + timedelta(microseconds=counter))
             counter += 1
             target_id = f"{base | counter << 32 | getrandbits(32):032x}"
+            addresses = joined_addresses(address for _n, _t, address, _tn in slots)
             targets.append(
-                (target_id, outdial_id, batch_id, name, detail, data, external_id)
-                + (NEW_STATUS, stamp, stamp, hidden, zone)
+                (target_id, outdial_id, batch_id, name, addresses, detail, data)
+                + (external_id, NEW_STATUS, stamp, stamp, hidden, zone)
             )
             for n, type_, address, target_name in slots:
                 destinations.append(
