@@ -93,15 +93,24 @@ def _containing(queryset: QuerySet, text: str, *, names: bool) -> QuerySet:
       name and ``addresses`` tested on the row itself (:func:`_walk`); a
       page is full after about 50 / (share of matches) rows.
     - by id: the matches read first (from the trigram indexes on
-      PostgreSQL), when there are at most ``FEW``; the page is read by
-      their ids. Reading them costs their number (and on PostgreSQL a
-      bitmap of the index, some 15 ms for a common text at 1,000,000).
+      PostgreSQL; SQLite, which has none, tests every row as the walk
+      does), when there are at most ``FEW``; the page is read by their ids.
+      Reading them costs their number (and on PostgreSQL a bitmap of the
+      index, some 15 ms for a common text at 1,000,000).
 
     A text is common (``_common``) when enough of the newest ``SAMPLE``
     targets have it; on PostgreSQL the planner's estimate of the matches
     (from the statistics of the indexed expressions) first spares that
     test for a rare text. Any guess only costs time: the rows are the same.
     """
+    if connections[queryset.db].vendor != "postgresql":
+        # No trigram index: the matches are the walk's, in one pass of the
+        # list (not of every name and then every address).
+        walk = _walk(queryset, text, names=names)
+        if _common(queryset, walk):
+            return walk
+        few = set(walk.order_by().values_list("pk", flat=True)[: FEW + 1])
+        return queryset.filter(pk__in=few) if len(few) <= FEW else walk
     matches = (
         Destination.objects.using(queryset.db)
         .filter(target__icontains=text)
@@ -111,10 +120,7 @@ def _containing(queryset: QuerySet, text: str, *, names: bool) -> QuerySet:
     if names:
         named = queryset.filter(name__icontains=text).order_by()
         matches = named.values_list("pk", flat=True).union(matches, all=True)
-    rare = (
-        connections[queryset.db].vendor == "postgresql"
-        and counting.estimated_rows(matches) <= FEW
-    )
+    rare = counting.estimated_rows(matches) <= FEW
     if not rare:
         walk = _walk(queryset, text, names=names)
         if _common(queryset, walk):
