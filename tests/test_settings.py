@@ -120,7 +120,10 @@ def test_postgresql_has_connect_and_statement_timeouts_from_the_environment():
     default = loaded(DJANGO_SECRET_KEY="s" * 60, DATABASE_URL=url)
     assert default["options"] == {
         "connect_timeout": 5,
-        "options": "-c statement_timeout=30000 -c plan_cache_mode=force_generic_plan",
+        "options": (
+            "-c statement_timeout=30000 -c plan_cache_mode=force_generic_plan"
+            " -c jit=off"
+        ),
         "prepare_threshold": 5,
     }
     assert default["answer"] == 35
@@ -132,7 +135,10 @@ def test_postgresql_has_connect_and_statement_timeouts_from_the_environment():
     )
     assert chosen["options"] == {
         "connect_timeout": 2,
-        "options": "-c statement_timeout=10000 -c plan_cache_mode=force_generic_plan",
+        "options": (
+            "-c statement_timeout=10000 -c plan_cache_mode=force_generic_plan"
+            " -c jit=off"
+        ),
         "prepare_threshold": 5,
     }
     assert chosen["answer"] == 15
