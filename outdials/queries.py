@@ -110,7 +110,8 @@ class Compiled:
     name, every other parameter (a constant of the rule) stays as compiled.
     """
 
-    def __init__(self, queryset: QuerySet, **examples):
+    def __init__(self, queryset: QuerySet, planned_with_values=False, **examples):
+        self.planned_with_values = planned_with_values  # see rawsql._driver_cursor
         self.sql, compiled = queryset.query.sql_with_params()
         self.driver_sql = _driver_sql(self.sql)
         names = {_prepared(value): name for name, value in examples.items()}
@@ -136,7 +137,13 @@ class Compiled:
 
     def rows(self, **values) -> list[tuple]:
         db = connections[DEFAULT_DB_ALIAS]
-        return rawsql.rows(self.sql, self.params(db, **values), self.driver_sql, db)
+        return rawsql.rows(
+            self.sql,
+            self.params(db, **values),
+            self.driver_sql,
+            db,
+            planned_with_values=self.planned_with_values,
+        )
 
 
 def _driver_sql(sql: str) -> str:
@@ -266,7 +273,8 @@ def _target_page_statement(depth: str, limit: int) -> Compiled:
     if key is not None:
         queryset = paging.beyond(queryset, key)
     rows = queryset.newest_first().values_list(*TARGET_FIELDS)[:limit]
-    return Compiled(rows, outdial=outdial, **examples)
+    # Planned per call: a list's index, or a sort, depends on the list's size.
+    return Compiled(rows, planned_with_values=True, outdial=outdial, **examples)
 
 
 def live_targets(outdial_id: uuid.UUID, after: paging.Key | None, limit: int) -> list:
@@ -285,7 +293,7 @@ def _outdial_page_statement(depth: str, limit: int) -> Compiled:
     if key is not None:
         queryset = paging.beyond(queryset, key)
     rows = queryset.newest_first().values_list(*OUTDIAL_FIELDS)[:limit]
-    return Compiled(rows, customer=customer, **examples)
+    return Compiled(rows, planned_with_values=True, customer=customer, **examples)
 
 
 def live_outdials(customer_id, after: paging.Key | None, limit: int) -> list:

@@ -156,7 +156,9 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
         # parameters; left to choose, PostgreSQL plans the claim statement
         # afresh on every call, as its generic cost guess is higher (the
         # hot paths' statements write their limits in, so the one plan is
-        # the right one).
+        # the right one). The keyset pages, whose plan depends on the size
+        # of the list, are bound on the client and planned per call
+        # (outdials/rawsql.py).
         "options": (
             f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT * 1000}"
             " -c plan_cache_mode=force_generic_plan"
