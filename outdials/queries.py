@@ -160,6 +160,20 @@ def _uuid(value) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
 
 
+def _listed_id(value) -> uuid.UUID | str:
+    """An id of a listed row, ready to be written (``str()`` of it is the id
+    as the API writes it) and passed back (``db_ids``): PostgreSQL's UUID as
+    the driver made it; SQLite's hex written out as a UUID's text, with no
+    UUID made for it (making one, then its text and its hex again for the
+    page's destinations, was a sixth of a page of 100 targets)."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if len(value) != 32:
+        return str(uuid.UUID(value))
+    value = value.lower()
+    return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+
+
 # --- lookups through the ORM ---------------------------------------------------
 
 
@@ -282,7 +296,7 @@ def live_targets(outdial_id: uuid.UUID, after: paging.Key | None, limit: int) ->
     token), at most ``limit``, as ``PageRow``s."""
     statement = _target_page_statement(_depth(after), limit)
     rows = statement.rows(outdial=outdial_id, **_key_values(after))
-    return [PageRow(_uuid(row[0]), *row[1:]) for row in rows]
+    return [PageRow(_listed_id(row[0]), *row[1:]) for row in rows]
 
 
 @functools.cache
@@ -302,7 +316,7 @@ def live_outdials(customer_id, after: paging.Key | None, limit: int) -> list:
     statement = _outdial_page_statement(_depth(after), limit)
     rows = statement.rows(customer=customer_id, **_key_values(after))
     return [
-        OutdialRow(_uuid(row[0]), _uuid(row[1]), _uuid(row[2]), *row[3:])
+        OutdialRow(_listed_id(row[0]), _listed_id(row[1]), _listed_id(row[2]), *row[3:])
         for row in rows
     ]
 

@@ -2,6 +2,7 @@
 read path): values in the form the database driver takes, as the ORM would
 send them."""
 
+import re
 import uuid
 from datetime import datetime
 
@@ -23,8 +24,18 @@ def db_ids(values) -> list:
             value if isinstance(value, uuid.UUID) else db_id(value) for value in values
         ]
     return [
-        value.hex if isinstance(value, uuid.UUID) else db_id(value) for value in values
+        value.hex
+        if isinstance(value, uuid.UUID)
+        else value.replace("-", "")
+        if isinstance(value, str) and _UUID_TEXT.fullmatch(value)
+        else db_id(value)
+        for value in values
     ]
+
+
+# A UUID's own text (a listed row's id on SQLite): its hex is the text less
+# its dashes, no UUID made for it.
+_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def db_time(value: datetime):
