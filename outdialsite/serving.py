@@ -12,7 +12,8 @@ timeout (503 ``REQUEST_TIMEOUT``), a request line or headers over the limits
 (414, 431) or malformed (400). What it cannot do: once the application has
 sent its status line (a streamed export cut by the timeout), nothing more can
 be written and the connection is closed short; a worker killed with SIGKILL
-(it ignored the timeout's SIGABRT for another timeout) answers nothing.
+(it ignored the timeout's SIGABRT for another timeout) answers nothing. It
+readies the application as it starts (:func:`ready_to_serve`).
 """
 
 import gc
