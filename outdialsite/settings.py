@@ -156,8 +156,10 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
         # parameters; left to choose, PostgreSQL plans the claim statement
         # afresh on every call, as its generic cost guess is higher (the
         # hot paths' statements write their limits in, so the one plan is
-        # the right one). No JIT compiling: the service's statements each
-        # read a page or a few rows, and compiling one that the planner
+        # the right one). The keyset pages, whose plan depends on the size
+        # of the list, are bound on the client and planned per call
+        # (outdials/rawsql.py). No JIT compiling: the service's statements
+        # each read a page or a few rows, and compiling one that the planner
         # prices high costs more than it saves (a search over a list whose
         # older targets are still being backfilled: 62 ms against 17).
         "options": (

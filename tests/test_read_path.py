@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from outdials import credentials, targets
+from outdials import credentials, queries, targets
 from outdials.models import Destination, Outdial, OutdialTarget
 from outdials.paging import after_token
 from outdials.queries import destination_slots
@@ -180,3 +180,41 @@ def test_a_malformed_token_is_a_400_on_either_path(api, outdial):
         response = api.get(f"/v1.0/outdials/{outdial.id}/targets?{query}")
         assert response.status_code == 400
         assert response.json()["error"]["reason"] == "INVALID_PAGE_TOKEN"
+
+
+def test_a_big_lists_pages_follow_its_index_among_many_small_lists(alice, outdial):
+    """A keyset page is planned with its values: a plan made once for any
+    list expects the average list (a few rows, read and sorted), which for
+    a big one means reading and sorting all of it on every poll."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's plans")
+    small = Outdial.objects.bulk_create(
+        Outdial(customer=alice.customer, name=f"small {n}") for n in range(300)
+    )
+    OutdialTarget.objects.bulk_create(
+        [OutdialTarget(outdial=o, name=f"{o.name} {n}") for o in small for n in (1, 2)]
+        + [OutdialTarget(outdial=outdial, name=f"big {n}") for n in range(600)]
+    )
+    plans = []
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE outdials_outdialtarget")
+        # Each statement's plan, as run, comes back to this connection.
+        cursor.execute("LOAD 'auto_explain'")
+        cursor.execute("SET auto_explain.log_min_duration = 0")
+        cursor.execute("SET client_min_messages = log")
+    driver = connection.connection
+    driver.add_notice_handler(lambda notice: plans.append(notice.message_primary))
+    try:
+        for _ in range(8):  # past the connection's threshold to prepare a statement
+            page = queries.live_targets(outdial.id, None, 101)
+    finally:
+        driver.remove_notice_handler(driver._notice_handlers[-1])
+        with connection.cursor() as cursor:
+            cursor.execute("RESET client_min_messages")
+            cursor.execute("RESET auto_explain.log_min_duration")
+
+    assert len(page) == 101
+    pages = [plan for plan in plans if "outdials_outdialtarget" in plan]
+    assert len(pages) == 8
+    for plan in pages:
+        assert "Sort" not in plan and "Index Scan" in plan, plan

@@ -20,11 +20,15 @@ request that saw a database error has its connection checked, or dropped, as
 it ends, so the next one reconnects either way.
 """
 
+import datetime
+import functools
 import time
 from contextlib import contextmanager
 
 import psycopg
 from django.db.backends.postgresql import base
+from psycopg.adapt import AdaptersMap, Loader
+from psycopg.postgres import types
 
 
 class BoundedConnection(psycopg.Connection):
@@ -53,8 +57,56 @@ class _Driver:
         return getattr(psycopg, name)
 
 
+class UTCTimestamptzLoader(Loader):
+    """``timestamptz`` read by psycopg's compiled loader, as Django reads it.
+
+    Django's loader (``psycopg_any.BaseTzLoader``) subclasses psycopg's pure
+    Python one, so every time read costs a Python parse: a fifth of the CPU
+    of a page of 100 targets. The compiled loader cannot be subclassed;
+    this one hands each value to it. Django connects in UTC (its
+    ``TimeZone``), where the compiled loader gives ``datetime.timezone.utc``
+    times, exactly Django's; on a connection in another zone each time is
+    given Django's zone as Django's loader does. ``timezone`` is what
+    Django's cursors compare against theirs.
+    """
+
+    timezone = datetime.UTC
+
+    def __init__(self, oid, context=None):
+        super().__init__(oid, context)
+        compiled = psycopg.adapters.get_loader(self.oid, self.format)(oid, context)
+        connection = getattr(context, "connection", None)
+        if _zone(connection) is self.timezone:
+            self.load = compiled.load
+        else:
+            self.load = lambda data: compiled.load(data).replace(tzinfo=self.timezone)
+
+    def load(self, data):  # replaced per instance in __init__
+        raise NotImplementedError
+
+
+def _zone(connection):
+    from psycopg._tz import get_tzinfo
+
+    return get_tzinfo(connection.pgconn if connection is not None else None)
+
+
+@functools.cache
+def _adapters(template: AdaptersMap) -> AdaptersMap:
+    """Django's adapters with :class:`UTCTimestamptzLoader` for timestamptz."""
+    adapters = AdaptersMap(template)
+    adapters.register_loader(types["timestamptz"].oid, UTCTimestamptzLoader)
+    return adapters
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     Database = _Driver()
+
+    def get_connection_params(self):
+        params = super().get_connection_params()
+        if self.timezone is datetime.UTC and "context" in params:
+            params["context"] = _adapters(params["context"])
+        return params
 
     def get_new_connection(self, conn_params):
         connection = super().get_new_connection(conn_params)
