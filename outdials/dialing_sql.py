@@ -1,14 +1,14 @@
-"""The claim and result statements: one round trip on PostgreSQL, the fewest
-statements on SQLite.
+"""The claim and result statements: one round trip on PostgreSQL, a few
+plain statements under one write lock on SQLite.
 
 A claim is every dialer's hot path. On PostgreSQL it is one statement of
 data-modifying CTEs sent in autocommit, so it is also its own transaction:
 pick (``FOR UPDATE SKIP LOCKED``), bump the chosen destination, mark the
 target, log the attempt and answer what the API returns, in one round trip.
-On SQLite (no data-modifying CTEs) it is three writes inside the IMMEDIATE
-transaction, sent through the driver's own cursor: the pick marks the targets
-and answers them (``UPDATE … RETURNING``), then the try counts and the
-attempts; a result is two (the attempt, the target).
+On SQLite (no data-modifying CTEs) it is a read and three writes inside the
+IMMEDIATE transaction, sent through the driver's own cursor: the pick reads
+the targets with their destinations, then the targets, the try counts and
+the attempts are written; a result is two writes (the attempt, the target).
 
 The eligibility rule is written once, as querysets (:func:`eligible`):
 ``available()`` evaluates them, and the claim statement embeds their SQL,
@@ -19,6 +19,7 @@ rule, the status and the claim order come from the ORM, not from a string.
 import contextlib
 import functools
 import json
+import operator
 import time
 import uuid
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.db.models.base import ModelState
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Least, Substr
 from django.db.models.lookups import In
@@ -610,40 +612,30 @@ _FAR = datetime(9999, 12, 31, tzinfo=UTC)
 _NEVER = datetime(1, 1, 2, tzinfo=UTC)
 
 
-def _sqlite_take(targets: str, destinations: str) -> Statement:
-    """SQLite's pick and target update in one statement: the picked targets
-    become ``progressing`` and come back with their destinations (as JSON,
-    each marked dialable or not) and the attempt time they were picked by.
-    The daily cap's counter starts again at the target's next local
-    midnight, looked up in ``day_ends`` (a JSON object of zone → time, the
-    zones a claim has met); a zone not in it comes back with no day end,
-    for the caller to write."""
-    zone = f"COALESCE(NULLIF({targets}.time_zone, ''), %s)"
+def _sqlite_pick(targets: str, destinations: str) -> Statement:
+    """SQLite's pick ends in a read: the picked targets as they are before
+    the claim (their row id first), each with its destinations (as JSON,
+    each marked dialable or not), and whether any suppression entry may
+    apply to the outdial (without one, no target was passed over as
+    suppressed). The claim then writes them with plain statements
+    (:func:`claim_sqlite`): under the IMMEDIATE transaction's write lock
+    nothing changes in between, and SQLite ran the ``UPDATE … RETURNING``
+    of a target's claim in 57 µs against 22 µs for the same ``UPDATE`` and
+    13 µs for a read of the row."""
     slot = (
         'json_array(d.id, d."index", d.type, d.target, d.target_name, d.name,'
         " d.detail, d.try_count, d.id IN (SELECT pk FROM dialable))"
     )
-    # Constants are written in: a bound value compared with a column of a
-    # partial index's condition (status) makes SQLite plan the whole
-    # statement again at every run.
-    progressing, idle = _literal(TargetStatus.PROGRESSING), _literal(TargetStatus.IDLE)
-    return _sql(
-        f" UPDATE {targets} SET status = {progressing}, settled_outcome = '',"
-        " tm_last_attempt = %s, tm_update = %s, tries = tries + 1,"
-        " day_attempts = CASE WHEN tm_day_end > %s THEN day_attempts + 1"
-        " ELSE 1 END, tm_day_end = CASE WHEN tm_day_end > %s THEN tm_day_end"
-        f" ELSE (SELECT value FROM json_each(%s) WHERE key = {zone}) END"
-        f" WHERE id IN (SELECT pk FROM picked) AND status = {idle}"
-        f" RETURNING {_columns(TARGET_FIELDS, targets)},"
-        f" (SELECT json_group_array({slot}) FROM {destinations} d"
-        f" WHERE d.outdial_target_id = {targets}.id),"
-        f" (SELECT p.tm_last_attempt FROM picked p WHERE p.pk = {targets}.id)",
-        "stamp",
-        "stamp",
-        "stamp",
-        "stamp",
-        "day_ends",
-        "default_zone",
+    lists = SuppressionList.objects.applying_to(_OUTDIAL).values("pk")
+    entries = SuppressionEntry.objects.filter(list__in=lists).values("pk")[:1]
+    return (
+        _sql(
+            f" SELECT t.rowid, {_columns(TARGET_FIELDS, 't')},"
+            f" (SELECT json_group_array({slot}) FROM {destinations} d"
+            " WHERE d.outdial_target_id = t.id), EXISTS ("
+        )
+        + _compiled(entries)
+        + _sql(f") FROM picked p JOIN {targets} t ON t.id = p.pk")
     )
 
 
@@ -653,7 +645,7 @@ def _claim_statement(
 ) -> Statement:
     targets, destinations, attempts = _quoted()
     if vendor != "postgresql":
-        return _qmark(_pick_prefix(hours, cap) + _sqlite_take(targets, destinations))
+        return _qmark(_pick_prefix(hours, cap) + _sqlite_pick(targets, destinations))
     # The clock is read once every picked row is locked (``clock`` counts
     # them first): an attempt never starts before the previous one on the
     # same target ended; nor before the application's ``now`` that judged
@@ -813,7 +805,19 @@ def target_from_row(values: Sequence) -> OutdialTarget:
         value if kind is None else kind(value)
         for kind, value in zip(_TARGET_KINDS, values, strict=True)
     ]
-    return OutdialTarget.from_db(DEFAULT_DB_ALIAS, _TARGET_NAMES, converted)
+    return _loaded(OutdialTarget, _TARGET_NAMES, converted)
+
+
+def _loaded(model, names: list[str], values: list):
+    """An instance as ``from_db`` makes it, made as unpickling makes one: its
+    ``__init__``, which walks every field, not run (2.2 µs a target instead
+    of 7.9, 1.4 µs a destination instead of 4.5); these models have no
+    ``post_init`` receiver."""
+    instance = model.__new__(model)
+    instance.__dict__.update(zip(names, values, strict=True))
+    state = instance._state = ModelState()
+    state.adding, state.db = False, DEFAULT_DB_ALIAS
+    return instance
 
 
 _DESTINATION_ORDER = [f.attname for f in Destination._meta.concrete_fields]
@@ -825,9 +829,7 @@ assert _DESTINATION_ORDER == ["id", "outdial_target_id"] + [
 def _destination(target_id, values) -> Destination:
     # from_db takes the values in the model's field order.
     key, *rest = values
-    return Destination.from_db(
-        DEFAULT_DB_ALIAS, _DESTINATION_ORDER, [key, target_id, *rest]
-    )
+    return _loaded(Destination, _DESTINATION_ORDER, [key, target_id, *rest])
 
 
 def _attach(target: OutdialTarget, destinations: list[Destination]) -> None:
@@ -971,70 +973,111 @@ def _sqlite_time(value: datetime) -> str:
 
 class _DayEnds:
     """The next local midnight of each zone the claims of this process have
-    met (where the daily cap's count of a target in that zone starts again),
-    as the JSON object the SQLite claim statement looks zones up in. An end
-    is used from the time it was worked out until it passes."""
+    met (where the daily cap's count of a target in that zone starts
+    again), with its stored text. An end is used from the time it was
+    worked out until it passes."""
 
     def __init__(self):
-        self.ends: dict[str, tuple[datetime, datetime]] = {}
-        self.text, self.since, self.until = "{}", None, None
+        self.ends: dict[str, tuple[datetime, datetime, str]] = {}
 
-    def text_at(self, now: datetime, zone: str, day_end) -> str:
-        """The object valid at ``now``, with ``zone`` in it."""
-        if zone in self.ends and self.since and self.since <= now < self.until:
-            return self.text
-        self.ends = {z: (s, e) for z, (s, e) in self.ends.items() if s <= now < e}
-        if zone not in self.ends:
-            self.ends[zone] = (now, day_end(zone, now))
-        self.text = json.dumps({z: _sqlite_time(e) for z, (_, e) in self.ends.items()})
-        self.since = max(s for s, _ in self.ends.values())
-        self.until = min(e for _, e in self.ends.values())
-        return self.text
-
-    def learn(self, zone: str, now: datetime, end: datetime) -> None:
-        self.ends[zone] = (now, end)
-        self.since = self.until = None  # rebuilt at the next claim
+    def at(self, zone: str, now: datetime, day_end) -> tuple[datetime, str]:
+        found = self.ends.get(zone)
+        if found is None or not found[0] <= now < found[1]:
+            end = day_end(zone, now)
+            found = self.ends[zone] = (now, end, _sqlite_time(end))
+        return found[1], found[2]
 
 
 _DAY_ENDS = _DayEnds()
 
 
+@dataclass(frozen=True)
+class _SqliteClaim:
+    """A SQLite claim's statements, made once per variant of the policy."""
+
+    pick: str
+    # The pick's parameters from the claim's values, in _PICK_VALUES order.
+    place: operator.itemgetter
+    take: str  # marks one picked target, found by its row id
+
+
+_PICK_VALUES = (
+    "outdial",
+    "cutoff",
+    "now",
+    "limit",
+    "zones",
+    "cap",
+    "maxima_key",
+    *(f"maximum_{index}" for index in DESTINATION_SLOTS),
+)
+
+
+@functools.cache
+def _sqlite_claim(hours: bool, cap: bool) -> _SqliteClaim:
+    pick = _claim_statement("sqlite", hours, cap)
+    targets = _quoted()[0]
+    # Constants are written in: a bound value compared with a column of a
+    # partial index's condition (status) makes SQLite plan the statement
+    # again at every run.
+    progressing, idle = _literal(TargetStatus.PROGRESSING), _literal(TargetStatus.IDLE)
+    take = (
+        f"UPDATE {targets} SET status = {progressing}, settled_outcome = '',"
+        " tm_last_attempt = ?, tm_update = ?, tries = tries + 1,"
+        " day_attempts = ?, tm_day_end = COALESCE(?, tm_day_end)"
+        f" WHERE rowid = ? AND status = {idle}"
+    )
+    place = operator.itemgetter(*(_PICK_VALUES.index(name) for name, _ in pick.slots))
+    return _SqliteClaim(pick.sql, place, take)
+
+
+@functools.cache
+def _sqlite_writes(count: int) -> tuple[str, str]:
+    """The try counts' UPDATE and the attempts' INSERT of ``count`` claims."""
+    _, destinations, attempts = _quoted()
+    marks = ", ".join("?" * count)
+    rows = ", ".join(["(?, ?, ?, ?, ?, ?, ?, '', ?, ?)"] * count)
+    return (
+        f"UPDATE {destinations} SET try_count = try_count + 1 WHERE id IN ({marks})",
+        f"INSERT INTO {attempts} (id, outdial_id, outdial_target_id,"
+        " destination_index, address, try_count, max_try_counts, outcome,"
+        f" lease_expires, tm_start) VALUES {rows}",
+    )
+
+
+_WIDTH = len(TARGET_FIELDS)
+# Where a picked row holds what the claim reads of it (after the row id).
+_LAST_ATTEMPT = 1 + _TARGET_NAMES.index("tm_last_attempt")
+_CREATED = 1 + _TARGET_NAMES.index("tm_create")
+
+
 def claim_sqlite(
     outdial_id, maxima, limit, lease_seconds, cutoff, now_fn, conditions, day_end
 ):
-    """Three writes inside one IMMEDIATE transaction (SQLite's single write
-    lock is held from its BEGIN), through the driver's cursor: the pick,
-    which marks the targets and answers them (``UPDATE … RETURNING``), the
-    try counts, the attempts. ``conditions``: the policy's part
-    (``policy.ClaimConditions``); ``day_end(zone, now)``: when the daily
-    count of a target in ``zone`` starts again."""
+    """Inside one IMMEDIATE transaction (SQLite's single write lock is held
+    from its BEGIN), through the driver's cursor: the pick, a read
+    (:func:`_sqlite_pick`), then the writes, each a plain statement: the
+    targets, the try counts, the attempts. ``conditions``: the policy's
+    part (``policy.ClaimConditions``); ``day_end(zone, now)``: when the
+    daily count of a target in ``zone`` starts again."""
     hours, cap = conditions.zones is not None, conditions.daily_cap is not None
-    statement = _claim_statement("sqlite", hours, cap)
+    claim = _sqlite_claim(hours, cap)
     markings = _marking_sqlite(hours, cap)  # compiled outside the transaction
-    targets, destinations, attempts = _quoted()
-    db = connections[DEFAULT_DB_ALIAS]
+    maxima = tuple(maxima)
+    key = maxima_key(maxima)
     outdial_key = outdial_id.hex
+    cutoff_text = _sqlite_time(cutoff)
     default_zone = conditions.default_zone
+    db = connections[DEFAULT_DB_ALIAS]
     with _write_transaction(db) as raw:
         # The clock is read once the write lock is ours: an attempt then
         # never starts before the previous one on the same target ended.
         now = now_fn()
         stamp = _sqlite_time(now)
-        params = statement.params(
-            outdial=outdial_key,
-            cutoff=_sqlite_time(cutoff),
-            now=stamp,
-            stamp=stamp,
-            limit=limit,
-            zones=conditions.zones,
-            cap=conditions.daily_cap,
-            day_ends=_DAY_ENDS.text_at(now, default_zone, day_end),
-            default_zone=default_zone,
-            maxima_key=maxima_key(maxima),
-            **_maxima_names(tuple(maxima)),
-        )
         cursor = raw.cursor()
-        rows = cursor.execute(statement.sql, params).fetchall()
+        values = (outdial_key, cutoff_text, stamp, limit, conditions.zones)
+        values += (conditions.daily_cap, key, *maxima)
+        rows = cursor.execute(claim.pick, claim.place(values)).fetchall()
 
         def mark_passed_over(last):
             # The targets this claim passed over as suppressed, up to the
@@ -1045,20 +1088,20 @@ def claim_sqlite(
             )
             values = {
                 "outdial": outdial_key,
-                "cutoff": _sqlite_time(cutoff),
+                "cutoff": cutoff_text,
                 "now": stamp,
                 "latest": _sqlite_time(now + RECHECK),
                 "zones": conditions.zones,
                 "cap": conditions.daily_cap,
-                "maxima_key": maxima_key(maxima),
-                **_maxima_names(tuple(maxima)),
+                "maxima_key": key,
+                **_maxima_names(maxima),
                 **{name: _sqlite_time(bound) for name, bound in bounds.items()},
             }
             selections, marking = markings
             ids = [
-                key
+                found
                 for selection in selections
-                for (key,) in cursor.execute(
+                for (found,) in cursor.execute(
                     selection.sql, selection.params(**values)
                 ).fetchall()
             ]
@@ -1074,11 +1117,10 @@ def claim_sqlite(
             return []
         if len(rows) > 1:  # in claim order
             rows.sort(key=_claim_order)
-        width = len(TARGET_FIELDS)
-        chosen, day_ends = [], []
+        chosen, takes = [], []
         for row in rows:
-            target = target_from_row(row[:width])
-            slots = sorted(json.loads(row[width]), key=_slot_index)
+            target = target_from_row(row[1 : 1 + _WIDTH])
+            slots = sorted(json.loads(row[1 + _WIDTH]), key=_slot_index)
             found = [_destination(target.pk, slot[:-1]) for slot in slots]
             _attach(target, found)
             # The first destination the statement found dialable: attempts
@@ -1089,32 +1131,37 @@ def claim_sqlite(
                     break
             else:
                 raise Contended  # never expected: rolls back
-            if target.tm_day_end is None:  # a zone no claim had met
-                zone = target.time_zone or default_zone
-                target.tm_day_end = day_end(zone, now)
-                _DAY_ENDS.learn(zone, now, target.tm_day_end)
-                day_ends += [target.pk.hex, _sqlite_time(target.tm_day_end)]
-        if day_ends:
-            cases = " ".join(["WHEN ? THEN ?"] * (len(day_ends) // 2))
-            cursor.execute(
-                f"UPDATE {targets} SET tm_day_end = CASE id {cases} END"
-                f" WHERE id IN ({', '.join('?' * (len(day_ends) // 2))})",
-                [*day_ends, *day_ends[::2]],
-            )
-        marks = ", ".join("?" * len(chosen))
-        cursor.execute(
-            f"UPDATE {destinations} SET try_count = try_count + 1"
-            f" WHERE id IN ({marks})",
-            [destination.pk for _, destination in chosen],
-        )
+            # The daily count: one more today, or the first of a new local
+            # day, which ends at the next midnight in the target's zone.
+            if target.tm_day_end is not None and target.tm_day_end > now:
+                target.day_attempts += 1
+                day_end_text = None  # kept
+            else:
+                target.day_attempts = 1
+                target.tm_day_end, day_end_text = _DAY_ENDS.at(
+                    target.time_zone or default_zone, now, day_end
+                )
+            target.status = _PROGRESSING
+            target.settled_outcome = ""
+            target.tm_last_attempt = target.tm_update = target.attempt_key = now
+            target.tries += 1
+            takes.append((stamp, stamp, target.day_attempts, day_end_text, row[0]))
+        if len(takes) == 1:
+            cursor.execute(claim.take, takes[0])
+        else:
+            cursor.executemany(claim.take, takes)
+        if cursor.rowcount != len(takes):
+            raise Contended  # never expected (the lock is held): rolls back
+        bump, log = _sqlite_writes(len(chosen))
+        cursor.execute(bump, [destination.pk for _, destination in chosen])
         claim_ids = [uuid.uuid4() for _ in chosen]
-        maxima_json = _json_list(tuple(maxima))
+        maxima_json = _json_list(maxima)
         lease_expires = now + timedelta(seconds=lease_seconds)
         lease = _sqlite_time(lease_expires)
-        values = []
+        logged = []
         for claim_id, (target, destination) in zip(claim_ids, chosen, strict=True):
             destination.try_count += 1
-            values += [
+            logged += (
                 claim_id.hex,
                 outdial_key,
                 target.pk.hex,
@@ -1122,22 +1169,19 @@ def claim_sqlite(
                 destination.target,
                 destination.try_count,
                 maxima_json,
-                "",
                 lease,
                 stamp,
-            ]
-        row_marks = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chosen))
-        cursor.execute(
-            f"INSERT INTO {attempts} (id, outdial_id, outdial_target_id,"
-            " destination_index, address, try_count, max_try_counts, outcome,"
-            f" lease_expires, tm_start) VALUES {row_marks}",
-            values,
-        )
-        mark_passed_over(rows[-1])
+            )
+        cursor.execute(log, logged)
+        if rows[-1][-1]:  # a suppression entry may apply
+            mark_passed_over(rows[-1])
     return [
         Taken(claim_id, lease_expires, destination.index, target, destination)
         for claim_id, (target, destination) in zip(claim_ids, chosen, strict=True)
     ]
+
+
+_PROGRESSING = str(TargetStatus.PROGRESSING)
 
 
 def _slot_index(slot: list) -> int:
@@ -1146,18 +1190,19 @@ def _slot_index(slot: list) -> int:
 
 def _claim_order(row) -> tuple:
     """Never attempted first, then least recently; then oldest."""
-    picked_at = row[-1]
-    created = row[_TARGET_NAMES.index("tm_create")]
-    return (picked_at is not None, picked_at or "", created)
+    picked_at = row[_LAST_ATTEMPT]
+    return (picked_at is not None, picked_at or _NEVER_TRIED, row[_CREATED])
+
+
+_NEVER_TRIED = datetime.min
 
 
 def _row_place(row) -> tuple[datetime | None, datetime]:
-    """A claimed row's place in claim order, as it was before the claim."""
-    picked_at = row[-1]
-    created = row[_TARGET_NAMES.index("tm_create")]
+    """A picked row's place in claim order, as it was before the claim."""
+    picked_at = row[_LAST_ATTEMPT]
     return (
         None if picked_at is None else _from_sqlite_time(picked_at),
-        _from_sqlite_time(created),
+        _from_sqlite_time(row[_CREATED]),
     )
 
 
@@ -1278,7 +1323,7 @@ def _sqlite_result_statements() -> tuple[str, str]:
     ``dialing._status_after``) whether a destination has attempts left under
     the claim's maxima; then move the target and answer it with its
     destinations. Constants compared with a partial index's column are
-    written in (see :func:`_sqlite_take`)."""
+    written in (see :func:`_sqlite_claim`)."""
     targets, destinations, attempts = _quoted()
     settle = (
         f"UPDATE {attempts} SET outcome = ?, tm_end = ? WHERE id = ?"
