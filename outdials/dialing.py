@@ -732,7 +732,7 @@ def summary(outdial: Outdial) -> dict:
     (status, settled_outcome) on ``target_summary``; and the
     outdial's attempts grouped by destination and outcome on
     ``attempt_count``, less the attempts of its deleted targets, found through
-    ``target_deleted`` and ``attempt_target_count`` (far cheaper than joining
+    ``target_deleted`` and ``attempt_log`` (far cheaper than joining
     every attempt to its target while deleted targets are the few); the idle
     targets by policy. Each count is exact as of its query.
     """
