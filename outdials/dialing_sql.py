@@ -861,7 +861,10 @@ class Contended(Exception):
     """A conditional update matched fewer rows than were picked."""
 
 
-@functools.cache  # a few: dialing.LIMIT_RANGE bounds the limits
+# Dialers use a limit or two each; a client cycling through every limit
+# (1–100, twice over for hours, cap and lists) keeps at most this many
+# statements of some 40 KB each in a worker.
+@functools.lru_cache(maxsize=32)
 def _postgresql_claim(hours: bool, cap: bool, lists: bool, limit: int) -> Statement:
     """The claim statement with its limit written in. It is prepared on the
     server (``rawsql.rows``), and a prepared statement's plan is made once
