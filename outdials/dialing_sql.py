@@ -931,9 +931,7 @@ def claim_postgresql(
     if rows[0][0] == "overdue":
         raise Overdue
     if rows[0][0] == "listed":
-        if len(_listed) > 10_000:  # many outdials since: forget the old ones
-            _listed.clear()
-        _listed[outdial_id] = time.monotonic()
+        _note_lists(outdial_id)
         return claim_postgresql(
             outdial_id, maxima, limit, lease_seconds, cutoff, now, conditions
         )
