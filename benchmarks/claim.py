@@ -267,11 +267,13 @@ def _dialer(outdial_id, barrier, spans) -> None:
         # zones open now are then worked out once a minute), and the claim's
         # statements compiled, a third of a second a process (with 300
         # targets, as long as the claims): a claim under the same policy of
-        # an outdial with no targets.
+        # an outdial with no targets, and the variant with the suppression
+        # lists' parts, which that claim did not need.
         policy.claim_conditions(policy.rules_of(outdial), timezone.now())
         warm_up = copy.copy(outdial)
         warm_up.pk = WARM_UP
         dialing.claim(warm_up, max_try_counts=maxima)
+        dialing.prepare_claims(outdial, limit=1)
         barrier.wait()
         start, claims = time.perf_counter(), 0
         while dialing.claim(outdial, max_try_counts=maxima, limit=1):

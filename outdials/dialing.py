@@ -293,6 +293,15 @@ def claim(
     return []
 
 
+def prepare_claims(outdial: Outdial, limit: int = 1) -> None:
+    """Make ready, in this process, the statements the outdial's claims of
+    ``limit`` use under its policy now, whether suppression lists apply to
+    it or not, as a process that has served dialers a while holds them.
+    Nothing is read or written."""
+    rules = policy.rules_of(outdial)
+    dialing_sql.compile_claims(policy.claim_conditions(rules, timezone.now()), limit)
+
+
 def _claim(taken: dialing_sql.Taken) -> Claim:
     destination = taken.destination or next(
         d for d in taken.target.slots() if d and d.index == taken.destination_index
