@@ -273,6 +273,7 @@ def eligible(
     zones=None,
     cap=None,
     lists=True,
+    dialable: bool = True,
 ) -> tuple[QuerySet, QuerySet]:
     """The eligible targets of an outdial in claim order, as two querysets:
     never attempted (oldest first), then attempted at or before ``cutoff``
@@ -281,8 +282,9 @@ def eligible(
     would make PostgreSQL sort every idle row. The fresh ones are ordered by
     their (null) last attempt too: PostgreSQL then reads them from that index
     in order, where by ``tm_create`` alone it walks the list's index past
-    every target attempted before."""
-    base = _candidates(outdial_id, maxima, now, zones, cap, True, lists)
+    every target attempted before. ``dialable=False``: for a caller that
+    finds each target's destination itself (:func:`_with_destination`)."""
+    base = _candidates(outdial_id, maxima, now, zones, cap, dialable, lists)
     fresh = base.filter(tm_last_attempt__isnull=True).order_by(
         "tm_last_attempt", "tm_create"
     )
@@ -482,6 +484,7 @@ def _pick_prefix(hours: bool, cap: bool, lists: bool = True) -> Statement:
     those that apply are found once (``applying``), not by each lookup: a
     plan a third smaller, which PostgreSQL sets up on every run."""
     applying = RawSQL("SELECT pk FROM applying", []) if lists else False
+    postgresql = connection.vendor == "postgresql"
     fresh, retry = eligible(
         _OUTDIAL,
         _MAXIMA,
@@ -490,6 +493,7 @@ def _pick_prefix(hours: bool, cap: bool, lists: bool = True) -> Statement:
         zones=_ZONES if hours else None,
         cap=_CAP if cap else None,
         lists=applying,
+        dialable=not postgresql,
     )
     if connection.features.has_select_for_update_skip_locked:
         fresh = fresh.select_for_update(skip_locked=True, of=("self",))
@@ -503,12 +507,26 @@ def _pick_prefix(hours: bool, cap: bool, lists: bool = True) -> Statement:
     fresh = fresh.filter(none_due).values_list(*columns)[:_LIMIT]
     retry = retry.filter(none_due).values_list(*columns)[:_LIMIT]
     due = overdue(_OUTDIAL, _NOW).values_list("pk")[:1]
-    # The destinations of the picked targets a claim may dial: the claim
-    # takes the first of each, so a suppressed one is passed over.
-    dialable = Destination.objects.filter(
-        usable(_MAXIMA, _OUTDIAL, _NOW, applying),
-        outdial_target_id__in=RawSQL("SELECT pk FROM picked", []),
-    ).values_list("pk", "outdial_target_id", "index")
+    fresh = _compiled(fresh, "LIMIT %s")
+    retry = _compiled(retry, "LIMIT %s - (SELECT count(*) FROM fresh)")
+    # The limit again, which the planner can read: at most that many
+    # picked rows, whose destinations are then found by index.
+    picked = _sql(
+        "), picked AS MATERIALIZED (SELECT * FROM fresh UNION ALL"
+        " SELECT * FROM retry LIMIT %s",
+        "limit",
+    )
+    if postgresql:
+        first = _first_destination(applying)
+        fresh, retry = _with_destination(fresh, first), _with_destination(retry, first)
+    else:
+        # The destinations of the picked targets a claim may dial: the
+        # claim takes the first of each, so a suppressed one is passed over.
+        dialable = Destination.objects.filter(
+            usable(_MAXIMA, _OUTDIAL, _NOW, applying),
+            outdial_target_id__in=RawSQL("SELECT pk FROM picked", []),
+        ).values_list("pk", "outdial_target_id", "index")
+        picked += _sql("), dialable AS MATERIALIZED (") + _compiled(dialable)
     if lists:
         found = SuppressionList.objects.applying_to(_OUTDIAL).values("pk")
         listed = _sql("), applying (pk) AS MATERIALIZED (") + _compiled(found)
@@ -522,18 +540,39 @@ def _pick_prefix(hours: bool, cap: bool, lists: bool = True) -> Statement:
         + _sql(") IS NOT NULL AS due")
         + listed
         + _sql("), fresh AS MATERIALIZED (")
-        + _compiled(fresh, "LIMIT %s")
+        + fresh
         + _sql("), retry AS MATERIALIZED (")
-        + _compiled(retry, "LIMIT %s - (SELECT count(*) FROM fresh)")
-        # The limit again, which the planner can read: at most that many
-        # picked rows, whose destinations are then found by index.
-        + _sql(
-            "), picked AS MATERIALIZED (SELECT * FROM fresh UNION ALL"
-            " SELECT * FROM retry LIMIT %s), dialable AS MATERIALIZED (",
-            "limit",
-        )
-        + _compiled(dialable)
+        + retry
+        + picked
         + _sql(")")
+    )
+
+
+def _first_destination(applying) -> Statement:
+    """The first destination, by slot, of a target (the outer row) that a
+    claim may dial: attempts left, and not suppressed by ``applying``."""
+    first = Destination.objects.filter(
+        usable(_MAXIMA, _OUTDIAL, _NOW, applying), outdial_target=OuterRef("pk")
+    )
+    first = first.order_by("index").values("pk")[:1]
+    return _compiled(OutdialTarget.objects.all(), expression=Subquery(first))
+
+
+def _with_destination(targets: Statement, first: Statement) -> Statement:
+    """A selection of targets with, as its last column ``chosen``, each
+    one's destination ``first`` (:func:`_first_destination`), a target
+    without one left out: a LATERAL join finds the destination once, as
+    the target is read, where a test (EXISTS) and a second look for the
+    picked targets' destinations did the lookups twice."""
+    table = _quoted()[0]
+    marker = f" FROM {table} WHERE "
+    head, found, tail = targets.sql.partition(marker)
+    if not found or marker in tail or "%s" in head:
+        raise RuntimeError(f"no single {marker} in {targets.sql}")
+    return (
+        _sql(f"{head}, chosen.id AS chosen FROM {table} CROSS JOIN LATERAL ")
+        + first
+        + Statement(" AS chosen (id) WHERE " + tail, targets.slots)
     )
 
 
@@ -707,8 +746,7 @@ def _claim_statement(
     return pick + _sql(
         ", clock AS MATERIALIZED (SELECT GREATEST(clock_timestamp(),"
         " %s::timestamptz) AS now FROM (SELECT count(*) FROM picked) AS held),"
-        " chosen AS MATERIALIZED (SELECT DISTINCT ON (u.outdial_target_id)"
-        ' u.pk AS id FROM dialable u ORDER BY u.outdial_target_id, u."index"),'
+        " chosen AS MATERIALIZED (SELECT chosen AS id FROM picked),"
         f" bumped AS (UPDATE {destinations} d SET try_count = d.try_count + 1"
         f" FROM chosen c WHERE d.id = c.id AND {under_maximum}"
         ' RETURNING d.outdial_target_id, d."index", d.target, d.try_count),'
