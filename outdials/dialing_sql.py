@@ -473,7 +473,7 @@ def _columns(fields, alias: str) -> str:
 
 
 def _pick_prefix(hours: bool, cap: bool, lists: bool = True) -> Statement:
-    """``WITH overdue, applying, fresh, retry, picked, dialable``: the
+    """``WITH overdue, applying, fresh, retry, picked``: the
     eligible targets to take,
     none while the outdial holds an overdue lease (that is swept first).
     ``hours`` and ``cap``: whether the policy's calling hours and daily cap
@@ -484,7 +484,6 @@ def _pick_prefix(hours: bool, cap: bool, lists: bool = True) -> Statement:
     those that apply are found once (``applying``), not by each lookup: a
     plan a third smaller, which PostgreSQL sets up on every run."""
     applying = RawSQL("SELECT pk FROM applying", []) if lists else False
-    postgresql = connection.vendor == "postgresql"
     fresh, retry = eligible(
         _OUTDIAL,
         _MAXIMA,
@@ -493,40 +492,20 @@ def _pick_prefix(hours: bool, cap: bool, lists: bool = True) -> Statement:
         zones=_ZONES if hours else None,
         cap=_CAP if cap else None,
         lists=applying,
-        dialable=not postgresql,
+        dialable=False,  # each target's destination found with it, below
     )
-    if connection.features.has_select_for_update_skip_locked:
-        fresh = fresh.select_for_update(skip_locked=True, of=("self",))
-        retry = retry.select_for_update(skip_locked=True, of=("self",))
     # Nothing is taken while a lease is overdue. A condition evaluated once,
     # not part of the limit: a limit that is an expression leaves PostgreSQL
     # to guess a tenth of the list for it, and plan for that many rows.
     held_back = "due" if lists else "due OR listed"
     none_due = RawSQL(f"NOT (SELECT {held_back} FROM overdue)", [], BooleanField())
     columns = ("pk", "tm_last_attempt", "tm_create")
-    fresh = fresh.filter(none_due).values_list(*columns)[:_LIMIT]
-    retry = retry.filter(none_due).values_list(*columns)[:_LIMIT]
+    fresh = fresh.filter(none_due).values_list(*columns)
+    retry = retry.filter(none_due).values_list(*columns)
     due = overdue(_OUTDIAL, _NOW).values_list("pk")[:1]
-    fresh = _compiled(fresh, "LIMIT %s")
-    retry = _compiled(retry, "LIMIT %s - (SELECT count(*) FROM fresh)")
-    # The limit again, which the planner can read: at most that many
-    # picked rows, whose destinations are then found by index.
-    picked = _sql(
-        "), picked AS MATERIALIZED (SELECT * FROM fresh UNION ALL"
-        " SELECT * FROM retry LIMIT %s",
-        "limit",
-    )
-    if postgresql:
-        first = _first_destination(applying)
-        fresh, retry = _with_destination(fresh, first), _with_destination(retry, first)
-    else:
-        # The destinations of the picked targets a claim may dial: the
-        # claim takes the first of each, so a suppressed one is passed over.
-        dialable = Destination.objects.filter(
-            usable(_MAXIMA, _OUTDIAL, _NOW, applying),
-            outdial_target_id__in=RawSQL("SELECT pk FROM picked", []),
-        ).values_list("pk", "outdial_target_id", "index")
-        picked += _sql("), dialable AS MATERIALIZED (") + _compiled(dialable)
+    first = _first_destination(applying)
+    fresh = _with_destination(fresh, first, "LIMIT %s")
+    retry = _with_destination(retry, first, "LIMIT %s - (SELECT count(*) FROM fresh)")
     if lists:
         found = SuppressionList.objects.applying_to(_OUTDIAL).values("pk")
         listed = _sql("), applying (pk) AS MATERIALIZED (") + _compiled(found)
@@ -543,8 +522,13 @@ def _pick_prefix(hours: bool, cap: bool, lists: bool = True) -> Statement:
         + fresh
         + _sql("), retry AS MATERIALIZED (")
         + retry
-        + picked
-        + _sql(")")
+        # The limit again, which the planner can read: at most that many
+        # picked rows, whose destinations are then found by index.
+        + _sql(
+            "), picked AS MATERIALIZED (SELECT * FROM fresh UNION ALL"
+            " SELECT * FROM retry LIMIT %s)",
+            "limit",
+        )
     )
 
 
@@ -558,21 +542,41 @@ def _first_destination(applying) -> Statement:
     return _compiled(OutdialTarget.objects.all(), expression=Subquery(first))
 
 
-def _with_destination(targets: Statement, first: Statement) -> Statement:
-    """A selection of targets with, as its last column ``chosen``, each
-    one's destination ``first`` (:func:`_first_destination`), a target
-    without one left out: a LATERAL join finds the destination once, as
-    the target is read, where a test (EXISTS) and a second look for the
-    picked targets' destinations did the lookups twice."""
+def _with_destination(targets: QuerySet, first: Statement, limit: str) -> Statement:
+    """The first ``limit`` of ``targets`` (ids, last attempts, creation
+    times, in claim order) with a destination ``first``
+    (:func:`_first_destination`), which each row then carries as its last
+    column, ``chosen``. The destination is found once, as the target is
+    read, where a test (EXISTS) and a second look for the picked targets'
+    destinations did the lookups twice: on PostgreSQL by a LATERAL join
+    under the row locks (SKIP LOCKED); SQLite, which has no LATERAL, reads
+    the targets in order as a co-routine (``LIMIT -1`` keeps the subquery
+    from being flattened, which would look the destination up twice)."""
     table = _quoted()[0]
     marker = f" FROM {table} WHERE "
-    head, found, tail = targets.sql.partition(marker)
+    postgresql = connection.vendor == "postgresql"
+    if postgresql:
+        targets = targets.select_for_update(skip_locked=True, of=("self",))
+        selection = _compiled(targets[:_LIMIT], limit)
+    else:
+        selection = _compiled(targets)
+    head, found, tail = selection.sql.partition(marker)
     if not found or marker in tail or "%s" in head:
-        raise RuntimeError(f"no single {marker} in {targets.sql}")
+        raise RuntimeError(f"no single {marker} in {selection.sql}")
+    rest = Statement(" WHERE " + tail, selection.slots)
+    if postgresql:
+        return (
+            _sql(f"{head}, chosen.id AS chosen FROM {table} CROSS JOIN LATERAL ")
+            + first
+            + _sql(" AS chosen (id)")
+            + rest
+        )
     return (
-        _sql(f"{head}, chosen.id AS chosen FROM {table} CROSS JOIN LATERAL ")
+        _sql(f"SELECT * FROM ({head}, ")
         + first
-        + Statement(" AS chosen (id) WHERE " + tail, targets.slots)
+        + _sql(f" AS chosen FROM {table}")
+        + rest
+        + _sql(f" LIMIT -1) WHERE chosen IS NOT NULL {limit}", "limit")
     )
 
 
@@ -679,7 +683,7 @@ def _sqlite_pick(targets: str, destinations: str, lists: bool) -> Statement:
     13 µs for a read of the row."""
     slot = (
         'json_array(d.id, d."index", d.type, d.target, d.target_name, d.name,'
-        " d.detail, d.try_count, d.id IN (SELECT pk FROM dialable))"
+        " d.detail, d.try_count, d.id = p.chosen)"
     )
     if lists:
         applying = SuppressionList.objects.applying_to(_OUTDIAL).values("pk")
