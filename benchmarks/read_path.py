@@ -401,13 +401,15 @@ def _rows(model, values: list[dict], connection) -> tuple[list[str], list[tuple]
 
 def _insert(model, values: list[dict]) -> None:
     """Raw bulk insert: COPY on PostgreSQL, executemany on SQLite."""
-    from django.db import connection
+    from django.db import connection, transaction
 
     columns, rows = _rows(model, values, connection)
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # Millions of rows outlast the service's statement timeout.
+            cursor.execute("SET LOCAL statement_timeout = 0")
             with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
