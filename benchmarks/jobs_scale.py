@@ -69,6 +69,9 @@ class Stack:
             "PYTHONUNBUFFERED": "1",
         }
         self.manage("migrate", "--noinput", "-v", "0")
+        # The pages' static files, as ``make run`` collects them (the
+        # manifest names each file's hashed copy).
+        self.manage("collectstatic", "--noinput", "-v", "0")
         out = self.manage(
             "createcustomer", "Bench", "--username", "bench", "--password", PASSWORD
         )
