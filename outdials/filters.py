@@ -5,6 +5,7 @@ import re
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from . import search
@@ -21,6 +22,9 @@ OUTCOMES = [
 ] + [(NEVER, "never tried")]
 YES_NO = [("true", "yes"), ("false", "no")]
 MAX_TRIES = 1_000_000
+# Up to this many targets in a try-count range are found by their ids on
+# SQLite (``TargetFilter.by_tries``).
+FEW_TRIED = 1000
 
 
 class CommaSeparatedMixin:
@@ -161,11 +165,21 @@ class TargetFilter(django_filters.FilterSet):
 
     def by_tries(self, queryset, name, value):
         """The target's tries over all destinations (``tries``, the
-        ``target_tries_page`` index)."""
+        ``target_tries_page`` index). SQLite keeps no statistics of a
+        column's values, so it reads a page of a try-count range by walking
+        the list in page order and testing each target: all of them when few
+        or none match (35 ms at 100,000 targets). When few match, their ids,
+        read from the try-count index, lead instead."""
         if value is None:
             return queryset
         lookup = "gte" if name == "tries_min" else "lte"
-        return queryset.filter(**{f"tries__{lookup}": value})
+        queryset = queryset.filter(**{f"tries__{lookup}": value})
+        if connection.vendor == "sqlite":
+            few = queryset.order_by().values_list("pk", flat=True)[: FEW_TRIED + 1]
+            few = list(few)
+            if len(few) <= FEW_TRIED:
+                queryset = queryset.filter(pk__in=few)
+        return queryset
 
     def __init__(self, *args, region=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -225,6 +225,9 @@ def test_the_outdial_page_over_100k_targets_takes_a_fixed_number_of_queries(
             else:
                 expected += 2 if common else 3
             expected -= rows == 0
+        # SQLite reads the ids of a try count's few targets first
+        # (filters.TargetFilter.by_tries).
+        expected += not postgresql and "tries_" in query
         # an empty page has no destinations to read
         with django_assert_num_queries(expected):
             response = alice_page.get(f"{url}?{query}")

@@ -162,3 +162,31 @@ def test_the_try_filter_reads_its_index(outdial):
     # The 30 matching rows are found in the index, not among all 3,000.
     assert "target_tries_page" in indexes
     assert len(page) == 30
+
+
+@pytest.mark.django_db
+def test_on_sqlite_a_rare_try_count_is_read_by_the_ids_of_its_few_targets(
+    outdial, monkeypatch
+):
+    """SQLite keeps no statistics of a column's values: a page of a rare
+    try count walked the whole list in page order, testing each target."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's planner only")
+    rows = OutdialTarget.objects.bulk_create(
+        [OutdialTarget(outdial=outdial, name=f"t{n}") for n in range(3000)]
+    )
+    OutdialTarget.objects.filter(pk__in=[r.pk for r in rows[::100]]).update(tries=4)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+    def page(query):
+        found = filters.filtered_targets(outdial.pk, QueryDict(query))
+        return found.order_by("-tm_create", "-pk")[:101]
+
+    expected = [f"t{n}" for n in range(2900, -1, -100)]
+    assert [t.name for t in page("tries_min=3")] == expected
+    assert "target_page" not in page("tries_min=3").explain()
+    assert list(page("tries_min=5")) == []
+    # More than a few: the list in page order, as before.
+    monkeypatch.setattr(filters, "FEW_TRIED", 10)
+    assert [t.name for t in page("tries_min=3")] == expected
