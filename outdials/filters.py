@@ -23,8 +23,10 @@ OUTCOMES = [
 YES_NO = [("true", "yes"), ("false", "no")]
 MAX_TRIES = 1_000_000
 # Up to this many targets in a try-count range are found by their ids on
-# SQLite (``TargetFilter.by_tries``).
-FEW_TRIED = 1000
+# SQLite (``TargetFilter.by_tries``). Each costs about 6 µs that way, where
+# walking the list costs 0.7 µs a target passed over: at 100,000 targets,
+# 1,000 matches were read faster by the walk (3.7 ms against 8.3).
+FEW_TRIED = 200
 
 
 class CommaSeparatedMixin:
@@ -172,8 +174,19 @@ class TargetFilter(django_filters.FilterSet):
         read from the try-count index, lead instead."""
         if value is None:
             return queryset
-        lookup = "gte" if name == "tries_min" else "lte"
-        queryset = queryset.filter(**{f"tries__{lookup}": value})
+        low = self.form.cleaned_data.get("tries_min")
+        high = self.form.cleaned_data.get("tries_max")
+        if name == "tries_max" and low is not None:
+            return queryset  # with tries_min, as one range
+        if high is None or name == "tries_max":
+            lookup = "gte" if name == "tries_min" else "lte"
+            condition = Q(**{f"tries__{lookup}": value})
+        elif low == high:
+            # One value: the index's order then is the page's, no sort.
+            condition = Q(tries=low)
+        else:
+            condition = Q(tries__gte=low, tries__lte=high)
+        queryset = queryset.filter(condition)
         if connection.vendor == "sqlite":
             few = queryset.order_by().values_list("pk", flat=True)[: FEW_TRIED + 1]
             few = list(few)
