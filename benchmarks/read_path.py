@@ -251,9 +251,12 @@ def measure(kinds, headers, endpoints, requests, rounds) -> dict:
     rotating order); rates are total requests over total time, so every side
     sees the same swings.
     """
-    for paths in endpoints.values():  # warm all up: first hits load code
+    # Warm all up: first hits load code, and a connection prepares a
+    # statement on its fifth run (DATABASE_PREPARE_THRESHOLD), planning it
+    # then: past that on each of the workers' connections.
+    for paths in endpoints.values():
         for _, port, prefix in kinds:
-            load(port, [prefix + p for p in paths], headers, 2 * CONNECTIONS)
+            load(port, [prefix + p for p in paths], headers, 6 * CONNECTIONS)
     series = {(name, kind): [] for name in endpoints for kind, _, _ in kinds}
     for round_ in range(rounds):
         shift = round_ % len(kinds)
