@@ -19,6 +19,7 @@ rule, the status and the claim order come from the ORM, not from a string.
 import contextlib
 import functools
 import json
+import logging
 import operator
 import time
 import uuid
@@ -26,7 +27,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    connection,
+    connections,
+    transaction,
+)
 from django.db.models import (
     BooleanField,
     DateTimeField,
@@ -59,6 +66,8 @@ from .models import (
 )
 from .rawsql import db_id, db_time
 from .validators import lookup_key_sql
+
+logger = logging.getLogger(__name__)
 
 
 def room(maxima: Sequence[int]) -> Q:
@@ -1035,18 +1044,7 @@ def claim_postgresql(
             outdial_id, maxima, limit, lease_seconds, cutoff, now, conditions
         )
     if rows[0][0] == "passed":
-        fresh_before, retry_before, retry_created = rows[0][1:4]
-        marking = _marking_postgresql(*variant[:2])
-        values = {**values, "fresh_before": fresh_before}
-        values.update(retry_before=retry_before, retry_created=retry_created)
-        params = marking.params(**values)
-        native, firsts = marking.numbered
-        rawsql.rows(
-            marking.sql,
-            params,
-            native=(native, [params[i] for i in firsts]),
-            prepare=True,
-        )
+        _mark_passed_over(variant[:2], values, *rows[0][1:4])
     width = len(TARGET_FIELDS)
     taken = []
     for row in rows:
@@ -1060,6 +1058,29 @@ def claim_postgresql(
         )
         taken.append(Taken(claim_id, lease_expires, index, target))
     return taken
+
+
+def _mark_passed_over(variant, values, fresh_before, retry_before, retry_created):
+    """Mark what a PostgreSQL claim passed over as suppressed, within the
+    bounds of what it examined. The claim is committed by then: a marking
+    that fails (a statement timeout over a great many targets, say) is
+    logged and rolled back, and only costs the next claims the lookups the
+    marks would have saved them."""
+    marking = _marking_postgresql(*variant)
+    values = {**values, "fresh_before": fresh_before}
+    values.update(retry_before=retry_before, retry_created=retry_created)
+    params = marking.params(**values)
+    native, firsts = marking.numbered
+    try:
+        with transaction.atomic():
+            rawsql.rows(
+                marking.sql,
+                params,
+                native=(native, [params[i] for i in firsts]),
+                prepare=True,
+            )
+    except DatabaseError:
+        logger.warning("marking the targets a claim passed over failed", exc_info=True)
 
 
 @contextlib.contextmanager

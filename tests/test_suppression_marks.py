@@ -333,3 +333,26 @@ def test_a_postgresql_claim_marks_in_a_statement_of_its_own_only_when_needed(
     assert claim_one() == [FOURTH] and sent == ["claim", "marking"]
     assert mark(listed)[0] is not None
     assert claim_one() == [] and sent == ["claim"]
+
+
+def test_a_postgresql_claim_whose_marking_fails_still_hands_out_its_target(
+    alice, outdial, monkeypatch, caplog
+):
+    """The claim is committed before the marking runs: a marking that fails
+    is logged and rolled back, and the dialer gets its target."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's marking statement")
+    listed = make_target(outdial, LISTED, age=timedelta(minutes=2))
+    make_target(outdial, THIRD, age=timedelta(minutes=1))
+    make_list(alice.customer, LISTED)
+    failing = dialing_sql.Statement("SELECT 1 / 0", ())
+    monkeypatch.setattr(dialing_sql, "_marking_postgresql", lambda *_: failing)
+    maxima = [1, 1, None, None, None]
+
+    taken = dialing.claim(outdial, max_try_counts=maxima, limit=1)
+
+    assert [c.destination.target for c in taken] == [THIRD]
+    assert mark(listed) == (None, "")
+    assert "marking the targets a claim passed over failed" in caplog.text
+    # The connection is fine: the next claim finds no one and says so.
+    assert dialing.claim(outdial, max_try_counts=maxima, limit=1) == []
