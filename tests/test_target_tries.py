@@ -138,16 +138,22 @@ def test_the_try_filter_answers_the_rows_whose_try_counts_sum_so(outdial, three,
     assert set(found) == expected
 
 
-@pytest.mark.django_db
-def test_the_try_filter_reads_its_index(outdial):
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL's planner only")
+def three_thousand_thirty_tried(outdial) -> None:
+    """3,000 targets (t0 to t2999, oldest first); every hundredth, from t0,
+    tried four times; the planner's statistics then refreshed."""
     rows = OutdialTarget.objects.bulk_create(
         [OutdialTarget(outdial=outdial, name=f"t{n}") for n in range(3000)]
     )
     OutdialTarget.objects.filter(pk__in=[r.pk for r in rows[::100]]).update(tries=4)
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {OutdialTarget._meta.db_table}")
+
+
+@pytest.mark.django_db
+def test_the_try_filter_reads_its_index(outdial):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner only")
+    three_thousand_thirty_tried(outdial)
     page = filters.filtered_targets(outdial.pk, QueryDict("tries_min=3")).order_by(
         "-tm_create", "-pk"
     )[:101]
@@ -172,12 +178,7 @@ def test_on_sqlite_a_rare_try_count_is_read_by_the_ids_of_its_few_targets(
     try count walked the whole list in page order, testing each target."""
     if connection.vendor != "sqlite":
         pytest.skip("SQLite's planner only")
-    rows = OutdialTarget.objects.bulk_create(
-        [OutdialTarget(outdial=outdial, name=f"t{n}") for n in range(3000)]
-    )
-    OutdialTarget.objects.filter(pk__in=[r.pk for r in rows[::100]]).update(tries=4)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    three_thousand_thirty_tried(outdial)
 
     def page(query):
         found = filters.filtered_targets(outdial.pk, QueryDict(query))
