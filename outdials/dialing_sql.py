@@ -695,7 +695,8 @@ def _sqlite_pick(targets: str, destinations: str, lists: bool) -> Statement:
         " d.detail, d.try_count, d.id = p.chosen)"
     )
     if lists:
-        applying = SuppressionList.objects.applying_to(_OUTDIAL).values("pk")
+        # The lists that apply, as the pick found them (``applying``).
+        applying = RawSQL("SELECT pk FROM applying", [])
         entries = SuppressionEntry.objects.filter(list__in=applying).values("pk")
         flag = _sql(", EXISTS (") + _compiled(entries[:1]) + _sql(")")
     else:
