@@ -30,7 +30,7 @@ import sys
 import time
 import uuid
 
-from .harness import at_least, databases, in_worker, plain, worker_main
+from .harness import Figure, at_least, databases, in_worker, plain, worker_main
 from .read_path import fresh_database
 
 WORKER_COUNTS = (1, 4, 8)
@@ -60,7 +60,22 @@ def run(quick: bool) -> list:
     for kind, url in databases():
         with fresh_database(kind, url) as database_url:
             rounds = in_worker("claim", database_url, "measure", str(targets))
-        for workers, floor, rate, checks, *policy in rounds:
+        for workers, floor, rate, checks, bare, *policy in rounds:
+            if bare:
+                figures.append(
+                    Figure(
+                        f"claim {kind} 1 worker with no framework",
+                        bare,
+                        "claims/s",
+                        floor,
+                        bare / floor,
+                        note=(
+                            "the claim's own statements sent through the bare "
+                            "driver, with the least Python between them: what a "
+                            "claim on these tables costs before any framework"
+                        ),
+                    )
+                )
             if policy:
                 without, with_policy, held_back = policy
                 figures.append(
@@ -104,7 +119,7 @@ def run(quick: bool) -> list:
 def _child(targets: str) -> list:
     targets = int(targets)
     from django.core.management import call_command
-    from django.db import connections
+    from django.db import connection, connections
 
     from outdials.models import Customer, Outdial
 
@@ -118,11 +133,23 @@ def _child(targets: str) -> list:
         ids = _seed(outdial, targets)
         floor = _update_loop(ids)
         _reset(outdial)
+        bare = None
+        if workers == 1 and connection.vendor == "sqlite":
+            bare = _bare_drain(outdial.pk, connection.settings_dict["NAME"])
+            _checks(outdial, targets)
+            _seed(outdial, targets)
         connections.close_all()  # the workers are forked: no shared sockets
         rate = _claim_race(outdial.pk, workers)
         checks = _checks(outdial, targets)
         rounds.append(
-            (workers, floor, rate, checks, *_policy_rounds(outdial, targets, workers))
+            (
+                workers,
+                floor,
+                rate,
+                checks,
+                bare,
+                *_policy_rounds(outdial, targets, workers),
+            )
         )
     return rounds
 
@@ -224,6 +251,52 @@ def _update_loop(ids: list) -> float:
             now = field("tm_update").get_db_prep_value(timezone.now(), connection)
             cursor.execute(sql, ["progressing", now, key])
         return len(ids) / (time.perf_counter() - started)
+
+
+def _bare_drain(outdial_id, path: str) -> float:
+    """Claims per second of a framework-free claim (SQLite): one connection
+    of the bare driver sends a claim's own statements (``dialing_sql``), the
+    pick, then the target, its try count and its attempt, in one IMMEDIATE
+    transaction, with the least Python between them, until the list is
+    drained. The local midnight that ends a target's day is worked out once."""
+    import json
+    import sqlite3
+    from datetime import UTC, datetime, timedelta
+
+    from outdials import dialing, dialing_sql
+
+    claim, bump, log = dialing_sql.sqlite_statements()
+    maxima = (1, 0, 0, 0, 0)
+    outdial, key = outdial_id.hex, dialing_sql.maxima_key(maxima)
+    maxima_json = json.dumps(list(maxima))
+    lease = timedelta(seconds=dialing.DEFAULT_LEASE_SECONDS)
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+    day_end = f"{tomorrow} 00:00:00"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    claims, started = 0, time.perf_counter()
+    while True:
+        db.execute("BEGIN IMMEDIATE")
+        now = datetime.now(UTC)
+        stamp = now.isoformat(" ")[:-6]
+        values = (outdial, stamp, stamp, 1, None, None, key, *maxima)
+        rows = db.execute(claim.pick, claim.place(values)).fetchall()
+        if not rows:
+            db.execute("COMMIT")
+            break
+        (row,) = rows
+        slot = next(slot for slot in json.loads(row[-2]) if slot[-1])
+        db.execute(claim.take, (stamp, stamp, 1, day_end, row[0]))
+        db.execute(bump, (slot[0],))
+        expires = (now + lease).isoformat(" ")[:-6]
+        attempt = (uuid.uuid4().hex, outdial, row[1], slot[1], slot[3], slot[7] + 1)
+        db.execute(log, (*attempt, maxima_json, expires, stamp))
+        db.execute("COMMIT")
+        claims += 1
+    elapsed = time.perf_counter() - started
+    db.close()
+    return claims / elapsed
 
 
 def _reset(outdial) -> None:

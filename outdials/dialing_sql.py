@@ -1186,6 +1186,14 @@ def _sqlite_writes(count: int) -> tuple[str, str]:
     )
 
 
+def sqlite_statements(lists: bool = False) -> tuple[_SqliteClaim, str, str]:
+    """A SQLite claim of one target with no policy, as it is sent: the pick
+    (with its parameters' order), the target's update, the try count's and
+    the attempt's. The claim benchmark sends them through the bare driver,
+    to show what the claim costs with no framework at all."""
+    return _sqlite_claim(False, False, lists), *_sqlite_writes(1)
+
+
 _WIDTH = len(TARGET_FIELDS)
 # Where a picked row holds what the claim reads of it (after the row id).
 _LAST_ATTEMPT = 1 + _TARGET_NAMES.index("tm_last_attempt")
