@@ -725,8 +725,13 @@ def targets_job_file(request, pk, job_pk):
     )
 
 
+def _counted(n: int, noun: str) -> str:
+    """``1 target``, ``2 targets``."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _targets_word(n: int) -> str:
-    return f"{n:,} target" + ("" if n == 1 else "s")
+    return _counted(n, "target")
 
 
 IMPORT_HISTORY_SIZE = 20
@@ -1023,11 +1028,12 @@ def _imported(report) -> str:
     if report.updated:
         text += f"; updated {_targets_word(report.updated)}"
     if report.unchanged:
-        text += f"; {report.unchanged:,} were unchanged"
+        verb = "was" if report.unchanged == 1 else "were"
+        text += f"; {report.unchanged:,} {verb} unchanged"
     if report.duplicates:
-        text += f"; skipped {report.duplicates:,} duplicate rows"
+        text += f"; skipped {_counted(report.duplicates, 'duplicate row')}"
     if report.invalid:
-        text += f"; left out {report.invalid:,} invalid rows (listed below)"
+        text += f"; left out {_counted(report.invalid, 'invalid row')} (listed below)"
     return text + "."
 
 

@@ -63,7 +63,7 @@ def test_invalid_rows_print_their_errors_and_exit_1(outdial, good_file):
 def test_on_error_skip_imports_the_rest_and_still_exits_1(outdial, good_file):
     with pytest.raises(CommandError) as caught:
         run(str(outdial.id), str(good_file), "--on-error", "skip", "--region", "GB")
-    assert str(caught.value) == "1 rows are invalid (listed above)."
+    assert str(caught.value) == "1 row is invalid (listed above)."
     assert OutdialTarget.objects.count() == 2
 
 

@@ -125,6 +125,8 @@ def test_the_count_is_exact_then_an_honest_estimate(
 ):
     html = alice_page.get(page + "?outcome=never").content.decode()
     assert "2 targets match these filters" in html
+    html = alice_page.get(page + "?outcome=busy").content.decode()
+    assert "1 target matches these filters" in html
     monkeypatch.setattr(counting, "EXACT_UP_TO", 1)
     # A list shorter than the sample of newest targets is counted whole.
     html = alice_page.get(page + "?outcome=never").content.decode()

@@ -153,9 +153,7 @@ def test_the_preview_reports_without_importing(alice_page, outdial):
 def test_skipping_bad_rows_imports_the_good_ones_and_lists_the_bad(alice_page, outdial):
     response = upload(alice_page, outdial, BAD, on_error="skip")
     html = import_page(alice_page, response)
-    assert (
-        outcome(html) == "Imported 2 targets; left out 1 invalid rows (listed below)."
-    )
+    assert outcome(html) == "Imported 2 targets; left out 1 invalid row (listed below)."
     assert error_rows(html) == [
         ("3", "destination_0", "12345 is too short for its country code.")
     ]
@@ -165,7 +163,7 @@ def test_skipping_bad_rows_imports_the_good_ones_and_lists_the_bad(alice_page, o
 def test_duplicates_follow_the_chosen_policy(alice_page, outdial):
     targets.create_target(outdial, name="Old", slots=[tel("+15559876543")])
     html = import_page(alice_page, upload(alice_page, outdial, FIXED))
-    assert outcome(html) == "Imported 2 targets; skipped 1 duplicate rows."
+    assert outcome(html) == "Imported 2 targets; skipped 1 duplicate row."
     response = upload(alice_page, outdial, FIXED, on_duplicate="allow")
     assert outcome(import_page(alice_page, response)) == "Imported 3 targets."
 

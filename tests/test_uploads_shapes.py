@@ -535,7 +535,7 @@ def test_the_page_updates_with_a_key_and_undo_restores(alice_page, outdial):
     assert "<dt>Unchanged</dt><dd>1</dd>" in html
     response = alice_page.post(review, options(html, key="CRM ID", action="import"))
     assert imported(alice_page, response) == (
-        "Imported 1 target; updated 1 target; 1 were unchanged."
+        "Imported 1 target; updated 1 target; 1 was unchanged."
     )
     batch = ImportBatch.objects.order_by("-tm_create").first()
     response = alice_page.post(f"/outdials/{outdial.pk}/imports/{batch.pk}/undo/")

@@ -144,7 +144,8 @@ class Command(BaseCommand):
                 stream.close()
         self._print(report, options)
         if report.invalid:
-            raise CommandError(f"{report.invalid} rows are invalid (listed above).")
+            rows = "1 row is" if report.invalid == 1 else f"{report.invalid} rows are"
+            raise CommandError(f"{rows} invalid (listed above).")
 
     def _mapping(self, values: list[str] | None) -> dict | None:
         if not values:
