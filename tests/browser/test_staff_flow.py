@@ -225,6 +225,16 @@ def test_filter_the_failed_ones_export_them_redial_them(
     expect(page.locator("#targets-count")).to_have_text(
         "3 targets match these filters · sorted newest first"
     )
+    # the outcomes lie side by side, as tall as the fields beside them
+    tops = page.locator(".filters__choice").evaluate_all(
+        "boxes => boxes.map(box => box.getBoundingClientRect().top)"
+    )
+    assert tops[1] == tops[0]
+    choices = page.locator(".filters__choices").bounding_box()
+    assert (
+        choices["height"]
+        < 2 * page.get_by_label("Status").bounding_box()["height"] + 60
+    )
 
     # export them: the file holds exactly those rows
     with page.expect_download() as download:
