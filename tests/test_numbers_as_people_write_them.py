@@ -88,7 +88,7 @@ def test_a_number_typed_nationally_on_the_target_page_is_stored_in_e164(
     html = alice_page.get(url).content.decode()
     assert '<span class="tel" title="+12018159084">(201) 815-9084</span>' in html
     assert 'value="(201) 815-9084"' in html
-    assert 'Dialled as <span class="cell-mono">+12018159084</span>' in html
+    assert 'Dialed as <span class="cell-mono">+12018159084</span>' in html
 
 
 def test_adding_a_target_reads_numbers_in_the_outdials_country(alice_page, london):

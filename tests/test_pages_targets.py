@@ -221,7 +221,7 @@ def test_the_target_page_shows_fields_slots_and_the_attempt_log(
     assert "<h1>Ann</h1>" in html
     assert "prefers mornings</textarea>" in html
     assert 'value="(555) 987-6543"' in html  # as people write it
-    assert 'Dialled as <span class="cell-mono">+15559876543</span>' in html
+    assert 'Dialed as <span class="cell-mono">+15559876543</span>' in html
     assert "Tries so far: <strong>1</strong>" in html
     assert '<span class="badge badge--busy">Busy</span>' in html
     for i in range(5):

@@ -48,7 +48,7 @@ def test_find_by_a_national_number_and_fix_it_typed_nationally(
     page.get_by_role("button", name="Save target").click()
     expect(page.get_by_role("status")).to_contain_text("Saved the target.")
     expect(address).to_have_value("(201) 815-9000")
-    expect(page.get_by_text("Dialled as +12018159000")).to_be_visible()
+    expect(page.get_by_text("Dialed as +12018159000")).to_be_visible()
     snap(page, "numbers-target")
     assert Destination.objects.get(outdial_target=ann, index=0).target == (
         "+12018159000"

@@ -247,6 +247,8 @@ def test_filter_the_failed_ones_export_them_redial_them(
     table.get_by_role("link", name="Lead 2").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Lead 2")
     expect(page.get_by_role("button", name="Re-open and reset tries")).to_be_visible()
+    when = page.get_by_label("Call back at").bounding_box()
+    assert 36 <= when["height"] and when["width"] < 400  # a moment's width
     page.get_by_role("link", name="Next: Lead 0 ›").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Lead 0")
     snap(page, "target-failed")
