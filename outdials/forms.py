@@ -1,6 +1,7 @@
 """Forms of the staff pages. Every rule comes from ``validators.py``; a form
 only names the field a message belongs to."""
 
+from collections import Counter
 from datetime import UTC
 
 import phonenumbers
@@ -553,6 +554,16 @@ class CallbackForm(PageForm):
             raise ValidationError(_human(error)) from None
 
 
+def _told_apart(outdial, names: Counter) -> str:
+    """An outdial's name, with when it was made if another has the name."""
+    if not outdial.name:
+        return str(outdial.pk)
+    if names[outdial.name] == 1:
+        return outdial.name
+    made = outdial.tm_create.astimezone(UTC)
+    return f"{outdial.name} (made {made:%Y-%m-%d %H:%M} UTC)"
+
+
 class SuppressionListForm(PageForm):
     """A suppression list: its name and which outdials it applies to."""
 
@@ -569,8 +580,10 @@ class SuppressionListForm(PageForm):
 
     def __init__(self, *args, outdials=(), **kwargs):
         super().__init__(*args, **kwargs)
+        outdials = list(outdials)
+        names = Counter(o.name for o in outdials)
         self.fields["outdials"].choices = [
-            (str(o.pk), o.name or str(o.pk)) for o in outdials
+            (str(o.pk), _told_apart(o, names)) for o in outdials
         ]
 
     def clean_name(self):

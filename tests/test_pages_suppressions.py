@@ -139,3 +139,20 @@ def test_the_upload_page_skips_suppressed_rows_and_counts_them(
     assert "<dt>Suppressed</dt><dd>1</dd>" in page
     assert "+15559876544 is on the suppression list “Registry”; row skipped." in page
     assert OutdialTarget.objects.count() == 2
+
+
+def test_outdials_of_the_same_name_are_told_apart_by_when_they_were_made(
+    alice_page, alice
+):
+    from datetime import UTC, datetime
+
+    from outdials.models import Outdial
+
+    for made in (datetime(2026, 3, 1, 9, 30, tzinfo=UTC), datetime(2026, 4, 2, 10, 0)):
+        o = Outdial.objects.create(customer=alice.customer, name="Spring")
+        Outdial.objects.filter(pk=o.pk).update(tm_create=made.replace(tzinfo=UTC))
+    Outdial.objects.create(customer=alice.customer, name="Summer")
+    html = alice_page.get("/suppressions/").content.decode()
+    assert ">Spring (made 2026-03-01 09:30 UTC)</option>" in html
+    assert ">Spring (made 2026-04-02 10:00 UTC)</option>" in html
+    assert ">Summer</option>" in html
