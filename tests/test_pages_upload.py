@@ -147,7 +147,12 @@ def test_the_preview_reports_without_importing(alice_page, outdial):
     response = upload(alice_page, outdial, FIXED, action="preview")
     assert response.status_code == 200
     assert "<dt>Would create</dt><dd>3</dd>" in response.content.decode()
+    assert "The first 3 rows as they would be stored:" in response.content.decode()
     assert OutdialTarget.objects.count() == 0
+    one = upload(
+        alice_page, outdial, "name,destination_0\nAnn,+15559876543\n", action="preview"
+    )
+    assert "The row as it would be stored:" in one.content.decode()
 
 
 def test_skipping_bad_rows_imports_the_good_ones_and_lists_the_bad(alice_page, outdial):
