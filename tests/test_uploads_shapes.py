@@ -206,6 +206,49 @@ def test_an_xlsx_sheet_with_a_title_row_numbers_rows_as_excel_does(outdial):
     )
 
 
+def test_an_export_with_a_title_and_an_empty_row_above_its_header(outdial):
+    content = xlsx(
+        [
+            ["Campaign export 2026"],
+            [],
+            ["First", "Last", "Cell", "CRM Id"],
+            ["Ann", "Lee", 4155550111, 1001],
+            ["Bo", "Chen", "415-555-0113", 1002],
+            ["Cy", "Díaz", 12, "A-1003"],
+        ]
+    )
+    report = run(outdial, content, "leads.xlsx", on_error="skip")
+    assert report.warnings[0] == {
+        "row": 1,
+        "column": "",
+        "message": "“Campaign export 2026” looks like a title, not a header; "
+        "row 3 is read as the header.",
+    }
+    assert report.errors == [
+        {"row": 6, "column": "Cell", "message": "12 is too short for its country code."}
+    ]
+    assert sorted(
+        (t.name, t.slots()[0].target) for t in OutdialTarget.objects.all()
+    ) == [("Ann Lee", "+14155550111"), ("Bo Chen", "+14155550113")]
+
+
+def test_a_sheet_whose_header_is_not_near_the_top_is_refused_by_row(outdial):
+    content = xlsx(
+        [["Campaign export 2026"], *[[] for _ in range(11)], ["name", "phone"]]
+    )
+    with pytest.raises(importing.ImportRejected) as refused:
+        run(outdial, content, "leads.xlsx")
+    message = (
+        "The sheet “Leads” has no header in its first 11 rows; put the header "
+        "(name, phone, …) above the rows."
+    )
+    assert (refused.value.reason, refused.value.message) == ("MISSING_HEADER", message)
+    assert refused.value.report.errors == [
+        {"row": 11, "column": "", "message": message}
+    ]
+    assert OutdialTarget.objects.count() == 0
+
+
 def test_the_sheet_of_a_workbook_can_be_chosen(outdial):
     content = xlsx(
         [["notes only"]],

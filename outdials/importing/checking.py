@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from .. import policy, suppression, validators
 from ..exporting import unguard_cell
 from ..models import Destination, Outdial
-from . import mapping, preview, updating
+from . import mapping, preview, spreadsheet, updating
 from .dedupe import EXISTING, SeenAddresses, first_rows
 from .report import ImportRejected, ImportReport, reject
 from .source import (
@@ -182,11 +182,19 @@ class Checker:
     def _read_sheet(self, sheet: Sheet, report, seen, spool) -> None:
         rows = sheet.rows(report)
         header = next(rows, None)
-        if not header or not any(cell.strip() for cell in header):
+        if header is None:
             raise reject(
                 "EMPTY_FILE",
                 f"The sheet “{sheet.name}” is empty; its first row must be the "
                 "header (name, phone, …).",
+            )
+        if not any(cell.strip() for cell in header):
+            raise reject(
+                "MISSING_HEADER",
+                f"The sheet “{sheet.name}” has no header in its first "
+                f"{spreadsheet.ABOVE_HEADER + 1} rows; put the header (name, "
+                "phone, …) above the rows.",
+                row=sheet.first_row,
             )
         self._header_and_rows(header, rows, sheet.first_row, report, seen, spool)
         if report.rows == 0:

@@ -26,6 +26,8 @@ from .report import ImportReport, reject
 # Uncompressed sheet XML a workbook may hold: ~200 bytes a row of a wide
 # sheet at the row limit; more is a ZIP bomb or far past the limits.
 MAX_SHEET_XML_BYTES = 512 << 20
+# Rows above a sheet's header that may be titles or left empty.
+ABOVE_HEADER = 10
 
 
 @dataclass
@@ -39,29 +41,36 @@ class Sheet:
     _sheet: object = field(repr=False)
 
     def rows(self, report: ImportReport | None = None):
-        """The rows from the header on, each a list of ``str``; a title row
-        above the header (one filled cell over a wider table) is skipped with
-        a warning, so ``first_row`` then moves down by one."""
+        """The rows from the header on, each a list of ``str``. Above the
+        header, up to ``ABOVE_HEADER`` empty rows and title rows (one filled
+        cell over a wider table), as exports put them, are skipped, a title
+        with a warning; ``first_row`` then moves down past them."""
         rows = self._sheet.iter_rows()
         width = self._sheet.width
+        titles, skipped = [], 0
         for values in rows:
             cells = [text(value) for value in values]
-            if width > 1 and sum(1 for cell in cells if cell.strip()) == 1:
-                if report is not None:
-                    title = next(cell for cell in cells if cell.strip())
-                    report.warn(
-                        self.first_row,
-                        "",
-                        f"“{title[:60]}” looks like a title, not a header; "
-                        f"row {self.first_row + 1} is read as the header.",
-                    )
+            filled = [cell for cell in cells if cell.strip()]
+            if skipped < ABOVE_HEADER and (
+                not filled or (width > 1 and len(filled) == 1)
+            ):
+                if filled:
+                    titles.append((self.first_row, filled[0]))
                 self.first_row += 1
+                skipped += 1
                 continue
             header = _trim(cells)
-            yield header
             break
         else:
             return
+        for row, title in titles if report is not None else ():
+            report.warn(
+                row,
+                "",
+                f"“{title[:60]}” looks like a title, not a header; "
+                f"row {self.first_row} is read as the header.",
+            )
+        yield header
         width = len(header)
         for values in rows:
             cells = [text(value) for value in values]
