@@ -120,6 +120,13 @@ def classify_phone(
         )
     region = region.upper() if region else None
     verdict = _phone_verdict(text, region, strict)
+    if verdict.startswith("!") and text.startswith("00"):
+        # 00 is how most of the world dials abroad, and people write numbers
+        # so (0044 20 7946 0958) whatever the default country's own prefix;
+        # read so only where the default country's reading found no number.
+        abroad = "+" + text[2:]
+        if not _phone_verdict(abroad, None, strict).startswith("!"):
+            return classify_phone(abroad, None, strict)
     if verdict == "!is too long for its country code" and not text.startswith("+"):
         # Written without a country code, so read as the default country's:
         # a longer number is most often another country's.

@@ -31,6 +31,18 @@ def test_it_reads_a_national_number_in_the_country_given():
     assert validators.read_tel("+1 (201) 815-9084", "GB") == "+12018159084"
 
 
+def test_it_reads_00_as_abroad_where_the_country_finds_no_number():
+    assert validators.read_tel("0044 20 7946 0958", "US") == "+442079460958"
+    assert validators.read_tel("00 33 1 42 68 53 00", "US") == "+33142685300"
+    # each country's own way abroad, as before
+    assert validators.read_tel("0044 20 7946 0958", "DE") == "+442079460958"
+    assert validators.read_tel("011 44 20 7946 0958", "US") == "+442079460958"
+    # where nothing reads, the default country's reason is given
+    with pytest.raises(ValidationError) as refused:
+        validators.read_tel("0044 12", "US")
+    assert refused.value.messages == ["0044 12 is too short for its country code."]
+
+
 def test_it_refuses_what_is_not_a_number_in_the_shared_words():
     with pytest.raises(ValidationError) as refused:
         validators.read_tel("815-90", "US")
