@@ -14,6 +14,7 @@ from django.core.management.base import CommandError
 from openpyxl import Workbook
 
 from outdials import dialing, importing
+from outdials.importing.header import read_columns
 from outdials.models import (
     Destination,
     ImportBatch,
@@ -247,6 +248,37 @@ def test_a_sheet_whose_header_is_not_near_the_top_is_refused_by_row(outdial):
         {"row": 11, "column": "", "message": message}
     ]
     assert OutdialTarget.objects.count() == 0
+
+
+def test_a_csv_saved_from_such_a_sheet_is_read_the_same(outdial):
+    content = (
+        "Campaign export 2026,,\n"
+        ",,\n"
+        "name,destination_0,detail\n"
+        "Ann Lee,+15559876543,vip\n"
+        "Bo Chen,12,\n"
+    )
+    report = run(outdial, content, "leads.csv", on_error="skip")
+    [title] = [w for w in report.warnings if "title" in w["message"]]
+    assert title["row"] == 1
+    assert title["message"].endswith("row 3 is read as the header.")
+    assert report.errors == [
+        {
+            "row": 5,
+            "column": "destination_0",
+            "message": "12 is too short for its country code.",
+        }
+    ]
+    assert [t.name for t in OutdialTarget.objects.all()] == ["Ann Lee"]
+    columns = read_columns(io.BytesIO(content.encode()), "leads.csv")
+    assert columns.header == ["name", "destination_0", "detail"]
+    assert columns.samples[0] == ["Ann Lee", "Bo Chen"]
+
+
+def test_a_one_column_csv_with_empty_columns_beside_keeps_its_first_row(outdial):
+    report = run(outdial, "destination_0,\n+15559876543,\n+15559876544,\n")
+    assert report.created == 2
+    assert not any("title" in w["message"] for w in report.warnings)
 
 
 def test_the_sheet_of_a_workbook_can_be_chosen(outdial):

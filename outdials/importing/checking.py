@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from .. import policy, suppression, validators
 from ..exporting import unguard_cell
 from ..models import Destination, Outdial
-from . import mapping, preview, spreadsheet, updating
+from . import mapping, preview, titles, updating
 from .dedupe import EXISTING, SeenAddresses, first_rows
 from .report import ImportRejected, ImportReport, reject
 from .source import (
@@ -182,19 +182,19 @@ class Checker:
     def _read_sheet(self, sheet: Sheet, report, seen, spool) -> None:
         rows = sheet.rows(report)
         header = next(rows, None)
+        if header is None and sheet.gave_up:
+            raise reject(
+                "MISSING_HEADER",
+                f"The sheet “{sheet.name}” has no header in its first "
+                f"{titles.ABOVE_HEADER + 1} rows; put the header (name, "
+                "phone, …) above the rows.",
+                row=sheet.first_row,
+            )
         if header is None:
             raise reject(
                 "EMPTY_FILE",
                 f"The sheet “{sheet.name}” is empty; its first row must be the "
                 "header (name, phone, …).",
-            )
-        if not any(cell.strip() for cell in header):
-            raise reject(
-                "MISSING_HEADER",
-                f"The sheet “{sheet.name}” has no header in its first "
-                f"{spreadsheet.ABOVE_HEADER + 1} rows; put the header (name, "
-                "phone, …) above the rows.",
-                row=sheet.first_row,
             )
         self._header_and_rows(header, rows, sheet.first_row, report, seen, spool)
         if report.rows == 0:
@@ -255,10 +255,24 @@ class Checker:
             csv.field_size_limit(self.max_cell + 1)
         reader = csv.reader(lines, delimiter=_delimiter(first), strict=True)
         self.row = row = 0
-        try:
-            header = next(reader)
+
+        def row_done():
             self.lines.row_done()
-            self._header_and_rows(header, reader, 1, report, seen, spool)
+            self.row += 1
+
+        try:
+            found = titles.find_header(reader, 1, row_done)
+            if found.header is None:
+                raise reject(
+                    "MISSING_HEADER",
+                    f"The file has no header in its first {found.row} rows; put "
+                    "the header (name, destination_0, …) above the rows.",
+                    row=found.row,
+                )
+            titles.warn_titles(report, found)
+            self._header_and_rows(
+                found.header, found.rest, found.row, report, seen, spool
+            )
         except csv.Error as error:
             row = self.row
             if "field larger than field limit" in str(error):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from . import formats, spreadsheet
+from . import formats, spreadsheet, titles
 from .checking import _delimiter
 from .source import scan
 
@@ -52,9 +52,10 @@ def read_columns(file, file_name: str = "", sheet: str | None = None) -> Columns
 
 
 def _sample(rows) -> tuple[list[str], list[list[str]]]:
-    header = next(rows, [])
+    found = titles.find_header(rows, 1)
+    header = found.header or []
     samples: list[list[str]] = [[] for _ in header]
-    for cells in itertools.islice(rows, SAMPLE_ROWS):
+    for cells in itertools.islice(found.rest, SAMPLE_ROWS):
         for found, cell in zip(samples, cells, strict=False):
             if len(found) < SAMPLES and cell.strip():
                 found.append(cell)

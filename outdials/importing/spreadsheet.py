@@ -21,13 +21,12 @@ from python_calamine import (
     SheetVisibleEnum,
 )
 
+from . import titles
 from .report import ImportReport, reject
 
 # Uncompressed sheet XML a workbook may hold: ~200 bytes a row of a wide
 # sheet at the row limit; more is a ZIP bomb or far past the limits.
 MAX_SHEET_XML_BYTES = 512 << 20
-# Rows above a sheet's header that may be titles or left empty.
-ABOVE_HEADER = 10
 
 
 @dataclass
@@ -39,41 +38,27 @@ class Sheet:
     height: int
     first_row: int  # the spreadsheet's number of the first row read (1-based)
     _sheet: object = field(repr=False)
+    gave_up: bool = False  # no header among the first rows, more followed
 
     def rows(self, report: ImportReport | None = None):
-        """The rows from the header on, each a list of ``str``. Above the
-        header, up to ``ABOVE_HEADER`` empty rows and title rows (one filled
-        cell over a wider table), as exports put them, are skipped, a title
-        with a warning; ``first_row`` then moves down past them."""
-        rows = self._sheet.iter_rows()
-        width = self._sheet.width
-        titles, skipped = [], 0
-        for values in rows:
-            cells = [text(value) for value in values]
-            filled = [cell for cell in cells if cell.strip()]
-            if skipped < ABOVE_HEADER and (
-                not filled or (width > 1 and len(filled) == 1)
-            ):
-                if filled:
-                    titles.append((self.first_row, filled[0]))
-                self.first_row += 1
-                skipped += 1
-                continue
-            header = _trim(cells)
-            break
-        else:
+        """The rows from the header on, each a list of ``str``; titles and
+        empty rows above the header (``titles``) are passed over, a title
+        with a warning, and ``first_row`` moves down past them. Without a
+        filled row, nothing."""
+        cells = (
+            [text(value) for value in values] for values in self._sheet.iter_rows()
+        )
+        found = titles.find_header(cells, self.first_row)
+        self.first_row = found.row
+        if found.header is None:
+            self.gave_up = found.gave_up
             return
-        for row, title in titles if report is not None else ():
-            report.warn(
-                row,
-                "",
-                f"“{title[:60]}” looks like a title, not a header; "
-                f"row {self.first_row} is read as the header.",
-            )
+        if report is not None:
+            titles.warn_titles(report, found)
+        header = _trim(found.header)
         yield header
         width = len(header)
-        for values in rows:
-            cells = [text(value) for value in values]
+        for cells in found.rest:
             if len(cells) > width:
                 cells = _trim(cells)
             if len(cells) < width:
