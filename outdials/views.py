@@ -649,11 +649,11 @@ def targets_bulk(request, pk):
         return redirect("targets-job", pk, job.pk)
     count = tally.value
     changed, skipped = bulk.apply(action, chosen)
-    done = BULK_ACTIONS[action][1].format(n=_targets_word(changed))
+    done = BULK_ACTIONS[action][1].format(n=_counted(changed, "target"))
     if count - changed - skipped:
         done += f"; {count - changed - skipped:,} already were"
     if skipped:
-        done += f"; left {_targets_word(skipped)} alone while being dialed"
+        done += f"; left {_counted(skipped, 'target')} alone while being dialed"
     messages.success(request, done + ".")
     return redirect(back)
 
@@ -728,10 +728,6 @@ def targets_job_file(request, pk, job_pk):
 def _counted(n: int, noun: str) -> str:
     """``1 target``, ``2 targets``."""
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
-
-
-def _targets_word(n: int) -> str:
-    return _counted(n, "target")
 
 
 IMPORT_HISTORY_SIZE = 20
@@ -1024,9 +1020,9 @@ def _import_outcome(batch) -> str:
 
 
 def _imported(report) -> str:
-    text = f"Imported {_targets_word(report.created)}"
+    text = f"Imported {_counted(report.created, 'target')}"
     if report.updated:
-        text += f"; updated {_targets_word(report.updated)}"
+        text += f"; updated {_counted(report.updated, 'target')}"
     if report.unchanged:
         verb = "was" if report.unchanged == 1 else "were"
         text += f"; {report.unchanged:,} {verb} unchanged"
@@ -1057,9 +1053,11 @@ def import_undo(request, pk, batch_pk):
         except importing.ImportRejected as error:
             messages.error(request, error.message)
         else:
-            text = f"Undid the import: removed {_targets_word(result.deleted)}"
+            text = f"Undid the import: removed {_counted(result.deleted, 'target')}"
             if result.restored:
-                text += f"; restored {_targets_word(result.restored)} it had updated"
+                text += (
+                    f"; restored {_counted(result.restored, 'target')} it had updated"
+                )
             if result.kept:
                 text += f"; kept {result.kept:,} that were already dialed"
             messages.success(request, text + ".")

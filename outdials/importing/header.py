@@ -37,8 +37,10 @@ def read_columns(file, file_name: str = "", sheet: str | None = None) -> Columns
         try:
             first = text.readline()
             lines = itertools.chain([first], text)
-            rows = csv.reader(lines, delimiter=_delimiter(first))
-            header, samples = _sample(rows)
+            found = titles.find_header(
+                csv.reader(lines, delimiter=_delimiter(first)), 1
+            )
+            header, samples = _sample(found.header or [], found.rest)
         except csv.Error:
             header, samples = [], []
         finally:
@@ -47,15 +49,14 @@ def read_columns(file, file_name: str = "", sheet: str | None = None) -> Columns
     opened = spreadsheet.open_sheet(
         file, kind, sheet, settings.OUTDIALS["IMPORT_MAX_ROWS"]
     )
-    header, samples = _sample(opened.rows())
+    rows = opened.rows()  # from the header on (titles passed over)
+    header, samples = _sample(next(rows, []), rows)
     return Columns(header, samples, opened.names, opened.name)
 
 
-def _sample(rows) -> tuple[list[str], list[list[str]]]:
-    found = titles.find_header(rows, 1)
-    header = found.header or []
+def _sample(header: list[str], rows) -> tuple[list[str], list[list[str]]]:
     samples: list[list[str]] = [[] for _ in header]
-    for cells in itertools.islice(found.rest, SAMPLE_ROWS):
+    for cells in itertools.islice(rows, SAMPLE_ROWS):
         for found, cell in zip(samples, cells, strict=False):
             if len(found) < SAMPLES and cell.strip():
                 found.append(cell)

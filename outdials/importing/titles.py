@@ -33,26 +33,27 @@ def find_header(
 ) -> Found:
     """The header among ``rows``, whose first is row ``first_row``;
     ``row_done`` is called after each row read."""
-    read = []
+    read, counts = [], []
     for cells in rows:
         row_done()
         read.append(cells)
-        if _filled(cells) >= 2 or len(read) > ABOVE_HEADER:
+        counts.append(_filled(cells))
+        if counts[-1] >= 2 or len(read) > ABOVE_HEADER:
             break
-    at = next((i for i, cells in enumerate(read) if _filled(cells) >= 2), None)
     gave_up = len(read) > ABOVE_HEADER
-    if at is None:
+    filled = [i for i, count in enumerate(counts) if count]
+    if counts and counts[-1] >= 2:
+        at = len(read) - 1
+    elif len(filled) >= 2 or (filled and not gave_up):
         # One column: its first filled row, if another follows or the file
         # ends; a lone title over empty rows is no header.
-        filled = [i for i, cells in enumerate(read) if _filled(cells)]
-        if len(filled) >= 2 or (filled and not gave_up):
-            at = filled[0]
-    if at is None:
+        at = filled[0]
+    else:
         return Found(None, first_row + len(read) - 1, [], rows, gave_up)
     titles = [
-        (first_row + i, next(cell for cell in cells if cell.strip()))
-        for i, cells in enumerate(read[:at])
-        if _filled(cells)
+        (first_row + i, next(cell for cell in read[i] if cell.strip()))
+        for i in filled
+        if i < at
     ]
     rest = itertools.chain(read[at + 1 :], rows)
     return Found(read[at], first_row + at, titles, rest)
